@@ -1,0 +1,6 @@
+import ClusterKit
+
+@main
+enum Zeekctl {
+    static func main() {}
+}
