@@ -5,6 +5,7 @@ import Glibc
 /// Writes benchmark text to the standard streams.
 enum FileHandleOutput {
     static func standardError(_ text: String) {
-        fputs(text, stderr)
+        var text = text
+        text.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
     }
 }
