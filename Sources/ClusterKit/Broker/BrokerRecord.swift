@@ -51,6 +51,8 @@ public protocol BrokerRecord: BrokerConvertible {
     static var zeekTypeName: String { get }
     /// The field names in declaration order.
     static var fieldNames: [String] { get }
+    /// The fewest elements accepted when reading; default all fields (older Zeek versions may have fewer).
+    static var minimumFieldCount: Int { get }
     /// Reads the fields in order.
     ///
     /// - Parameter record: A reader positioned at the first field.
@@ -61,12 +63,20 @@ public protocol BrokerRecord: BrokerConvertible {
 }
 
 extension BrokerRecord {
+    /// All fields are required on the wire unless a record says otherwise.
+    public static var minimumFieldCount: Int { fieldNames.count }
+
     /// Reads the record from its vector.
     ///
     /// - Parameter brokerValue: The value.
     /// - Throws: ``Broker/ConversionError`` naming the record and field that do not fit.
     public init(brokerValue: Broker.Value) throws {
-        var reader = try Broker.RecordReader(brokerValue, typeName: Self.zeekTypeName, fieldNames: Self.fieldNames)
+        var reader = try Broker.RecordReader(
+            brokerValue,
+            typeName: Self.zeekTypeName,
+            fieldNames: Self.fieldNames,
+            minimumFieldCount: Self.minimumFieldCount
+        )
         try self.init(reading: &reader)
     }
 
@@ -90,23 +100,26 @@ extension Broker {
         ///   - value: The value; must be a vector with at least `fieldNames.count` elements.
         ///   - typeName: The Zeek type name.
         ///   - fieldNames: The field names in order.
+        ///   - minimumFieldCount: The fewest elements accepted; default all fields. Fields past the end read as `none`.
         /// - Throws: ``Broker/ConversionError`` for a non-vector or too few elements.
-        public init(_ value: Value, typeName: String, fieldNames: [String]) throws {
+        public init(_ value: Value, typeName: String, fieldNames: [String], minimumFieldCount: Int? = nil) throws {
             guard case .vector(let elements) = value else {
                 throw ConversionError(
                     .typeMismatch,
                     "\(typeName) must be a vector, got \(value.dataType.rawValue)"
                 )
             }
-            guard elements.count >= fieldNames.count else {
+            let required = minimumFieldCount ?? fieldNames.count
+            guard elements.count >= required else {
                 throw ConversionError(
                     .tooFewFields,
-                    "\(typeName) needs \(fieldNames.count) fields, got \(elements.count)"
+                    "\(typeName) needs \(required) fields, got \(elements.count)"
                 )
             }
             self.typeName = typeName
             self.fieldNames = fieldNames
-            self.elements = elements
+            // Fields an older version did not have read as unset.
+            self.elements = elements + Array(repeating: .none, count: max(0, fieldNames.count - elements.count))
         }
 
         private var fieldName: String { index < fieldNames.count ? fieldNames[index] : "#\(index + 1)" }
@@ -160,6 +173,9 @@ extension Broker {
             index += 1
             return element.isNone ? nil : element
         }
+
+        /// The elements after the fields read so far (extra trailing elements included).
+        public var remaining: ArraySlice<Value> { elements[index...] }
 
         /// Skips a field that has no Swift counterpart (such as an opaque store handle).
         public mutating func skip() {
