@@ -3,6 +3,9 @@ extension Broker {
     ///
     /// Text is canonical as Broker and Zeek print it: IPv4 as a dotted quad, IPv6 in lower case with the
     /// longest run of zero groups compressed, as glibc's `inet_ntop` writes it (`2001:db8::1`, `::1.2.3.4`).
+    ///
+    /// - Important: `Broker.Address("…")` with a string *literal* uses the literal initializer (SE-0213),
+    ///   which traps on invalid text; parse run-time text with a non-literal argument, which returns `nil`.
     public struct Address: Sendable, Hashable, Comparable {
         /// The first 64 bits, in network order.
         public var high: UInt64

@@ -76,16 +76,35 @@ extension Broker.Port: LosslessStringConvertible {
     ///
     /// - Parameter description: The text.
     public init?(_ description: String) {
-        let parts = description.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let numberText = parts.first, !numberText.isEmpty, numberText.count <= 5,
-            numberText.allSatisfy(\.isASCIIDigit), let number = UInt16(numberText)
-        else { return nil }
-        guard parts.count == 2 else {
-            self.init(number, .tcp)
-            return
+        var text = description
+        guard let port = text.withUTF8({ Self.parse(UnsafeBufferPointer(rebasing: $0[...])) }) else { return nil }
+        self = port
+    }
+
+    /// Parses port text from UTF-8 bytes.
+    static func parse(_ text: UnsafeBufferPointer<UInt8>) -> Broker.Port? {
+        var number: UInt32 = 0
+        var position = 0
+        while position < text.count, JSONScanner.isDigit(text[position]) {
+            number = number * 10 + UInt32(text[position] - UInt8(ascii: "0"))
+            position += 1
+            guard position <= 5, number <= 65535 else { return nil }
         }
-        let transport = Broker.Port.TransportProtocol.allCases.first { $0.text == parts[1] } ?? .unknown
-        self.init(number, transport)
+        guard position > 0 else { return nil }
+        guard position < text.count else { return Broker.Port(UInt16(number), .tcp) }
+        guard text[position] == UInt8(ascii: "/") else { return nil }
+        let name = UnsafeBufferPointer(rebasing: text[(position + 1)...])
+        let transport: TransportProtocol
+        if name.elementsEqual("tcp".utf8) {
+            transport = .tcp
+        } else if name.elementsEqual("udp".utf8) {
+            transport = .udp
+        } else if name.elementsEqual("icmp".utf8) {
+            transport = .icmp
+        } else {
+            transport = .unknown
+        }
+        return Broker.Port(UInt16(number), transport)
     }
 
     /// `number/protocol`, as in `80/tcp` or `0/?`.

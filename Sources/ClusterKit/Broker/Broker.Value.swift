@@ -3,7 +3,7 @@ extension Broker {
     ///
     /// Sets and tables keep their elements sorted by ``Broker/Value``'s order and without duplicates, so two
     /// values compare equal exactly when Broker would consider them equal, whatever order they were built in.
-    public indirect enum Value: Sendable, Hashable {
+    public enum Value: Sendable, Hashable {
         /// No value (`none`): an unset optional field.
         case none
         /// `boolean`.

@@ -93,8 +93,9 @@ struct JSONScanner {
         case UInt8(ascii: "{"): "object"
         case UInt8(ascii: "["): "array"
         case UInt8(ascii: "\""): "string"
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): "boolean"
-        case UInt8(ascii: "n"): "null"
+        case UInt8(ascii: "t"): hasLiteral("true") ? "boolean" : "invalid JSON"
+        case UInt8(ascii: "f"): hasLiteral("false") ? "boolean" : "invalid JSON"
+        case UInt8(ascii: "n"): hasLiteral("null") ? "null" : "invalid JSON"
         case UInt8(ascii: "-"), .some(UInt8(ascii: "0")...UInt8(ascii: "9")): "number"
         case nil: "end of input"
         default: "invalid JSON"
@@ -102,6 +103,16 @@ struct JSONScanner {
     }
 
     // MARK: - Literals
+
+    /// Whether `literal` starts at the current position.
+    private func hasLiteral(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] {
+            return false
+        }
+        return true
+    }
 
     /// Consumes `true` or `false`.
     mutating func parseBool() throws(JSONError) -> Bool {
