@@ -21,29 +21,43 @@ enum ZeekctlBinary {
     }
 
     /// Runs the binary with arguments, waiting at most `timeout` for it to exit (then kills it).
+    ///
+    /// Output goes to temporary files that are read after the process exits, so nothing can block on a
+    /// pipe.
     static func run(
         _ arguments: [String],
         currentDirectory: String? = nil,
         environment: [String: String]? = nil,
         timeout: Duration = .seconds(60)
     ) async throws -> Run {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "zeekctl-run-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outputURL = directory.appendingPathComponent("stdout")
+        let errorURL = directory.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let outputHandle = try FileHandle(forWritingTo: outputURL)
+        let errorHandle = try FileHandle(forWritingTo: errorURL)
+
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         if let environment { process.environment = environment }
-        let outputPipe = Pipe()
-        let errorPipe = Pipe()
-        process.standardOutput = outputPipe
-        process.standardError = errorPipe
+        process.standardOutput = outputHandle
+        process.standardError = errorHandle
+        process.standardInput = FileHandle.nullDevice
         let exited = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { finished in
             exited.continuation.yield(finished.terminationStatus)
             exited.continuation.finish()
         }
         try process.run()
-        async let output = outputPipe.fileHandleForReading.readToEndAsync()
-        async let error = errorPipe.fileHandleForReading.readToEndAsync()
+        try? outputHandle.close()
+        try? errorHandle.close()
         let status = await withTaskGroup(of: Int32?.self) { group in
             group.addTask {
                 for await status in exited.stream { return status }
@@ -60,29 +74,8 @@ enum ZeekctlBinary {
             }
             return Int32(-1)
         }
-        return Run(status: status, output: await output, error: await error)
-    }
-}
-
-extension FileHandle {
-    /// Reads everything until end of file without blocking a concurrency thread for long.
-    func readToEndAsync() async -> String {
-        var data = Data()
-        for await chunk in chunks() { data.append(chunk) }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    private func chunks() -> AsyncStream<Data> {
-        AsyncStream { continuation in
-            readabilityHandler = { handle in
-                let chunk = handle.availableData
-                if chunk.isEmpty {
-                    handle.readabilityHandler = nil
-                    continuation.finish()
-                } else {
-                    continuation.yield(chunk)
-                }
-            }
-        }
+        let output = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
+        let error = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
+        return Run(status: status, output: output, error: error)
     }
 }
