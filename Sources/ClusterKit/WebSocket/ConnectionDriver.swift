@@ -711,12 +711,17 @@ final class ConnectionDriver {
         case .open, .closeSent, .finishing: usesQueue = true
         default: usesQueue = false
         }
+        var refills = 0
         while true {
             if outputOffset == output.count {
                 output.removeAll(keepingCapacity: output.capacity <= 8 << 20)
                 outputOffset = 0
-                if usesQueue, shared.takePending(into: &output) { continue }
-                break
+                guard usesQueue, shared.takePending(into: &output) else { break }
+                refills += 1
+                // A fast peer and a busy sender could keep this loop going forever; leave the rest for the
+                // next poll round (the socket is writable, so that comes at once) and serve others first.
+                if refills > 4 { break }
+                continue
             }
             let remaining = output.count - outputOffset
             let written = output.withUnsafeBytes { buffer -> Int in

@@ -242,7 +242,7 @@ extension ConnectionShared {
         /// Queued on an idle connection: the reactor must be told to write.
         case sentNeedsFlush
         /// The queue is full: wait for room with these encoded frames.
-        case wait([UInt8], firstWaiter: Bool)
+        case wait([UInt8])
         /// The queue is full and the policy is not to wait.
         case full
         /// The connection is not open.
@@ -278,7 +278,7 @@ extension ConnectionShared {
                 maskState: &state.maskState,
                 into: &frames
             )
-            return .wait(frames, firstWaiter: state.sendWaiters.isEmpty)
+            return .wait(frames)
         }
     }
 
@@ -301,18 +301,36 @@ extension ConnectionShared {
                 closeCode: .policyViolation,
                 closeReason: "send queue full"
             )
-        case .wait(let frames, let firstWaiter):
-            try await waitForRoom(frames: frames, firstWaiter: firstWaiter)
+        case .wait(let frames):
+            try await waitForRoom(frames: frames)
         }
     }
 
-    private func waitForRoom(frames: [UInt8], firstWaiter: Bool) async throws {
+    private enum Registration {
+        case waiting(isFirst: Bool)
+        case queued(flush: Bool)
+        case failed(any Error)
+    }
+
+    private func waitForRoom(frames: [UInt8]) async throws {
         let waiterID = state.withLock { $0.makeWaiterID() }
+        let limit = options.sendQueueLimit
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let failure = state.withLock { state -> (any Error)? in
-                    if Task.isCancelled { return CancellationError() }
-                    guard state.phase == .open else { return state.sendError }
+                let registration = state.withLock { state -> Registration in
+                    if Task.isCancelled { return .failed(CancellationError()) }
+                    guard state.phase == .open else { return .failed(state.sendError) }
+                    // Room may have appeared since the first look: then queue now rather than wait for a
+                    // write that may never come.
+                    if state.sendWaiters.isEmpty,
+                        state.queuedBytes == 0 || state.queuedBytes + frames.count <= limit
+                    {
+                        state.pending.append(contentsOf: frames)
+                        let flush = !state.isFlushScheduled
+                        state.isFlushScheduled = true
+                        return .queued(flush: flush)
+                    }
+                    let isFirst = state.sendWaiters.isEmpty
                     let waiter = SendWaiter(
                         id: waiterID,
                         frames: frames,
@@ -320,12 +338,16 @@ extension ConnectionShared {
                         continuation: continuation
                     )
                     state.sendWaiters.append(waiter)
-                    return nil
+                    return .waiting(isFirst: isFirst)
                 }
-                if let failure {
-                    continuation.resume(throwing: failure)
-                } else if firstWaiter {
-                    loop.post(.sendStalled(id))
+                switch registration {
+                case .failed(let error):
+                    continuation.resume(throwing: error)
+                case .queued(let flush):
+                    if flush { loop.post(.flush(id)) }
+                    continuation.resume()
+                case .waiting(let isFirst):
+                    if isFirst { loop.post(.sendStalled(id)) }
                 }
             }
         } onCancel: {
