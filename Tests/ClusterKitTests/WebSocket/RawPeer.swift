@@ -52,8 +52,11 @@ final class RawPeer: Sendable {
     private let buffer = Mutex<[UInt8]>([])
     private let isClosed = Mutex(false)
 
-    private init(descriptor: Int32) {
+    init(descriptor: Int32) {
         self.descriptor = descriptor
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit {
@@ -63,45 +66,66 @@ final class RawPeer: Sendable {
     /// Connects to the server on loopback.
     static func connect(port: Int, host: String = "127.0.0.1", receiveBufferSize: Int32? = nil) async throws -> RawPeer
     {
-        let descriptor = try await onHelperThread { () throws -> Int32 in
-            let isV6 = host.contains(":")
-            let descriptor = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard descriptor >= 0 else { throw RawPeerError(description: "socket failed") }
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            if var size = receiveBufferSize {
-                setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-            }
-            let status: Int32
-            if isV6 {
-                var address = sockaddr_in6()
-                address.sin6_family = sa_family_t(AF_INET6)
-                address.sin6_port = UInt16(port).bigEndian
-                inet_pton(AF_INET6, host, &address.sin6_addr)
-                status = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                    }
-                }
-            } else {
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = UInt16(port).bigEndian
-                inet_pton(AF_INET, host, &address.sin_addr)
-                status = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            }
-            guard status == 0 else {
-                Glibc.close(descriptor)
-                throw RawPeerError(description: "connect failed: \(errno)")
-            }
-            return descriptor
+        let descriptor = try await onHelperThread {
+            try openSocket(port: port, host: host, receiveBufferSize: receiveBufferSize)
         }
         return RawPeer(descriptor: descriptor)
+    }
+
+    private static func openSocket(
+        port: Int,
+        host: String = "127.0.0.1",
+        receiveBufferSize: Int32? = nil
+    ) throws -> Int32 {
+        let isV6 = host.contains(":")
+        let descriptor = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw RawPeerError(description: "socket failed") }
+        if var size = receiveBufferSize {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let status: Int32
+        if isV6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = UInt16(port).bigEndian
+            inet_pton(AF_INET6, host, &address.sin6_addr)
+            status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            inet_pton(AF_INET, host, &address.sin_addr)
+            status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        guard status == 0 else {
+            Glibc.close(descriptor)
+            throw RawPeerError(description: "connect failed: \(errno)")
+        }
+        return descriptor
+    }
+
+    /// Connects, upgrades and answers `count` pings, all on one helper thread so that no task scheduling
+    /// delay sits between a ping and its pong; returns the peer and the last frame read.
+    static func connectWebSocketAnsweringPings(port: Int, count: Int) async throws -> (RawPeer, WebSocketFrame?) {
+        try await onHelperThread {
+            let peer = RawPeer(descriptor: try openSocket(port: port))
+            try writeAll(peer.descriptor, Array(upgradeRequest().utf8))
+            return try peer.buffer.withLock { buffer in
+                let response = try readHTTPResponse(peer.descriptor, &buffer)
+                guard response.statusLine == "HTTP/1.1 101 Switching Protocols" else {
+                    throw RawPeerError(description: "handshake failed: \(response.statusLine)")
+                }
+                return (peer, try answerPings(count, peer.descriptor, &buffer))
+            }
+        }
     }
 
     /// Connects and completes a valid upgrade handshake.
@@ -109,9 +133,7 @@ final class RawPeer: Sendable {
         port: Int,
         path: String = "/",
         receiveBufferSize: Int32? = nil
-    ) async throws
-        -> RawPeer
-    {
+    ) async throws -> RawPeer {
         let peer = try await connect(port: port, receiveBufferSize: receiveBufferSize)
         try await peer.write(Self.upgradeRequest(path: path))
         let response = try await peer.readHTTPResponse()
@@ -130,15 +152,17 @@ final class RawPeer: Sendable {
     /// Sends bytes, all of them.
     func write(_ bytes: [UInt8]) async throws {
         let descriptor = self.descriptor
-        try await onHelperThread {
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { buffer in
-                    send(descriptor, buffer.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
-                }
-                guard written > 0 else { throw RawPeerError(description: "send failed: \(errno)") }
-                offset += written
+        try await onHelperThread { try Self.writeAll(descriptor, bytes) }
+    }
+
+    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                send(descriptor, buffer.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
             }
+            guard written > 0 else { throw RawPeerError(description: "send failed: \(errno)") }
+            offset += written
         }
     }
 
@@ -168,29 +192,36 @@ final class RawPeer: Sendable {
     func readHTTPResponse() async throws -> (statusLine: String, head: String, body: String) {
         let descriptor = self.descriptor
         return try await onHelperThread { [self] in
-            try self.buffer.withLock { buffer in
-                var headLength: Int?
-                while true {
-                    headLength = buffer.withUnsafeBytes { WebSocketHandshake.headLength(in: $0) }
-                    if headLength != nil { break }
-                    guard try Self.fill(descriptor, &buffer) else { throw RawPeerError(description: "closed in head") }
-                }
-                let length = headLength ?? 0
-                let head = String(decoding: buffer[0..<length], as: UTF8.self)
-                buffer.removeFirst(length)
-                let statusLine = String(head.prefix { $0 != "\r\n" })
-                var bodyLength = 0
-                for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
-                    bodyLength = Int(line.dropFirst("content-length:".count).trimmingPrefix(" ")) ?? 0
-                }
-                while buffer.count < bodyLength {
-                    guard try Self.fill(descriptor, &buffer) else { break }
-                }
-                let body = String(decoding: buffer.prefix(bodyLength), as: UTF8.self)
-                buffer.removeFirst(min(bodyLength, buffer.count))
-                return (statusLine, head, body)
-            }
+            try self.buffer.withLock { buffer in try Self.readHTTPResponse(descriptor, &buffer) }
         }
+    }
+
+    private static func readHTTPResponse(
+        _ descriptor: Int32,
+        _ buffer: inout [UInt8]
+    ) throws
+        -> (statusLine: String, head: String, body: String)
+    {
+        var headLength: Int?
+        while true {
+            headLength = buffer.withUnsafeBytes { WebSocketHandshake.headLength(in: $0) }
+            if headLength != nil { break }
+            guard try Self.fill(descriptor, &buffer) else { throw RawPeerError(description: "closed in head") }
+        }
+        let length = headLength ?? 0
+        let head = String(decoding: buffer[0..<length], as: UTF8.self)
+        buffer.removeFirst(length)
+        let statusLine = String(head.prefix { $0 != "\r\n" })
+        var bodyLength = 0
+        for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
+            bodyLength = Int(line.dropFirst("content-length:".count).trimmingPrefix(" ")) ?? 0
+        }
+        while buffer.count < bodyLength {
+            guard try Self.fill(descriptor, &buffer) else { break }
+        }
+        let body = String(decoding: buffer.prefix(bodyLength), as: UTF8.self)
+        buffer.removeFirst(min(bodyLength, buffer.count))
+        return (statusLine, head, body)
     }
 
     /// Reads the next frame; `nil` at end of stream.
@@ -206,6 +237,39 @@ final class RawPeer: Sendable {
                     guard try Self.fill(descriptor, &buffer) else { return nil }
                 }
             }
+        }
+    }
+
+    /// Answers `count` pings with pongs from one helper thread (no thread start between a ping and its
+    /// pong), then returns the first frame that is not a ping, or `nil` at end of stream.
+    func answerPings(_ count: Int) async throws -> WebSocketFrame? {
+        let descriptor = self.descriptor
+        return try await onHelperThread { [self] in
+            try self.buffer.withLock { buffer in try Self.answerPings(count, descriptor, &buffer) }
+        }
+    }
+
+    private static func answerPings(
+        _ count: Int,
+        _ descriptor: Int32,
+        _ buffer: inout [UInt8]
+    ) throws
+        -> WebSocketFrame?
+    {
+        var answered = 0
+        while true {
+            guard let (frame, length) = WebSocketFrame.decode(buffer) else {
+                guard try Self.fill(descriptor, &buffer) else { return nil }
+                continue
+            }
+            buffer.removeFirst(length)
+            guard frame.opcode == WebSocketFrame.Opcode.ping.rawValue, answered < count else { return frame }
+            let pong = clientFrame(.pong, frame.payload).encoded()
+            guard
+                pong.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == pong.count
+            else { throw RawPeerError(description: "send failed") }
+            answered += 1
+            if answered == count { return frame }
         }
     }
 
@@ -245,6 +309,80 @@ final class RawPeer: Sendable {
             return isClosed
         }
         if !wasClosed { Glibc.close(descriptor) }
+    }
+
+    /// Reads an HTTP request head (what a client sends to upgrade).
+    func readRequestHead() async throws -> String {
+        try await onHelperThread { [self] in
+            try self.buffer.withLock { buffer in
+                while true {
+                    if let length = buffer.withUnsafeBytes({ WebSocketHandshake.headLength(in: $0) }) {
+                        defer { buffer.removeFirst(length) }
+                        return String(decoding: buffer[0..<length], as: UTF8.self)
+                    }
+                    guard try Self.fill(descriptor, &buffer) else { throw RawPeerError(description: "closed in head") }
+                }
+            }
+        }
+    }
+
+    /// Reads a client's upgrade request and answers 101 with the right accept value (or `accept`).
+    func acceptUpgrade(accept: String? = nil) async throws -> String {
+        let head = try await readRequestHead()
+        let key =
+            head.split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("sec-websocket-key:") }
+            .map { String($0.dropFirst("sec-websocket-key:".count).trimmingPrefix(" ")) } ?? ""
+        let value = accept ?? WebSocketHandshake.acceptValue(forKey: key)
+        try await write(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: \(value)\r\n\r\n"
+        )
+        return head
+    }
+}
+
+/// A listening socket on an ephemeral loopback port that the test accepts from by hand (or never).
+final class RawListener: Sendable {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(descriptor, 8) == 0 else {
+            Glibc.close(descriptor)
+            throw RawPeerError(description: "listen failed")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit {
+        Glibc.close(descriptor)
+    }
+
+    /// Accepts one connection.
+    func accept() async throws -> RawPeer {
+        let descriptor = self.descriptor
+        let accepted = try await onHelperThread { () throws -> Int32 in
+            let accepted = Glibc.accept(descriptor, nil, nil)
+            guard accepted >= 0 else { throw RawPeerError(description: "accept failed: \(errno)") }
+            return accepted
+        }
+        return RawPeer(descriptor: accepted)
     }
 }
 

@@ -27,7 +27,7 @@ import Glibc
     }
 
     @Test func silentServerTimesOutTheHandshake() async throws {
-        let listener = try SilentListener()
+        let listener = try RawListener()
         var options = WebSocketClient.Options()
         options.handshakeTimeout = .milliseconds(100)
         let url = "ws://127.0.0.1:\(listener.port)/"
@@ -39,7 +39,7 @@ import Glibc
     }
 
     @Test func cancelledConnectReturnsPromptly() async throws {
-        let listener = try SilentListener()
+        let listener = try RawListener()
         let task = Task {
             try await WebSocketClient.connect(to: "ws://127.0.0.1:\(listener.port)/")
         }
@@ -91,6 +91,67 @@ import Glibc
         }
     }
 
+    @Test func maskedServerFrameFailsTheClientWith1002() async throws {
+        let listener = try RawListener()
+        async let client = WebSocketClient.connect(to: "ws://127.0.0.1:\(listener.port)/")
+        let server = try await listener.accept()
+        let request = try await server.acceptUpgrade()
+        #expect(request.contains("Sec-WebSocket-Version: 13\r\n"))
+        let connection = try await client
+        try await server.write([WebSocketFrame(opcode: .text, maskingKey: [1, 2, 3, 4], payload: [0x41])])
+        let error = await #expect(throws: WebSocketError.self) { try await connection.receive() }
+        #expect(error?.code == .protocolViolation)
+        #expect(error?.description == "ws://127.0.0.1:\(listener.port)/: protocol violation: masked frame from server")
+        let close = try #require(try await server.readFrame())
+        #expect(close.maskingKey != nil)
+        #expect(close.payload.prefix(2) == [0x03, 0xEA])
+    }
+
+    @Test func clientAnswersPingsWithMaskedPongs() async throws {
+        let listener = try RawListener()
+        async let client = WebSocketClient.connect(to: "ws://127.0.0.1:\(listener.port)/")
+        let server = try await listener.accept()
+        _ = try await server.acceptUpgrade()
+        let connection = try await client
+        try await server.write([WebSocketFrame(opcode: .ping, payload: Array("Hello".utf8))])
+        let pong = try #require(try await server.readFrame())
+        #expect(pong.opcode == WebSocketFrame.Opcode.pong.rawValue)
+        #expect(pong.maskingKey != nil)
+        #expect(pong.payload == Array("Hello".utf8))
+        #expect(connection.state == .open)
+    }
+
+    @Test func wrongAcceptValueFailsTheHandshake() async throws {
+        let listener = try RawListener()
+        let url = "ws://127.0.0.1:\(listener.port)/"
+        let client = Task { try await WebSocketClient.connect(to: url) }
+        let server = try await listener.accept()
+        _ = try await server.acceptUpgrade(accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        let error = await #expect(throws: WebSocketError.self) { try await client.value }
+        #expect(error?.code == .protocolViolation)
+        #expect(error?.description == "\(url): wrong 'Sec-WebSocket-Accept' value 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='")
+    }
+
+    @Test func refusedPathCarriesStatusAndBody() async throws {
+        let listener = try RawListener()
+        let url = "ws://127.0.0.1:\(listener.port)/v2"
+        let client = Task { try await WebSocketClient.connect(to: url) }
+        let server = try await listener.accept()
+        _ = try await server.readRequestHead()
+        try await server.write(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\ninvalid path; try /v1/messages/json\n"
+        )
+        server.close()
+        let error = await #expect(throws: WebSocketError.self) { try await client.value }
+        #expect(error?.code == .handshakeRejected)
+        #expect(error?.statusLine == "HTTP/1.1 404 Not Found")
+        #expect(error?.responseBody == "invalid path; try /v1/messages/json\n")
+        #expect(
+            error?.description
+                == "\(url): handshake rejected with 'HTTP/1.1 404 Not Found' and body 'invalid path; try /v1/messages/json'"
+        )
+    }
+
     @Test func invalidURLFailsBeforeConnecting() async {
         let error = await #expect(throws: WebSocketError.self) {
             try await WebSocketClient.connect(to: "wss://127.0.0.1:2149/v1/messages/json")
@@ -106,38 +167,5 @@ import Glibc
             #expect(try await connection.receive() == .text("by name"))
             await client.close()
         }
-    }
-}
-
-/// A listening socket that never accepts: the kernel completes TCP handshakes and nothing answers.
-private final class SilentListener: Sendable {
-    let port: Int
-    private let descriptor: Int32
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0, listen(descriptor, 8) == 0 else {
-            close(descriptor)
-            throw RawPeerError(description: "listen failed")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        self.descriptor = descriptor
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit {
-        close(descriptor)
     }
 }

@@ -281,22 +281,12 @@ import Testing
 
     @Test func clientThatAnswersPingsStays() async throws {
         try await withServer(serverOptions { $0.connection.pingInterval = .milliseconds(100) }) { server in
-            let peer = try await RawPeer.connectWebSocket(port: server.port)
+            async let answering = RawPeer.connectWebSocketAnsweringPings(port: server.port, count: 3)
             let connection = try #require(try await server.accept())
-            for _ in 0..<3 {
-                let ping = try #require(try await peer.readFrame())
-                #expect(
-                    ping.opcode == WebSocketFrame.Opcode.ping.rawValue,
-                    "\(String(decoding: ping.payload, as: UTF8.self))"
-                )
-                try await peer.write([clientFrame(.pong, ping.payload)])
-            }
+            let (peer, last) = try await answering
+            #expect(last?.opcode == WebSocketFrame.Opcode.ping.rawValue)
             try await connection.send(text: "still open")
-            var frame = try #require(try await peer.readFrame())
-            while frame.opcode == WebSocketFrame.Opcode.ping.rawValue {
-                try await peer.write([clientFrame(.pong, frame.payload)])
-                frame = try #require(try await peer.readFrame())
-            }
+            let frame = try #require(try await peer.answerPings(.max))
             #expect(frame == WebSocketFrame(opcode: .text, payload: Array("still open".utf8)))
             #expect(connection.state == .open)
         }
@@ -322,6 +312,34 @@ import Testing
             )
             let error = await #expect(throws: WebSocketError.self) { try await connection.send(text: "late") }
             #expect(error?.code == .closed)
+        }
+    }
+
+    @Test func emptyCloseFrameMeansNoStatus() async throws {
+        try await withServer { server in
+            let peer = try await RawPeer.connectWebSocket(port: server.port)
+            let connection = try #require(try await server.accept())
+            try await peer.write([clientFrame(.close, [])])
+            let echo = try #require(try await peer.readFrame())
+            #expect(echo == WebSocketFrame(opcode: .close, payload: []))
+            try await peer.readUntilEnd()
+            #expect(try await connection.receive() == nil)
+            #expect(connection.closeInfo?.code == .noStatus)
+        }
+    }
+
+    @Test func closeWithoutStatusSendsAnEmptyCloseFrame() async throws {
+        try await withServer { server in
+            let peer = try await RawPeer.connectWebSocket(port: server.port)
+            let connection = try #require(try await server.accept())
+            async let closing: Void = connection.close(code: .noStatus)
+            let frame = try #require(try await peer.readFrame())
+            #expect(frame == WebSocketFrame(opcode: .close, payload: []))
+            try await peer.write([clientFrame(.close, [])])
+            try await peer.readUntilEnd()
+            await closing
+            #expect(connection.state == .closed)
+            #expect(connection.closeInfo?.wasClean == true)
         }
     }
 
