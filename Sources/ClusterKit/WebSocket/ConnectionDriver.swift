@@ -910,24 +910,23 @@ final class ConnectionDriver {
         reactor.arm(.sendStall, for: shared.id, at: due)
     }
 
-    /// Closes a connection whose peer does not read: 1008 `send queue full`, socket closed at once.
+    /// Closes a connection whose peer does not read: queued messages are dropped and a close frame with
+    /// 1008 `send queue full` follows what is already being written; the close timeout bounds the rest.
     func failSendQueueFull() {
         guard descriptor >= 0 else { return }
-        let info = WebSocketCloseInfo(
-            code: .policyViolation,
-            reason: "send queue full",
-            initiator: .local,
-            wasClean: false
+        let reason = "send queue full"
+        fail(
+            Violation(
+                code: .policyViolation,
+                reason: reason,
+                error: WebSocketError(
+                    .sendQueueFull,
+                    "send queue full: the peer did not read for \(durationText(options.sendQueueTimeout))",
+                    closeCode: .policyViolation,
+                    closeReason: reason
+                )
+            )
         )
-        let error = WebSocketError(
-            .sendQueueFull,
-            "send queue full: the peer did not read for \(durationText(options.sendQueueTimeout))",
-            closeCode: .policyViolation,
-            closeReason: "send queue full"
-        )
-        var discarded: [UInt8] = []
-        shared.beginClosing(closeInfo: info, error: error, flushInto: &discarded, keepQueued: false)
-        abort(closeInfo: info, error: error)
     }
 
     // MARK: - Timers

@@ -82,7 +82,9 @@ package struct WebSocketFrame: Sendable, Hashable {
     package static func decode(_ bytes: [UInt8]) -> (frame: WebSocketFrame, byteCount: Int)? {
         var copy = bytes
         return copy.withUnsafeMutableBytes { buffer -> (WebSocketFrame, Int)? in
-            guard let header = Header.parse(UnsafeRawBufferPointer(buffer)) else { return nil }
+            guard let header = Header.parse(UnsafeRawBufferPointer(buffer)),
+                header.payloadLength <= UInt64(buffer.count)
+            else { return nil }
             let total = header.headerLength + Int(header.payloadLength)
             guard buffer.count >= total else { return nil }
             let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[header.headerLength..<total])

@@ -454,7 +454,11 @@ import Testing
             try await healthy.send(text: "and back")
             #expect(try await healthyConnection.receive() == .text("and back"))
             await healthy.close()
-            stalled.close()
+            // Once the stalled peer reads again it finds the close frame behind what was already in flight.
+            let close = try await stalled.readClose()
+            #expect(close.code == 1008)
+            #expect(close.reason == "send queue full")
+            try await stalled.readUntilEnd()
         }
     }
 }
