@@ -850,7 +850,14 @@ final class ConnectionDriver {
         appendCloseFrame(code: code, reason: reason)
         phase = .closeSent
         setDeadline(after: options.closeTimeout)
+        // Data frames are dropped from now on, so a full receive queue must not keep the peer's close
+        // frame unread.
+        isPaused = false
         flush()
+        if descriptor >= 0 {
+            readFrames()
+            updateEvents()
+        }
     }
 
     /// The server is shutting down: close with 1001 `Terminating`, or drop a connection mid-handshake.

@@ -172,3 +172,21 @@ import Testing
         }
     }
 }
+
+extension WebSocketConnectionTests {
+    @Test func closeCompletesWhileUnreadMessagesFillTheQueue() async throws {
+        try await Self.pair(Self.options { server, _ in server.connection.receiveQueueLimit = 1024 }) {
+            (client, server) async throws in
+            for index in 0..<100 {
+                try await client.send(text: "unread \(index) " + String(repeating: "x", count: 100))
+            }
+            try await client.send(text: "last")
+            // The server took nothing, so it stopped reading; its close must still complete cleanly.
+            let start = ContinuousClock.now
+            await server.close(code: .normalClosure, reason: "enough")
+            #expect(ContinuousClock.now - start < .seconds(4))
+            #expect(server.closeInfo?.wasClean == true)
+            #expect(try await client.receive() == nil)
+        }
+    }
+}
