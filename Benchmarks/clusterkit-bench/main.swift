@@ -8,6 +8,7 @@ import Glibc
 let suites: [String: ([String]) async throws -> Void] = [
     "codec": runCodecBenchmark,
     "codec-profile": runCodecProfile,
+    "websocket": runWebSocketBenchmark,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -1,0 +1,131 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One I/O thread running a ``Reactor``, and the mailbox other threads use to reach it.
+///
+/// The server owns one loop for all its connections; each client connection owns one. Any thread may
+/// ``post(_:)`` a command; the reactor takes commands after every `poll(2)` wake-up. A pipe wakes the thread
+/// when a command arrives while it sleeps. The loop stops itself (see ``Reactor``), closes every descriptor
+/// it owns, and then no longer takes commands: ``post(_:)`` returns `false`.
+final class EventLoop: Sendable {
+    /// Work for the reactor, posted from any thread.
+    enum Command: Sendable {
+        /// Data was queued on a connection that had nothing queued: write it.
+        case flush(UInt64)
+        /// The application took messages from a connection whose reading was paused: read again.
+        case resumeReading(UInt64)
+        /// The application (or a dropped handle) asked to close a connection.
+        case close(UInt64)
+        /// A sender started waiting for room in a connection's send queue: arm the stall timer.
+        case sendStalled(UInt64)
+        /// A sender found the send queue full and the policy is not to wait: fail the connection.
+        case sendQueueFull(UInt64)
+        /// Start a client connection.
+        case startClient(ClientStart)
+        /// Start serving on a listening socket.
+        case startServer(ServerStart)
+        /// Shut the server down: close the listener and every connection.
+        case shutdownServer
+    }
+
+    private struct Mailbox {
+        var commands: [Command] = []
+        var isWakePending = false
+        var isStopped = false
+    }
+
+    private let mailbox = Mutex(Mailbox())
+    /// The read end of the wake-up pipe, polled by the reactor.
+    let wakeReader: Int32
+    private let wakeWriter: Int32
+
+    /// Creates the loop and starts its thread.
+    ///
+    /// - Parameter stopsWhenIdle: Whether the loop stops once its last connection is gone (client loops).
+    /// - Throws: ``WebSocketError`` with code `ioError` when the pipe or the thread cannot be created.
+    init(stopsWhenIdle: Bool) throws(WebSocketError) {
+        var descriptors: [Int32] = [-1, -1]
+        guard pipe(&descriptors) == 0 else { throw .systemCall("pipe", errno: errno) }
+        SocketCalls.configure(descriptors[0])
+        SocketCalls.configure(descriptors[1])
+        wakeReader = descriptors[0]
+        wakeWriter = descriptors[1]
+        let start = Unmanaged.passRetained(ThreadStart(loop: self, stopsWhenIdle: stopsWhenIdle)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(
+            &thread,
+            nil,
+            { argument in
+                guard let argument else { return nil }
+                let start = Unmanaged<ThreadStart>.fromOpaque(argument).takeRetainedValue()
+                Reactor(loop: start.loop, stopsWhenIdle: start.stopsWhenIdle).run()
+                return nil
+            },
+            start
+        )
+        guard status == 0 else {
+            Unmanaged<ThreadStart>.fromOpaque(start).release()
+            close(wakeReader)
+            close(wakeWriter)
+            throw .systemCall("pthread_create", errno: status)
+        }
+        pthread_detach(thread)
+    }
+
+    /// Hands a command to the reactor and wakes it if it sleeps.
+    ///
+    /// - Parameter command: The command.
+    /// - Returns: `false` when the loop has stopped and the command was dropped.
+    @discardableResult
+    func post(_ command: Command) -> Bool {
+        mailbox.withLock { mailbox in
+            guard !mailbox.isStopped else { return false }
+            mailbox.commands.append(command)
+            if !mailbox.isWakePending {
+                mailbox.isWakePending = true
+                var byte: UInt8 = 1
+                _ = write(wakeWriter, &byte, 1)
+            }
+            return true
+        }
+    }
+
+    /// Takes the queued commands; called by the reactor after draining the wake-up pipe.
+    func takeCommands() -> [Command] {
+        mailbox.withLock { mailbox in
+            mailbox.isWakePending = false
+            guard !mailbox.commands.isEmpty else { return [] }
+            let commands = mailbox.commands
+            mailbox.commands.removeAll(keepingCapacity: true)
+            return commands
+        }
+    }
+
+    /// Whether commands are waiting; lets the reactor skip the lock-free fast path check.
+    var hasCommands: Bool { mailbox.withLock { !$0.commands.isEmpty } }
+
+    /// Marks the loop stopped and closes the wake-up pipe; returns commands that were never taken.
+    func stop() -> [Command] {
+        mailbox.withLock { mailbox in
+            mailbox.isStopped = true
+            close(wakeReader)
+            close(wakeWriter)
+            let commands = mailbox.commands
+            mailbox.commands = []
+            return commands
+        }
+    }
+}
+
+private final class ThreadStart {
+    let loop: EventLoop
+    let stopsWhenIdle: Bool
+
+    init(loop: EventLoop, stopsWhenIdle: Bool) {
+        self.loop = loop
+        self.stopsWhenIdle = stopsWhenIdle
+    }
+}

@@ -1,0 +1,74 @@
+import Synchronization
+
+/// Opens client WebSocket connections (RFC 6455) to `ws://` URLs.
+///
+/// Each connection runs on its own event loop thread, which stops when the connection is closed.
+/// TLS (`wss://`) is not supported.
+public enum WebSocketClient: Sendable {
+    /// Connects, performs the upgrade handshake, and returns the open connection.
+    ///
+    /// The request carries `Host`, `Upgrade: websocket`, `Connection: Upgrade`, a random
+    /// `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`, and the caller's headers (for example
+    /// `X-Application-Name`); a caller's `Host` replaces the default one. Every address the host resolves
+    /// to is tried in turn within the connect timeout.
+    ///
+    /// - Parameters:
+    ///   - url: `ws://host[:port][/path][?query]`; IPv6 literals in brackets.
+    ///   - headers: Extra request header fields.
+    ///   - options: Timeouts, limits and connection options.
+    /// - Returns: The open connection.
+    /// - Throws: ``WebSocketError``, located at the URL: `invalidURL`, `invalidHeader`,
+    ///   `nameResolutionFailed`, `connectionRefused`, `timedOut`, `handshakeRejected` (with the status
+    ///   line and body), `protocolViolation`, `closed`, `ioError`; or `CancellationError`.
+    public static func connect(
+        to url: String,
+        headers: WebSocketHeaders = [:],
+        options: Options = .standard
+    ) async throws -> WebSocketConnection {
+        let parsed = try WebSocketURL(url)
+        do {
+            try WebSocketHandshake.checkCallerHeaders(headers)
+        } catch {
+            throw error.located(at: url)
+        }
+        let loop: EventLoop
+        do {
+            loop = try EventLoop(stopsWhenIdle: true)
+        } catch {
+            throw error.located(at: url)
+        }
+        let shared = ConnectionShared(id: 1, role: .client, options: options.connection, loop: loop, location: url)
+        loop.post(.startClient(ClientStart(shared: shared, url: parsed, headers: headers, options: options)))
+        let info = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HandshakeInfo, any Error>) in
+                let result = shared.state.withLock { state -> Result<HandshakeInfo, any Error>? in
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    switch state.phase {
+                    case .connecting:
+                        state.connectWaiter = continuation
+                        return nil
+                    case .open:
+                        guard let info = state.info else { return .failure(state.sendError) }
+                        return .success(info)
+                    case .closing, .closed:
+                        return .failure(state.sendError)
+                    }
+                }
+                if let result {
+                    if case .failure(let error) = result, error is CancellationError {
+                        shared.requestClose(code: .goingAway, reason: "cancelled")
+                    }
+                    continuation.resume(with: result)
+                }
+            }
+        } onCancel: {
+            let waiter = shared.state.withLock { state in
+                defer { state.connectWaiter = nil }
+                return state.connectWaiter
+            }
+            shared.requestClose(code: .goingAway, reason: "cancelled")
+            waiter?.resume(throwing: CancellationError())
+        }
+        return WebSocketConnection(shared: shared, info: info)
+    }
+}

@@ -1,0 +1,171 @@
+import ClusterKit
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct WebSocketClientTests {
+    @Test func refusedConnectionNamesTheURL() async throws {
+        let server = try WebSocketServer(options: WebSocketServer.Options(port: 0))
+        let url = "ws://127.0.0.1:\(server.port)/v1/messages/json"
+        await server.shutdown()
+        let error = await #expect(throws: WebSocketError.self) { try await WebSocketClient.connect(to: url) }
+        #expect(error?.code == .connectionRefused)
+        #expect(error?.description == "\(url): connection refused")
+    }
+
+    @Test func rejectedHandshakeCarriesStatusAndBody() async throws {
+        try await withServer(serverOptions { $0.maximumConnections = 0 }) { server in
+            let url = "ws://127.0.0.1:\(server.port)/"
+            let error = await #expect(throws: WebSocketError.self) { try await WebSocketClient.connect(to: url) }
+            #expect(error?.code == .handshakeRejected)
+            #expect(error?.statusLine == "HTTP/1.1 503 Service Unavailable")
+            #expect(error?.responseBody == "too many connections (limit 0)")
+        }
+    }
+
+    @Test func silentServerTimesOutTheHandshake() async throws {
+        let listener = try RawListener()
+        var options = WebSocketClient.Options()
+        options.handshakeTimeout = .milliseconds(100)
+        let url = "ws://127.0.0.1:\(listener.port)/"
+        let error = await #expect(throws: WebSocketError.self) {
+            try await WebSocketClient.connect(to: url, options: options)
+        }
+        #expect(error?.code == .timedOut)
+        #expect(error?.description == "\(url): no handshake response within 100 ms")
+    }
+
+    @Test func cancelledConnectReturnsPromptly() async throws {
+        let listener = try RawListener()
+        let task = Task {
+            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(listener.port)/")
+        }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+    }
+
+    @Test func serverCloseWithCodeAndReasonBecomesAnError() async throws {
+        try await withServer { server in
+            let url = "ws://127.0.0.1:\(server.port)/wrong"
+            let client = try await WebSocketClient.connect(to: url)
+            let connection = try #require(try await server.accept())
+            #expect(connection.requestPath == "/wrong")
+            try await connection.send(text: #"{"type":"error","code":"invalid_uri"}"#)
+            await connection.close(code: .policyViolation, reason: "Invalid URI - use /v1/messages/json")
+            #expect(try await client.receive() == .text(#"{"type":"error","code":"invalid_uri"}"#))
+            let error = await #expect(throws: WebSocketError.self) { try await client.receive() }
+            #expect(error?.code == .closed)
+            #expect(error?.closeCode == .policyViolation)
+            #expect(error?.closeReason == "Invalid URI - use /v1/messages/json")
+            #expect(
+                error?.description
+                    == "\(url): closed by peer with code 1008 and reason 'Invalid URI - use /v1/messages/json'"
+            )
+            #expect(
+                connection.closeInfo
+                    == WebSocketCloseInfo(
+                        code: .policyViolation,
+                        reason: "Invalid URI - use /v1/messages/json",
+                        initiator: .local,
+                        wasClean: true
+                    )
+            )
+        }
+    }
+
+    @Test func sendsCallerHeaders() async throws {
+        try await withServer { server in
+            let client = try await WebSocketClient.connect(
+                to: "ws://127.0.0.1:\(server.port)/v1/messages/json",
+                headers: ["X-Application-Name": "zeekctl/1.0"]
+            )
+            let connection = try #require(try await server.accept())
+            #expect(connection.requestHeaders["X-Application-Name"] == "zeekctl/1.0")
+            #expect(connection.requestHeaders["Host"] == "127.0.0.1:\(server.port)")
+            #expect(client.responseHeaders["sec-websocket-accept"] != nil)
+            #expect(client.role == .client)
+            await client.close()
+        }
+    }
+
+    @Test func maskedServerFrameFailsTheClientWith1002() async throws {
+        let listener = try RawListener()
+        async let client = WebSocketClient.connect(to: "ws://127.0.0.1:\(listener.port)/")
+        let server = try await listener.accept()
+        let request = try await server.acceptUpgrade()
+        #expect(request.contains("Sec-WebSocket-Version: 13\r\n"))
+        let connection = try await client
+        try await server.write([WebSocketFrame(opcode: .text, maskingKey: [1, 2, 3, 4], payload: [0x41])])
+        let error = await #expect(throws: WebSocketError.self) { try await connection.receive() }
+        #expect(error?.code == .protocolViolation)
+        #expect(error?.description == "ws://127.0.0.1:\(listener.port)/: protocol violation: masked frame from server")
+        let close = try #require(try await server.readFrame())
+        #expect(close.maskingKey != nil)
+        #expect(close.payload.prefix(2) == [0x03, 0xEA])
+    }
+
+    @Test func clientAnswersPingsWithMaskedPongs() async throws {
+        let listener = try RawListener()
+        async let client = WebSocketClient.connect(to: "ws://127.0.0.1:\(listener.port)/")
+        let server = try await listener.accept()
+        _ = try await server.acceptUpgrade()
+        let connection = try await client
+        try await server.write([WebSocketFrame(opcode: .ping, payload: Array("Hello".utf8))])
+        let pong = try #require(try await server.readFrame())
+        #expect(pong.opcode == WebSocketFrame.Opcode.pong.rawValue)
+        #expect(pong.maskingKey != nil)
+        #expect(pong.payload == Array("Hello".utf8))
+        #expect(connection.state == .open)
+    }
+
+    @Test func wrongAcceptValueFailsTheHandshake() async throws {
+        let listener = try RawListener()
+        let url = "ws://127.0.0.1:\(listener.port)/"
+        let client = Task { try await WebSocketClient.connect(to: url) }
+        let server = try await listener.accept()
+        _ = try await server.acceptUpgrade(accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        let error = await #expect(throws: WebSocketError.self) { try await client.value }
+        #expect(error?.code == .protocolViolation)
+        #expect(error?.description == "\(url): wrong 'Sec-WebSocket-Accept' value 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='")
+    }
+
+    @Test func refusedPathCarriesStatusAndBody() async throws {
+        let listener = try RawListener()
+        let url = "ws://127.0.0.1:\(listener.port)/v2"
+        let client = Task { try await WebSocketClient.connect(to: url) }
+        let server = try await listener.accept()
+        _ = try await server.readRequestHead()
+        try await server.write(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\ninvalid path; try /v1/messages/json\n"
+        )
+        server.close()
+        let error = await #expect(throws: WebSocketError.self) { try await client.value }
+        #expect(error?.code == .handshakeRejected)
+        #expect(error?.statusLine == "HTTP/1.1 404 Not Found")
+        #expect(error?.responseBody == "invalid path; try /v1/messages/json\n")
+        #expect(
+            error?.description
+                == "\(url): handshake rejected with 'HTTP/1.1 404 Not Found' and body 'invalid path; try /v1/messages/json'"
+        )
+    }
+
+    @Test func invalidURLFailsBeforeConnecting() async {
+        let error = await #expect(throws: WebSocketError.self) {
+            try await WebSocketClient.connect(to: "wss://127.0.0.1:2149/v1/messages/json")
+        }
+        #expect(error?.code == .invalidURL)
+    }
+
+    @Test func hostNamesAreResolved() async throws {
+        try await withServer { server in
+            let client = try await WebSocketClient.connect(to: "ws://localhost:\(server.port)/")
+            let connection = try #require(try await server.accept())
+            try await client.send(text: "by name")
+            #expect(try await connection.receive() == .text("by name"))
+            await client.close()
+        }
+    }
+}
