@@ -1,0 +1,447 @@
+/// A path-compressed byte trie (radix tree) of subscription prefixes.
+///
+/// Each node stands for one prefix: the labels on the path from the root, concatenated. A node holds the
+/// ids of the subscribers subscribed to exactly its prefix. Finding every subscription that matches a topic
+/// walks the topic's bytes once from the root, so it costs O(topic length + matches) whatever the number of
+/// subscriptions.
+///
+/// Storage is flat so that matching touches no reference counts: nodes are plain structs in one array,
+/// labels are ranges of one byte pool, and each node's outgoing edges are a sorted run of one edge pool
+/// (`first byte << 32 | child`). Removing and merging leave garbage in the pools; ``compactIfNeeded()``
+/// rewrites them when garbage outweighs live data.
+///
+/// Invariant: every node other than the root has subscribers or at least two children.
+struct TopicTrie {
+    struct Node {
+        var labelStart: Int32
+        var labelLength: Int32
+        var parent: Int32
+        var edgeStart: Int32
+        var edgeCount: Int32
+        var edgeCapacity: Int32
+        /// The first subscriber id, or -1 when the node has none.
+        var firstSubscriber: Int32
+        /// An index into `extras` holding further subscriber ids, or -1.
+        var extraSubscribers: Int32
+
+        static let unused = Node(
+            labelStart: 0,
+            labelLength: 0,
+            parent: -1,
+            edgeStart: 0,
+            edgeCount: 0,
+            edgeCapacity: 0,
+            firstSubscriber: -1,
+            extraSubscribers: -1
+        )
+
+        var hasSubscribers: Bool { firstSubscriber >= 0 }
+    }
+
+    static let root: Int32 = 0
+
+    private(set) var nodes: [Node] = [.unused]
+    private var labels: [UInt8] = []
+    private var edges: [UInt64] = []
+    private var extras: [[Int32]] = []
+    private var freeNodes: [Int32] = []
+    private var freeExtras: [Int32] = []
+    private var labelGarbage = 0
+    private var edgeGarbage = 0
+
+    /// The number of nodes in use, the root included.
+    var nodeCount: Int { nodes.count - freeNodes.count }
+
+    // MARK: - Lookup
+
+    /// The child of `node` whose label starts with `byte`, or -1.
+    @inline(__always)
+    private static func child(
+        of node: Node,
+        startingWith byte: UInt8,
+        in edges: UnsafeBufferPointer<UInt64>
+    ) -> Int32 {
+        var low = Int(node.edgeStart)
+        var high = low + Int(node.edgeCount)
+        if high - low <= 8 {
+            while low < high {
+                let edge = edges[low]
+                if UInt8(truncatingIfNeeded: edge >> 32) == byte { return Int32(truncatingIfNeeded: edge) }
+                low += 1
+            }
+            return -1
+        }
+        let key = UInt64(byte) << 32
+        while low < high {
+            let middle = (low + high) / 2
+            if edges[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        guard low < Int(node.edgeStart) + Int(node.edgeCount) else { return -1 }
+        let edge = edges[low]
+        return UInt8(truncatingIfNeeded: edge >> 32) == byte ? Int32(truncatingIfNeeded: edge) : -1
+    }
+
+    /// Calls `body` with every node on `topic`'s path that has subscribers, shortest prefix first.
+    func forEachMatch(_ topic: UnsafeBufferPointer<UInt8>, _ body: (Int32) -> Void) {
+        nodes.withUnsafeBufferPointer { nodes in
+            labels.withUnsafeBufferPointer { labels in
+                edges.withUnsafeBufferPointer { edges in
+                    var index = Self.root
+                    var position = 0
+                    let count = topic.count
+                    while true {
+                        let node = nodes[Int(index)]
+                        if node.firstSubscriber >= 0 { body(index) }
+                        guard position < count else { return }
+                        let child = Self.child(of: node, startingWith: topic[position], in: edges)
+                        guard child >= 0 else { return }
+                        let childNode = nodes[Int(child)]
+                        let length = Int(childNode.labelLength)
+                        guard count - position >= length else { return }
+                        let start = Int(childNode.labelStart)
+                        var offset = 1
+                        while offset < length {
+                            guard labels[start + offset] == topic[position + offset] else { return }
+                            offset += 1
+                        }
+                        position += length
+                        index = child
+                    }
+                }
+            }
+        }
+    }
+
+    /// The node standing for exactly `prefix`, or `nil` when there is none.
+    func find(_ prefix: UnsafeBufferPointer<UInt8>) -> Int32? {
+        var index = Self.root
+        var position = 0
+        while position < prefix.count {
+            let child = edges.withUnsafeBufferPointer {
+                Self.child(of: nodes[Int(index)], startingWith: prefix[position], in: $0)
+            }
+            guard child >= 0 else { return nil }
+            let node = nodes[Int(child)]
+            let length = Int(node.labelLength)
+            guard prefix.count - position >= length else { return nil }
+            for offset in 1..<max(length, 1) where labels[Int(node.labelStart) + offset] != prefix[position + offset] {
+                return nil
+            }
+            position += length
+            index = child
+        }
+        return index
+    }
+
+    /// The full prefix bytes of `node`.
+    func prefix(of node: Int32) -> [UInt8] {
+        var parts: [Int32] = []
+        var index = node
+        while index != Self.root {
+            parts.append(index)
+            index = nodes[Int(index)].parent
+        }
+        var bytes: [UInt8] = []
+        for part in parts.reversed() {
+            let node = nodes[Int(part)]
+            bytes.append(contentsOf: labels[Int(node.labelStart)..<Int(node.labelStart + node.labelLength)])
+        }
+        return bytes
+    }
+
+    /// Calls `body` with every node that has subscribers, in byte order of their prefixes.
+    func forEachSubscribedNode(_ body: (Int32) -> Void) {
+        var stack: [Int32] = [Self.root]
+        while let index = stack.popLast() {
+            let node = nodes[Int(index)]
+            if node.hasSubscribers { body(index) }
+            let start = Int(node.edgeStart)
+            for position in stride(from: start + Int(node.edgeCount) - 1, through: start, by: -1) {
+                stack.append(Int32(truncatingIfNeeded: edges[position]))
+            }
+        }
+    }
+
+    // MARK: - Subscribers of a node
+
+    /// Calls `body` with each subscriber id of `node`, in the order they subscribed.
+    @inline(__always)
+    func forEachSubscriber(of node: Int32, _ body: (Int32) -> Void) {
+        let node = nodes[Int(node)]
+        guard node.firstSubscriber >= 0 else { return }
+        body(node.firstSubscriber)
+        if node.extraSubscribers >= 0 {
+            for id in extras[Int(node.extraSubscribers)] { body(id) }
+        }
+    }
+
+    /// Adds `id` to the subscribers of `node`; `false` when it is there already.
+    mutating func addSubscriber(_ id: Int32, to index: Int32) -> Bool {
+        let node = nodes[Int(index)]
+        if node.firstSubscriber < 0 {
+            nodes[Int(index)].firstSubscriber = id
+            return true
+        }
+        if node.firstSubscriber == id { return false }
+        if node.extraSubscribers < 0 {
+            let slot: Int32
+            if let free = freeExtras.popLast() {
+                slot = free
+                extras[Int(slot)] = [id]
+            } else {
+                slot = Int32(extras.count)
+                extras.append([id])
+            }
+            nodes[Int(index)].extraSubscribers = slot
+            return true
+        }
+        let slot = Int(node.extraSubscribers)
+        if extras[slot].contains(id) { return false }
+        extras[slot].append(id)
+        return true
+    }
+
+    /// Removes `id` from the subscribers of `node` and prunes the tree; `false` when it was not there.
+    mutating func removeSubscriber(_ id: Int32, from index: Int32) -> Bool {
+        let node = nodes[Int(index)]
+        let slot = Int(node.extraSubscribers)
+        if node.firstSubscriber == id {
+            if slot >= 0 {
+                nodes[Int(index)].firstSubscriber = extras[slot].removeFirst()
+                if extras[slot].isEmpty { releaseExtras(of: index) }
+            } else {
+                nodes[Int(index)].firstSubscriber = -1
+                prune(from: index)
+            }
+            return true
+        }
+        guard slot >= 0, let position = extras[slot].firstIndex(of: id) else { return false }
+        extras[slot].remove(at: position)
+        if extras[slot].isEmpty { releaseExtras(of: index) }
+        return true
+    }
+
+    private mutating func releaseExtras(of index: Int32) {
+        let slot = nodes[Int(index)].extraSubscribers
+        extras[Int(slot)] = []
+        freeExtras.append(slot)
+        nodes[Int(index)].extraSubscribers = -1
+    }
+
+    // MARK: - Insertion
+
+    /// The node for `prefix`, created (splitting an edge if needed) when it does not exist.
+    mutating func insert(_ prefix: UnsafeBufferPointer<UInt8>) -> Int32 {
+        var index = Self.root
+        var position = 0
+        while position < prefix.count {
+            let byte = prefix[position]
+            let child = edges.withUnsafeBufferPointer {
+                Self.child(of: nodes[Int(index)], startingWith: byte, in: $0)
+            }
+            guard child >= 0 else {
+                let leaf = makeNode(label: UnsafeBufferPointer(rebasing: prefix[position...]), parent: index)
+                addEdge(from: index, byte: byte, to: leaf)
+                return leaf
+            }
+            let node = nodes[Int(child)]
+            let length = Int(node.labelLength)
+            var common = 1
+            while common < length, position + common < prefix.count,
+                labels[Int(node.labelStart) + common] == prefix[position + common]
+            {
+                common += 1
+            }
+            if common == length {
+                position += length
+                index = child
+                continue
+            }
+            // Split the edge: a new node takes the common part of the label.
+            let middle = newNode()
+            nodes[Int(middle)].labelStart = node.labelStart
+            nodes[Int(middle)].labelLength = Int32(common)
+            nodes[Int(middle)].parent = index
+            nodes[Int(child)].labelStart += Int32(common)
+            nodes[Int(child)].labelLength -= Int32(common)
+            nodes[Int(child)].parent = middle
+            replaceEdge(from: index, byte: byte, with: middle)
+            addEdge(from: middle, byte: labels[Int(nodes[Int(child)].labelStart)], to: child)
+            position += common
+            guard position < prefix.count else { return middle }
+            let leaf = makeNode(label: UnsafeBufferPointer(rebasing: prefix[position...]), parent: middle)
+            addEdge(from: middle, byte: prefix[position], to: leaf)
+            return leaf
+        }
+        return index
+    }
+
+    private mutating func newNode() -> Int32 {
+        if let free = freeNodes.popLast() {
+            nodes[Int(free)] = .unused
+            return free
+        }
+        nodes.append(.unused)
+        return Int32(nodes.count - 1)
+    }
+
+    private mutating func makeNode(label: UnsafeBufferPointer<UInt8>, parent: Int32) -> Int32 {
+        let index = newNode()
+        nodes[Int(index)].labelStart = Int32(labels.count)
+        nodes[Int(index)].labelLength = Int32(label.count)
+        nodes[Int(index)].parent = parent
+        labels.append(contentsOf: label)
+        return index
+    }
+
+    // MARK: - Edges
+
+    private func edgePosition(from index: Int32, byte: UInt8) -> Int? {
+        let node = nodes[Int(index)]
+        let start = Int(node.edgeStart)
+        for position in start..<start + Int(node.edgeCount)
+        where UInt8(truncatingIfNeeded: edges[position] >> 32) == byte {
+            return position
+        }
+        return nil
+    }
+
+    private mutating func addEdge(from index: Int32, byte: UInt8, to child: Int32) {
+        var node = nodes[Int(index)]
+        if node.edgeCount == node.edgeCapacity {
+            let capacity = max(2, node.edgeCapacity * 2)
+            let start = Int(node.edgeStart)
+            let newStart = edges.count
+            edges.append(contentsOf: edges[start..<start + Int(node.edgeCount)])
+            edges.append(contentsOf: repeatElement(0, count: Int(capacity - node.edgeCount)))
+            edgeGarbage += Int(node.edgeCapacity)
+            node.edgeStart = Int32(newStart)
+            node.edgeCapacity = capacity
+        }
+        let entry = UInt64(byte) << 32 | UInt64(UInt32(bitPattern: child))
+        let start = Int(node.edgeStart)
+        var position = start + Int(node.edgeCount)
+        while position > start, edges[position - 1] > entry {
+            edges[position] = edges[position - 1]
+            position -= 1
+        }
+        edges[position] = entry
+        node.edgeCount += 1
+        nodes[Int(index)] = node
+    }
+
+    private mutating func replaceEdge(from index: Int32, byte: UInt8, with child: Int32) {
+        guard let position = edgePosition(from: index, byte: byte) else { return }
+        edges[position] = UInt64(byte) << 32 | UInt64(UInt32(bitPattern: child))
+    }
+
+    private mutating func removeEdge(from index: Int32, byte: UInt8) {
+        guard let position = edgePosition(from: index, byte: byte) else { return }
+        let end = Int(nodes[Int(index)].edgeStart + nodes[Int(index)].edgeCount)
+        for moved in position..<end - 1 { edges[moved] = edges[moved + 1] }
+        nodes[Int(index)].edgeCount -= 1
+    }
+
+    // MARK: - Removal
+
+    /// Restores the invariant upwards from `index` after it lost its last subscriber or a child.
+    private mutating func prune(from start: Int32) {
+        var index = start
+        while index != Self.root {
+            let node = nodes[Int(index)]
+            if node.hasSubscribers || node.edgeCount >= 2 { return }
+            if node.edgeCount == 1 {
+                merge(index, into: Int32(truncatingIfNeeded: edges[Int(node.edgeStart)]))
+                return
+            }
+            let parent = node.parent
+            removeEdge(from: parent, byte: labels[Int(node.labelStart)])
+            release(index)
+            index = parent
+        }
+    }
+
+    /// Removes `index`, which has no subscribers and the single child `child`, joining their labels.
+    private mutating func merge(_ index: Int32, into child: Int32) {
+        let node = nodes[Int(index)]
+        let childNode = nodes[Int(child)]
+        let newStart = labels.count
+        labels.reserveCapacity(labels.count + Int(node.labelLength + childNode.labelLength))
+        for offset in 0..<Int(node.labelLength) { labels.append(labels[Int(node.labelStart) + offset]) }
+        for offset in 0..<Int(childNode.labelLength) { labels.append(labels[Int(childNode.labelStart) + offset]) }
+        labelGarbage += Int(childNode.labelLength)
+        nodes[Int(child)].labelStart = Int32(newStart)
+        nodes[Int(child)].labelLength = node.labelLength + childNode.labelLength
+        nodes[Int(child)].parent = node.parent
+        replaceEdge(from: node.parent, byte: labels[newStart], with: child)
+        release(index)
+    }
+
+    private mutating func release(_ index: Int32) {
+        let node = nodes[Int(index)]
+        labelGarbage += Int(node.labelLength)
+        edgeGarbage += Int(node.edgeCapacity)
+        nodes[Int(index)] = .unused
+        freeNodes.append(index)
+    }
+
+    // MARK: - Compaction
+
+    /// Rewrites the label and edge pools when more than half of either is garbage.
+    mutating func compactIfNeeded() {
+        let labelsWasteful = labelGarbage > 4096 && labelGarbage > labels.count / 2
+        let edgesWasteful = edgeGarbage > 1024 && edgeGarbage > edges.count / 2
+        if labelsWasteful || edgesWasteful { compact() }
+    }
+
+    /// Rewrites the label and edge pools in depth-first order, dropping garbage.
+    mutating func compact() {
+        var newLabels: [UInt8] = []
+        newLabels.reserveCapacity(labels.count - labelGarbage)
+        var newEdges: [UInt64] = []
+        newEdges.reserveCapacity(edges.count - edgeGarbage)
+        var stack: [Int32] = [Self.root]
+        while let index = stack.popLast() {
+            var node = nodes[Int(index)]
+            let labelStart = newLabels.count
+            newLabels.append(contentsOf: labels[Int(node.labelStart)..<Int(node.labelStart + node.labelLength)])
+            node.labelStart = Int32(labelStart)
+            let edgeStart = newEdges.count
+            let run = edges[Int(node.edgeStart)..<Int(node.edgeStart + node.edgeCount)]
+            newEdges.append(contentsOf: run)
+            for edge in run.reversed() { stack.append(Int32(truncatingIfNeeded: edge)) }
+            node.edgeStart = Int32(edgeStart)
+            node.edgeCapacity = node.edgeCount
+            nodes[Int(index)] = node
+        }
+        labels = newLabels
+        edges = newEdges
+        labelGarbage = 0
+        edgeGarbage = 0
+    }
+
+    /// Checks the structural invariants; used by tests.
+    func isConsistent() -> Bool {
+        var seen = 0
+        var stack: [Int32] = [Self.root]
+        while let index = stack.popLast() {
+            seen += 1
+            let node = nodes[Int(index)]
+            if index != Self.root {
+                guard node.labelLength > 0, node.hasSubscribers || node.edgeCount >= 2 else { return false }
+            }
+            if node.extraSubscribers >= 0, !node.hasSubscribers { return false }
+            var previous: UInt8?
+            for position in Int(node.edgeStart)..<Int(node.edgeStart + node.edgeCount) {
+                let child = Int32(truncatingIfNeeded: edges[position])
+                let byte = UInt8(truncatingIfNeeded: edges[position] >> 32)
+                let childNode = nodes[Int(child)]
+                guard childNode.parent == index, labels[Int(childNode.labelStart)] == byte else { return false }
+                if let previous, previous >= byte { return false }
+                previous = byte
+                stack.append(child)
+            }
+        }
+        return seen == nodeCount
+    }
+}
