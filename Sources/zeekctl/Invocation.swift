@@ -3,7 +3,7 @@ import ClusterKit
 /// Turns `argv` into a command.
 enum Invocation {
     /// Every subcommand, in the order `--help` lists them.
-    static let commands: [any ZeekctlCommand.Type] = []
+    static let commands: [any ZeekctlCommand.Type] = [CheckCommand.self, LayoutCommand.self, NodesCommand.self]
 
     /// What the command line asks for.
     enum Parsed: Sendable {

@@ -1,0 +1,352 @@
+/// An INI file read as Python's `configparser.ConfigParser` reads it (strict mode, `BasicInterpolation`),
+/// with the line of every section and key, and every problem as an issue instead of an exception.
+///
+/// Both node.cfg (ZeekControl) and the Management INI (`zeek-client`, with `allow_no_value=True`) are read
+/// this way. The rules: `#` and `;` start comment lines (also indented); inline comments stay in values;
+/// keys are lower-cased; `=` or `:` separates key and value; lines indented deeper than their key continue
+/// its value; empty lines inside a value are kept, trailing ones dropped; `[DEFAULT]` holds keys every
+/// section inherits; `%(name)s` and `%%` are interpolated when values are read.
+struct ConfigParserDocument: Sendable {
+    /// One key of a section.
+    struct Entry: Sendable {
+        /// The key, lower-cased as configparser's `optionxform` does.
+        var key: String
+        /// The raw (uninterpolated) value; `nil` for a key without value (allowed only with `allowsNoValue`).
+        var value: String?
+        /// The line the key is on.
+        var line: Int
+    }
+
+    /// One `[section]`.
+    struct Section: Sendable {
+        /// The name as written between the brackets.
+        var name: String
+        /// The line of the header (0 for an implicit `DEFAULT`).
+        var line: Int
+        /// The keys in file order.
+        var entries: [Entry] = []
+        /// Positions of the keys in `entries`.
+        var positions: [String: Int] = [:]
+
+        func entry(_ key: String) -> Entry? { positions[key].map { entries[$0] } }
+    }
+
+    /// The file name used in issues.
+    var file: String
+    /// The `[DEFAULT]` section (empty when the file has none).
+    var defaults: Section
+    /// The other sections in file order.
+    var sections: [Section] = []
+    /// Problems found while reading (syntax only; interpolation problems come from ``items(of:)``).
+    var issues: [ValidationIssue] = []
+
+    /// The section named `name`, if any.
+    func section(named name: String) -> Section? { sections.first { $0.name == name } }
+
+    /// Reads INI text.
+    ///
+    /// - Parameters:
+    ///   - text: The file's text.
+    ///   - file: The file name for issues.
+    ///   - allowsNoValue: Whether a key without `=`/`:` is a key without value (Management INI) rather than
+    ///     a syntax error (node.cfg).
+    init(parsing text: String, file: String, allowsNoValue: Bool) {
+        self.file = file
+        defaults = Section(name: "DEFAULT", line: 0)
+        var sectionPositions: [String: Int] = [:]
+        // nil: before any header; -1: DEFAULT; -2: a duplicate section being skipped; else an index.
+        var current: Int?
+        var currentKey: String?
+        var valueLines: [String: [Substring]] = [:]
+        var indentLevel = 0
+        var reportedMissingHeader = false
+
+        func location(_ line: Int) -> SourceLocation { SourceLocation(file: file, line: line) }
+
+        for (offset, line) in TextLines.split(text).enumerated() {
+            let lineNumber = offset + 1
+            let stripped = TextLines.strip(line)
+            if stripped.hasPrefix("#") || stripped.hasPrefix(";") { continue }
+            if stripped.isEmpty {
+                // An empty line belongs to the value being read, if that value is not "no value".
+                if let key = currentKey, current != nil, valueLines[key] != nil {
+                    valueLines[key, default: []].append("")
+                }
+                continue
+            }
+            let indent = TextLines.indent(line)
+            if let key = currentKey, current != nil, indent > indentLevel {
+                if valueLines[key] != nil {
+                    valueLines[key, default: []].append(stripped)
+                } else {
+                    issues.append(
+                        .error(
+                            .syntaxError,
+                            "continuation line for key '\(key)', which has no value",
+                            at: location(lineNumber),
+                            key: key
+                        )
+                    )
+                }
+                continue
+            }
+            // Flush the value of the key before.
+            if let key = currentKey { flush(key, into: current, lines: &valueLines) }
+            currentKey = nil
+            indentLevel = indent
+            if let header = Self.sectionHeader(stripped) {
+                if header == "DEFAULT" {
+                    current = -1
+                } else if let existing = sectionPositions[header] {
+                    issues.append(
+                        .error(
+                            .duplicateSection,
+                            "section '\(header)' already exists (first defined on line \(sections[existing].line))",
+                            at: location(lineNumber),
+                            node: header
+                        )
+                    )
+                    current = -2
+                } else {
+                    sectionPositions[header] = sections.count
+                    sections.append(Section(name: header, line: lineNumber))
+                    current = sections.count - 1
+                }
+                continue
+            }
+            guard let section = current else {
+                if !reportedMissingHeader {
+                    issues.append(
+                        .error(
+                            .missingSectionHeader,
+                            "file contains no section headers: '\(stripped)' comes before any '[section]' line",
+                            at: location(lineNumber)
+                        )
+                    )
+                    reportedMissingHeader = true
+                }
+                continue
+            }
+            guard let (name, value) = Self.option(stripped, allowsNoValue: allowsNoValue) else {
+                issues.append(
+                    .error(
+                        .syntaxError,
+                        "line '\(stripped)' is not a '[section]' header, a 'key = value' line or a comment",
+                        at: location(lineNumber),
+                        node: sectionName(section)
+                    )
+                )
+                continue
+            }
+            guard !name.isEmpty else {
+                issues.append(
+                    .error(
+                        .syntaxError,
+                        "line '\(stripped)' has no key before '\(stripped.first.map(String.init) ?? "=")'",
+                        at: location(lineNumber),
+                        node: sectionName(section)
+                    )
+                )
+                continue
+            }
+            let key = name.lowercased()
+            if let existing = existingEntry(key, in: section) {
+                let owner = sectionName(section).map { " in section '\($0)'" } ?? ""
+                issues.append(
+                    .error(
+                        .duplicateKey,
+                        "key '\(key)'\(owner) already given on line \(existing.line)",
+                        at: location(lineNumber),
+                        node: section >= 0 ? sections[section].name : nil,
+                        key: key
+                    )
+                )
+                continue
+            }
+            if section == -2 { continue }
+            let entry = Entry(key: key, value: nil, line: lineNumber)
+            if section == -1 {
+                defaults.positions[key] = defaults.entries.count
+                defaults.entries.append(entry)
+            } else {
+                sections[section].positions[key] = sections[section].entries.count
+                sections[section].entries.append(entry)
+            }
+            currentKey = key
+            if let value { valueLines[key] = [value] }
+        }
+        if let key = currentKey { flush(key, into: current, lines: &valueLines) }
+    }
+
+    private func sectionName(_ index: Int) -> String? {
+        switch index {
+        case -1: "DEFAULT"
+        case -2: nil
+        default: sections[index].name
+        }
+    }
+
+    private func existingEntry(_ key: String, in index: Int) -> Entry? {
+        switch index {
+        case -1: defaults.entry(key)
+        case -2: nil
+        default: sections[index].entry(key)
+        }
+    }
+
+    /// Joins the lines read for a key and stores the value (trailing empty lines dropped).
+    private mutating func flush(_ key: String, into index: Int?, lines: inout [String: [Substring]]) {
+        guard let index, let parts = lines.removeValue(forKey: key) else { return }
+        var joined = parts.joined(separator: "\n")
+        while let last = joined.unicodeScalars.last, TextLines.isSpace(last) { joined.unicodeScalars.removeLast() }
+        switch index {
+        case -1:
+            if let position = defaults.positions[key] { defaults.entries[position].value = joined }
+        case -2: break
+        default:
+            if let position = sections[index].positions[key] { sections[index].entries[position].value = joined }
+        }
+    }
+
+    /// The header of a `[section]` line: configparser's `\[(?P<header>.+)\]` matched at the start, so
+    /// the name runs to the last `]` and text after it is ignored.
+    static func sectionHeader(_ line: Substring) -> String? {
+        guard line.hasPrefix("["), let close = line.lastIndex(of: "]") else { return nil }
+        let start = line.index(after: line.startIndex)
+        guard close > start else { return nil }
+        return String(line[start..<close])
+    }
+
+    /// Splits an option line at its first `=` or `:`; `nil` when there is none and values are required.
+    static func option(_ line: Substring, allowsNoValue: Bool) -> (name: Substring, value: Substring?)? {
+        guard let delimiter = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+            return allowsNoValue ? (TextLines.stripTrailing(line), nil) : nil
+        }
+        let name = TextLines.stripTrailing(line[..<delimiter])
+        let value = TextLines.strip(line[line.index(after: delimiter)...])
+        return (name, value)
+    }
+}
+
+// MARK: - Reading values
+
+extension ConfigParserDocument {
+    /// A key's value as configparser's `items()` or `get()` returns it.
+    struct Item: Sendable {
+        /// The key.
+        var key: String
+        /// The interpolated value; `nil` for a key without value (or when interpolation failed).
+        var value: String?
+        /// Where the key is defined (its own section or `[DEFAULT]`).
+        var line: Int
+        /// A Boolean value indicating whether the key comes from `[DEFAULT]`.
+        var isDefault: Bool
+    }
+
+    /// The keys of a section with `[DEFAULT]` merged in, in configparser's `items()` order (default keys
+    /// first, then the section's own), values interpolated; interpolation problems become issues.
+    func items(of section: Section) -> (items: [Item], issues: [ValidationIssue]) {
+        var items: [Item] = []
+        items.reserveCapacity(defaults.entries.count + section.entries.count)
+        for entry in defaults.entries {
+            if let own = section.entry(entry.key) {
+                items.append(Item(key: own.key, value: own.value, line: own.line, isDefault: false))
+            } else {
+                items.append(Item(key: entry.key, value: entry.value, line: entry.line, isDefault: true))
+            }
+        }
+        for entry in section.entries where defaults.positions[entry.key] == nil {
+            items.append(Item(key: entry.key, value: entry.value, line: entry.line, isDefault: false))
+        }
+        var issues: [ValidationIssue] = []
+        for position in items.indices {
+            guard let raw = items[position].value, raw.utf8.contains(UInt8(ascii: "%")) else { continue }
+            switch interpolate(raw, key: items[position].key, in: section, depth: 1) {
+            case .success(let value):
+                items[position].value = value
+            case .failure(let problem):
+                items[position].value = nil
+                let owner = items[position].isDefault ? "DEFAULT" : section.name
+                issues.append(
+                    .error(
+                        .badInterpolation,
+                        "bad '%' in value of key '\(items[position].key)' in section '\(owner)': \(problem.text)"
+                            + " (write a literal '%' as '%%')",
+                        at: SourceLocation(file: file, line: items[position].line),
+                        node: items[position].isDefault ? nil : section.name,
+                        key: items[position].key
+                    )
+                )
+            }
+        }
+        return (items, issues)
+    }
+
+    /// Why a value could not be interpolated.
+    struct InterpolationProblem: Error, Sendable {
+        var text: String
+    }
+
+    /// configparser's `BasicInterpolation` of one value.
+    private func interpolate(
+        _ value: String,
+        key: String,
+        in section: Section,
+        depth: Int
+    ) -> Result<String, InterpolationProblem> {
+        guard depth <= 10 else {
+            return .failure(InterpolationProblem(text: "references nest more than 10 deep (a loop?)"))
+        }
+        var output = ""
+        var rest = Substring(value)
+        while !rest.isEmpty {
+            guard let percent = rest.firstIndex(of: "%") else {
+                output += rest
+                break
+            }
+            output += rest[..<percent]
+            rest = rest[percent...]
+            let next = rest.dropFirst().first
+            if next == "%" {
+                output += "%"
+                rest = rest.dropFirst(2)
+            } else if next == "(" {
+                let body = rest.dropFirst(2)
+                guard let close = body.firstIndex(of: ")"), close > body.startIndex,
+                    body[body.index(after: close)...].first == "s"
+                else {
+                    return .failure(InterpolationProblem(text: "bad reference '\(rest)'"))
+                }
+                let name = body[..<close].lowercased()
+                rest = body[body.index(close, offsetBy: 2)...]
+                let referenced = section.entry(name) ?? defaults.entry(name)
+                guard let referenced else {
+                    return .failure(InterpolationProblem(text: "'%(\(name))s' names no key of the section"))
+                }
+                let text = referenced.value ?? ""
+                if text.utf8.contains(UInt8(ascii: "%")) {
+                    switch interpolate(text, key: name, in: section, depth: depth + 1) {
+                    case .success(let value): output += value
+                    case .failure(let problem): return .failure(problem)
+                    }
+                } else {
+                    output += text
+                }
+            } else {
+                return .failure(InterpolationProblem(text: "'%' must be followed by '%' or '(', found '\(rest)'"))
+            }
+        }
+        return .success(output)
+    }
+
+    /// One key's value as `get(section, key, fallback=None)` returns it: `nil` when absent or without value.
+    func value(_ key: String, in section: Section) -> (value: String?, line: Int?, problem: String?) {
+        guard let entry = section.entry(key) ?? defaults.entry(key) else { return (nil, nil, nil) }
+        guard let raw = entry.value else { return (nil, entry.line, nil) }
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return (raw, entry.line, nil) }
+        switch interpolate(raw, key: key, in: section, depth: 1) {
+        case .success(let value): return (value, entry.line, nil)
+        case .failure(let problem): return (nil, entry.line, problem.text)
+        }
+    }
+}

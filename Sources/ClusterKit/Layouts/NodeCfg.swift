@@ -1,0 +1,115 @@
+/// A ZeekControl `node.cfg` as read by Python's configparser, before ZeekControl's checks and expansion.
+///
+/// Each `[section]` is one node (`[DEFAULT]` is merged into every section). Keys are lower-cased and `.`
+/// becomes `_` (`lb.procs` is `lb_procs`). Keys ZeekControl does not know are dropped with a warning, as
+/// ZeekControl does. Syntax that makes ZeekControl crash with a Python traceback (a repeated section or
+/// key, a bare `%`, a line without `=`) becomes an ordinary located error.
+public struct NodeCfg: Sendable, Hashable {
+    /// One `[section]`: a node as written, before expansion.
+    public struct Section: Sendable, Hashable {
+        /// The node name, as written between the brackets.
+        public var name: String
+        /// The line of the `[name]` header.
+        public var line: Int
+        /// The recognised keys and their interpolated values (`[DEFAULT]` merged in).
+        public var values: [String: String]
+        /// The line each key is on (for keys from `[DEFAULT]`, the line in `[DEFAULT]`).
+        public var keyLines: [String: Int]
+        /// Problems found in this section while reading (unknown keys, bad interpolation), in order.
+        public var issues: [ValidationIssue]
+
+        /// The value of a key, or `""` when unset (ZeekControl's default for every key).
+        ///
+        /// - Parameter key: The key.
+        public subscript(key: String) -> String { values[key] ?? "" }
+    }
+
+    /// The file name used in locations.
+    public var file: String
+    /// The node sections in file order.
+    public var sections: [Section]
+    /// Syntax problems of the whole file, in line order.
+    public var issues: [ValidationIssue]
+
+    /// The keys ZeekControl 2.6 knows (`Node._keys`) plus those of its bundled plugins.
+    public static let recognizedKeys: Set<String> = Set([
+        "type", "host", "interface", "aux_scripts", "zeekbase", "ether", "zone_id", "lb_procs", "lb_method",
+        "lb_interfaces", "pin_cpus", "env_vars", "count",
+    ]).union(pluginKeys)
+
+    /// The keys registered by ZeekControl's bundled plugins (`af_packet_*` and the test plugin's key).
+    public static let pluginKeys: [String] = [
+        "af_packet_block_size", "af_packet_block_timeout", "af_packet_buffer_size",
+        "af_packet_checksum_validation_mode", "af_packet_enable_defrag", "af_packet_enable_fanout",
+        "af_packet_enable_hw_timestamping", "af_packet_fanout_id", "af_packet_fanout_mode", "af_packet_link_type",
+        "test_mykey",
+    ]
+
+    /// Keys ZeekControl accepts but does not use.
+    static let unusedKeys: [String: String] = [
+        "zone_id": "unused since Bro 2.6", "zeekbase": "unused", "ether": "unused",
+        "count": "always replaced by ZeekControl's own count",
+    ]
+
+    /// Reads node.cfg text.
+    ///
+    /// - Parameters:
+    ///   - text: The text.
+    ///   - file: The file name for locations.
+    /// - Returns: The sections and every reading problem.
+    public static func parse(_ text: String, file: String) -> NodeCfg {
+        let document = ConfigParserDocument(parsing: text, file: file, allowsNoValue: false)
+        var sections: [Section] = []
+        sections.reserveCapacity(document.sections.count)
+        var reportedDefaultProblems: Set<Int> = []
+        for raw in document.sections {
+            var section = Section(name: raw.name, line: raw.line, values: [:], keyLines: [:], issues: [])
+            let (items, problems) = document.items(of: raw)
+            for problem in problems {
+                // A problem in [DEFAULT] is reported once, not once per node.
+                if problem.node == nil, let line = problem.location.line {
+                    guard reportedDefaultProblems.insert(line).inserted else { continue }
+                }
+                section.issues.append(problem)
+            }
+            for item in items {
+                let key = item.key.contains(".") ? item.key.replacingOccurrences(".", with: "_") : item.key
+                let location = SourceLocation(file: file, line: item.line)
+                guard recognizedKeys.contains(key) else {
+                    section.issues.append(
+                        .warning(
+                            .unknownKey,
+                            "ignoring unrecognized node config option '\(key)' given for node '\(raw.name)'",
+                            at: location,
+                            node: raw.name,
+                            key: key
+                        )
+                    )
+                    continue
+                }
+                if let why = unusedKeys[key], !(item.value ?? "").isEmpty {
+                    section.issues.append(
+                        .warning(
+                            .unusedKey,
+                            "node config option '\(key)' given for node '\(raw.name)' is accepted but \(why)",
+                            at: location,
+                            node: raw.name,
+                            key: key
+                        )
+                    )
+                }
+                section.values[key] = item.value ?? ""
+                section.keyLines[key] = item.line
+            }
+            sections.append(section)
+        }
+        return NodeCfg(file: file, sections: sections, issues: document.issues)
+    }
+}
+
+extension String {
+    /// The string with every `target` replaced by `replacement` (no Foundation needed).
+    func replacingOccurrences(_ target: Character, with replacement: Character) -> String {
+        String(map { $0 == target ? replacement : $0 })
+    }
+}

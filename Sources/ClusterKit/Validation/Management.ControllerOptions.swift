@@ -1,0 +1,46 @@
+extension Management {
+    /// The Management controller settings that its configuration checks and port auto-assignment use, with
+    /// Zeek's defaults.
+    public struct ControllerOptions: Sendable, Hashable {
+        /// The controller's Broker port (`Management::Controller::default_port`); default `2150/tcp`.
+        public var controllerPort: Broker.Port
+        /// `Management::Controller::auto_assign_broker_ports`; default `true`.
+        public var autoAssignBrokerPorts: Bool
+        /// `Management::Controller::auto_assign_broker_start_port`; default `2200/tcp`.
+        public var firstBrokerPort: Broker.Port
+        /// `Management::Controller::auto_assign_metrics_ports`; default `true`.
+        public var autoAssignMetricsPorts: Bool
+        /// `Management::Controller::auto_assign_metrics_start_port`; default `9000/tcp`.
+        public var firstMetricsPort: Broker.Port
+        /// The Zeek version of the controller (the "lack ports" text changed in 7.0); default 8.1.
+        public var zeekVersion: ZeekVersion
+
+        /// Creates options with Zeek's defaults.
+        ///
+        /// - Parameters:
+        ///   - controllerPort: The controller's Broker port.
+        ///   - autoAssignBrokerPorts: Whether missing Broker ports are assigned.
+        ///   - firstBrokerPort: The first assigned Broker port.
+        ///   - autoAssignMetricsPorts: Whether missing metrics ports are assigned.
+        ///   - firstMetricsPort: The first assigned metrics port.
+        ///   - zeekVersion: The controller's Zeek version.
+        public init(
+            controllerPort: Broker.Port = .tcp(2150),
+            autoAssignBrokerPorts: Bool = true,
+            firstBrokerPort: Broker.Port = .tcp(2200),
+            autoAssignMetricsPorts: Bool = true,
+            firstMetricsPort: Broker.Port = .tcp(9000),
+            zeekVersion: ZeekVersion = .current
+        ) {
+            self.controllerPort = controllerPort
+            self.autoAssignBrokerPorts = autoAssignBrokerPorts
+            self.firstBrokerPort = firstBrokerPort
+            self.autoAssignMetricsPorts = autoAssignMetricsPorts
+            self.firstMetricsPort = firstMetricsPort
+            self.zeekVersion = zeekVersion
+        }
+
+        /// Zeek's defaults.
+        public static let standard = ControllerOptions()
+    }
+}
