@@ -4,7 +4,7 @@ import Foundation
 /// `clusterkit-bench codec-profile FILE N`: decodes one message N times (for callgrind or perf).
 func runCodecProfile(arguments: [String]) async throws {
     guard arguments.count == 2, let count = Int(arguments[1]) else {
-        throw CodecProfileError(message: "usage: clusterkit-bench codec-profile FILE N")
+        throw BenchmarkFailure(message: "usage: clusterkit-bench codec-profile FILE N")
     }
     let text = try String(contentsOfFile: arguments[0], encoding: .utf8)
     var total = 0
@@ -14,9 +14,4 @@ func runCodecProfile(arguments: [String]) async throws {
         }
     }
     print("decoded \(count) messages (\(total) top-level elements)")
-}
-
-struct CodecProfileError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }

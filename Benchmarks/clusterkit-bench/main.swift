@@ -8,6 +8,7 @@ import Glibc
 let suites: [String: ([String]) async throws -> Void] = [
     "codec": runCodecBenchmark,
     "codec-profile": runCodecProfile,
+    "dispatch": runDispatchBenchmark,
     "websocket": runWebSocketBenchmark,
 ]
 

@@ -102,17 +102,19 @@ extension RequestTracker {
             result: Payload?,
             now: Duration
         ) -> (Recording, [Notification]) {
-            guard var request = requests[id] else { return (.unknownRequest, []) }
+            // Mutate the stored request in place: copying it out would copy its pending set on every answer,
+            // making a request to N targets cost O(N²).
+            guard let index = requests.index(forKey: id) else { return (.unknownRequest, []) }
             if let target {
-                guard request.pending.remove(target) != nil else {
-                    return (request.answered.contains(target) ? .duplicateAnswer : .unexpectedTarget, [])
+                guard requests.values[index].pending.remove(target) != nil else {
+                    let duplicate = requests.values[index].answered.contains(target)
+                    return (duplicate ? .duplicateAnswer : .unexpectedTarget, [])
                 }
-                request.answered.append(target)
+                requests.values[index].answered.append(target)
             }
-            if let result { request.results.append(result) }
-            let remaining = request.pending.count
-            requests[id] = request
-            guard target != nil, remaining == 0, request.finishesWhenAllAnswered else {
+            if let result { requests.values[index].results.append(result) }
+            let remaining = requests.values[index].pending.count
+            guard target != nil, remaining == 0, requests.values[index].finishesWhenAllAnswered else {
                 return (.recorded(remaining: remaining), [])
             }
             return (.completed, end(id, .completed, now: now) ?? [])

@@ -1,0 +1,479 @@
+import Synchronization
+
+/// Sends one action to many nodes at once over any ``ClusterBackend`` and collects a per-node outcome.
+///
+/// Three protocols, chosen per call (``DispatchProtocol``):
+/// - ``DispatchProtocol/managementNode``: the Management node API, as an agent speaks it:
+///   `node_dispatch_request` on `zeek/management/node`, answers matched by request id and node;
+/// - ``DispatchProtocol/managementController``: the Management controller API, as `zeek-client` speaks it:
+///   `get_id_value_request` on `zeek/management/controller`, one `get_id_value_response` with every result;
+/// - ``DispatchProtocol/control``: the Control framework, as ZeekControl's `print` does but to all nodes
+///   concurrently: `Control::id_value_request` on each node's topic, replies attributed by their topic.
+///
+/// Every request has one deadline (``DispatchOptions/timeout``), kept by a ``RequestTracker``; nodes that
+/// have not answered by then are ``NodeOutcome/timedOut(after:)``. ``run()`` must be running (it reads the
+/// backend's events and drives the deadlines) while requests are made; ``withDispatcher(backend:clock:options:scheme:_:)``
+/// does that for a scoped use.
+public final class Dispatcher: Sendable {
+    /// The backend requests go through.
+    public let backend: any ClusterBackend
+    /// Options.
+    public let options: DispatchOptions
+    /// Topic naming, for node topics and Control reply topics.
+    public let scheme: TopicScheme
+    private let tracker: RequestTracker<NodeReply>
+    private let state = Mutex(State())
+
+    /// One node's answer, as recorded by the tracker.
+    struct NodeReply: Sendable {
+        var node: String
+        var outcome: NodeOutcome
+    }
+
+    /// Requests waiting for answers, by how answers are matched.
+    private struct State {
+        /// Management node requests by request id.
+        var nodeRequests: Set<String> = []
+        /// Controller requests by request id.
+        var controllerRequests: Set<String> = []
+        /// Control requests by node and identifier, oldest first (the Control framework has no request ids).
+        var controlRequests: [ControlKey: [RequestID]] = [:]
+        /// The controller's answers (results and errors), by request id.
+        var controllerAnswers: [String: [Management.Result]] = [:]
+        /// Generic requests: the response event awaited, by request id.
+        var genericRequests: [String: String] = [:]
+        /// Generic responses' arguments, by request id.
+        var genericAnswers: [String: [Broker.Value]] = [:]
+    }
+
+    private struct ControlKey: Hashable {
+        var node: String
+        var id: String
+    }
+
+    /// Creates a dispatcher.
+    ///
+    /// - Parameters:
+    ///   - backend: The backend; it is subscribed to the reply topics when ``run()`` starts.
+    ///   - clock: The clock deadlines are measured on.
+    ///   - options: Options.
+    ///   - scheme: Topic naming of the cluster.
+    public init(
+        backend: any ClusterBackend,
+        clock: any Clock<Duration> = ContinuousClock(),
+        options: DispatchOptions = .standard,
+        scheme: TopicScheme = .broker
+    ) {
+        self.backend = backend
+        self.options = options
+        self.scheme = scheme
+        self.tracker = RequestTracker(
+            options: RequestTrackerOptions(
+                defaultTimeout: options.timeout,
+                maximumPendingRequests: options.maximumPendingRequests
+            ),
+            clock: clock
+        )
+    }
+
+    /// The reply topics the dispatcher needs, by protocol.
+    public static func replyTopics(for protocols: Set<DispatchProtocol>) -> [Topic] {
+        var topics: [Topic] = []
+        if protocols.contains(.managementNode) { topics.append(NodeRuntime.API.topic) }
+        if protocols.contains(.managementController) { topics.append(ControllerAPI.topic) }
+        if protocols.contains(.control) { topics.append(ControlReplyTopic.prefix) }
+        return topics
+    }
+
+    /// Reads the backend's events and keeps the deadlines until the task is cancelled or the events end.
+    ///
+    /// Requests still pending when the events end fail as unreachable.
+    ///
+    /// - Throws: ``BackendError`` when the backend fails.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.tracker.run() }
+            group.addTask {
+                defer { self.failPending("the connection to the cluster ended") }
+                do {
+                    for try await received in self.backend.events { self.handle(received) }
+                } catch is CancellationError {
+                    return
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Asks nodes for the value of a script identifier.
+    ///
+    /// - Parameters:
+    ///   - id: The identifier, such as `Cluster::node`.
+    ///   - nodes: The nodes to ask, with their types (the order of the report follows ZeekControl's). For
+    ///     ``DispatchProtocol/managementController`` the controller decides which nodes answer; these
+    ///     names are passed on as the node filter (empty: all).
+    ///   - unknownNodes: Names that are not part of the cluster; each gets `unknown cluster node`.
+    ///   - allNodes: Whether `nodes` is the whole cluster: the request then names no nodes (Zeek's "all").
+    ///   - protocol: The protocol.
+    /// - Returns: The report.
+    /// - Throws: ``BackendError`` when the request could not be sent at all.
+    public func getIDValue(
+        _ id: String,
+        nodes: [DispatchTarget],
+        unknownNodes: [String] = [],
+        allNodes: Bool = false,
+        via protocol: DispatchProtocol
+    ) async throws -> DispatchReport {
+        var report: DispatchReport
+        switch `protocol` {
+        case .managementNode:
+            report = try await dispatchToNodes(action: ["get_id_value", id], nodes: nodes, allNodes: allNodes)
+        case .control:
+            report = try await dispatchControl(id: id, nodes: nodes)
+        case .managementController:
+            report = try await dispatchToController(id: id, nodes: nodes)
+        }
+        report.entries += unknownNodes.map { DispatchReport.Entry(node: $0, outcome: .failed("unknown cluster node")) }
+        return report
+    }
+
+    /// Sends a Management node action (`node_dispatch_request`) to nodes and collects their results.
+    ///
+    /// - Parameters:
+    ///   - action: The action vector, such as `["get_id_value", "Cluster::node"]`.
+    ///   - nodes: The nodes.
+    ///   - allNodes: Whether `nodes` is the whole cluster: the request then names no nodes (Zeek's "all"),
+    ///     which spares every node a lookup in a long list.
+    /// - Returns: The report (values are `to_json` text).
+    /// - Throws: ``BackendError`` when the request could not be sent.
+    public func dispatchToNodes(
+        action: [String],
+        nodes: [DispatchTarget],
+        allNodes: Bool = false
+    ) async throws -> DispatchReport {
+        let requestID = RequestID(UniqueID.make())
+        let event = Broker.Event(
+            NodeRuntime.API.dispatchRequest,
+            [.string(requestID.rawValue), action.brokerValue, allNodes ? .set([]) : Set(nodes.map(\.name)).brokerValue]
+        )
+        let replies = try await collect(
+            requestID,
+            nodes: nodes,
+            register: { $0.nodeRequests.insert(requestID.rawValue) },
+            send: { try await self.backend.publish(event, to: NodeRuntime.API.topic) },
+            cleanup: { $0.nodeRequests.remove(requestID.rawValue) }
+        )
+        return DispatchReport(entries: entries(nodes: nodes, replies: replies), valueEncoding: .json)
+    }
+
+    private func dispatchControl(id: String, nodes: [DispatchTarget]) async throws -> DispatchReport {
+        let requestID = RequestID(UniqueID.make())
+        let replies = try await collect(requestID, nodes: nodes) { state in
+            for node in nodes {
+                state.controlRequests[ControlKey(node: node.name, id: id), default: []].append(requestID)
+            }
+        } send: {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for node in nodes {
+                    group.addTask {
+                        do {
+                            try await self.backend.publish(
+                                Broker.Event("Control::id_value_request", [.string(id)]),
+                                to: self.scheme.nodeTopic(node.name)
+                            )
+                        } catch let error as BackendError where error.code != .closed && error.code != .notConnected {
+                            self.tracker.record(
+                                NodeReply(node: node.name, outcome: .unreachable(error.description)),
+                                for: requestID,
+                                from: .node(node.name)
+                            )
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        } cleanup: { state in
+            for node in nodes {
+                let key = ControlKey(node: node.name, id: id)
+                state.controlRequests[key]?.removeAll { $0 == requestID }
+                if state.controlRequests[key]?.isEmpty == true { state.controlRequests[key] = nil }
+            }
+        }
+        return DispatchReport(entries: entries(nodes: nodes, replies: replies), valueEncoding: .text)
+    }
+
+    private func dispatchToController(id: String, nodes: [DispatchTarget]) async throws -> DispatchReport {
+        let requestID = RequestID(UniqueID.make())
+        let event = Broker.Event(
+            ControllerAPI.getIDValueRequest,
+            [.string(requestID.rawValue), .string(id), Set(nodes.map(\.name)).brokerValue]
+        )
+        let outcome = try await wait(requestID, targets: [.instance("controller")]) {
+            $0.controllerRequests.insert(requestID.rawValue)
+        } send: {
+            try await self.backend.publish(event, to: ControllerAPI.topic)
+        } cleanup: {
+            $0.controllerRequests.remove(requestID.rawValue)
+        }
+        let results = state.withLock { $0.controllerAnswers.removeValue(forKey: requestID.rawValue) } ?? []
+        let types = Dictionary(nodes.map { ($0.name, $0.nodeType) }, uniquingKeysWith: { first, _ in first })
+        var entries: [DispatchReport.Entry] = []
+        var errors: [String] = []
+        for result in results {
+            switch (result.success, result.node) {
+            case (true, let node?):
+                guard case .string(let text)? = result.data else {
+                    errors.append("invalid result data type \(result.data.map { Broker.JSON.encode($0) } ?? "none")")
+                    continue
+                }
+                entries.append(DispatchReport.Entry(node: node, nodeType: types[node] ?? nil, outcome: .replied(text)))
+            case (false, let node?):
+                entries.append(
+                    DispatchReport.Entry(
+                        node: node,
+                        nodeType: types[node] ?? nil,
+                        outcome: .failed(result.error ?? "no reason given")
+                    )
+                )
+            case (true, nil):
+                errors.append("result lacking node: \(result.data.map { Broker.JSON.encode($0) } ?? "none")")
+            case (false, nil):
+                errors.append(result.error ?? "no reason given")
+            }
+        }
+        if let timeout = outcome.timeout {
+            errors.append("no response from the controller: \(timeout)")
+        }
+        return DispatchReport(entries: entries, errors: errors, valueEncoding: .json)
+    }
+
+    /// Publishes a request whose first argument is its request id, and waits for the response event of
+    /// that name carrying the same id, as every Management API request does.
+    ///
+    /// - Parameters:
+    ///   - name: The request event's name.
+    ///   - arguments: The arguments after the request id.
+    ///   - topic: Where to publish it.
+    ///   - response: The response event's name.
+    ///   - timeout: How long to wait; default ``DispatchOptions/timeout``.
+    /// - Returns: The response's arguments (the request id first), or `nil` when none came in time.
+    /// - Throws: ``BackendError`` when the request could not be sent.
+    public func request(
+        _ name: String,
+        _ arguments: [Broker.Value],
+        on topic: Topic,
+        response: String,
+        timeout: Duration? = nil
+    ) async throws -> [Broker.Value]? {
+        let requestID = RequestID(UniqueID.make())
+        let event = Broker.Event(name, [.string(requestID.rawValue)] + arguments)
+        let outcome = try await wait(requestID, targets: [.instance("response")], timeout: timeout) {
+            $0.genericRequests[requestID.rawValue] = response
+        } send: {
+            try await self.backend.publish(event, to: topic)
+        } cleanup: {
+            $0.genericRequests[requestID.rawValue] = nil
+        }
+        let answer = state.withLock { $0.genericAnswers.removeValue(forKey: requestID.rawValue) }
+        return outcome.timeout == nil ? answer : nil
+    }
+
+    // MARK: - Waiting
+
+    private func collect(
+        _ requestID: RequestID,
+        nodes: [DispatchTarget],
+        register: (inout State) -> Void,
+        send: @Sendable () async throws -> Void,
+        cleanup: @escaping @Sendable (inout State) -> Void
+    ) async throws -> [String: NodeOutcome] {
+        guard !nodes.isEmpty else { return [:] }
+        let outcome = try await wait(
+            requestID,
+            targets: nodes.map { .node($0.name) },
+            register: register,
+            send: send,
+            cleanup: cleanup
+        )
+        var replies: [String: NodeOutcome] = [:]
+        for reply in outcome.results where replies[reply.node] == nil { replies[reply.node] = reply.outcome }
+        if let timeout = outcome.timeout {
+            for target in timeout.unanswered {
+                if case .node(let name, _) = target, replies[name] == nil {
+                    replies[name] = .timedOut(after: timeout.waited)
+                }
+            }
+        }
+        return replies
+    }
+
+    private func wait(
+        _ requestID: RequestID,
+        targets: [RequestTarget],
+        timeout: Duration? = nil,
+        register: (inout State) -> Void,
+        send: @Sendable () async throws -> Void,
+        cleanup: @escaping @Sendable (inout State) -> Void
+    ) async throws -> RequestTracker<NodeReply>.Outcome {
+        let (stream, continuation) = AsyncStream<RequestTracker<NodeReply>.Outcome>.makeStream(
+            bufferingPolicy: .bufferingNewest(1)
+        )
+        state.withLock { register(&$0) }
+        defer { state.withLock { cleanup(&$0) } }
+        try tracker.start(requestID, awaiting: targets, timeout: timeout ?? options.timeout) { _, outcome in
+            continuation.yield(outcome)
+            continuation.finish()
+        }
+        do {
+            try await send()
+        } catch {
+            tracker.finish(requestID)
+            throw error
+        }
+        return await withTaskCancellationHandler {
+            for await outcome in stream { return outcome }
+            return .completed([])
+        } onCancel: {
+            tracker.finish(requestID)
+        }
+    }
+
+    private func entries(nodes: [DispatchTarget], replies: [String: NodeOutcome]) -> [DispatchReport.Entry] {
+        nodes.map { node in
+            DispatchReport.Entry(
+                node: node.name,
+                nodeType: node.nodeType,
+                outcome: replies[node.name] ?? .unreachable("no answer recorded")
+            )
+        }
+    }
+
+    private func failPending(_ reason: String) {
+        let (nodeRequests, controllerRequests, control) = state.withLock {
+            ($0.nodeRequests, $0.controllerRequests, $0.controlRequests)
+        }
+        for id in nodeRequests.union(controllerRequests) { fail(RequestID(id), reason) }
+        for ids in control.values { for id in ids { fail(id, reason) } }
+    }
+
+    private func fail(_ id: RequestID, _ reason: String) {
+        for target in tracker.lookup(id).unanswered {
+            if case .node(let name, _) = target {
+                tracker.record(NodeReply(node: name, outcome: .unreachable(reason)), for: id, from: target)
+            }
+        }
+        tracker.finish(id)
+    }
+
+    // MARK: - Answers
+
+    private func handle(_ received: TopicEvent) {
+        let event = received.event
+        if case .string(let reqid)? = event.arguments.first,
+            state.withLock({ $0.genericRequests[reqid] == event.name })
+        {
+            state.withLock { $0.genericAnswers[reqid] = event.arguments }
+            tracker.markAnswered(.instance("response"), for: RequestID(reqid))
+            return
+        }
+        switch event.name {
+        case NodeRuntime.API.dispatchResponse:
+            guard event.arguments.count >= 2, case .string(let reqid) = event.arguments[0],
+                state.withLock({ $0.nodeRequests.contains(reqid) }),
+                let result = try? Management.Result(brokerValue: event.arguments[1]), let node = result.node
+            else { return }
+            let outcome: NodeOutcome
+            if result.success {
+                guard case .string(let text)? = result.data else {
+                    tracker.record(
+                        NodeReply(
+                            node: node,
+                            outcome: .failed(
+                                "invalid result data type \(result.data.map { Broker.JSON.encode($0) } ?? "none")"
+                            )
+                        ),
+                        for: RequestID(reqid),
+                        from: .node(node)
+                    )
+                    return
+                }
+                outcome = .replied(text)
+            } else {
+                outcome = .failed(result.error ?? "no reason given")
+            }
+            tracker.record(NodeReply(node: node, outcome: outcome), for: RequestID(reqid), from: .node(node))
+        case "Control::id_value_response":
+            guard event.arguments.count >= 2, case .string(let id) = event.arguments[0],
+                case .string(let value) = event.arguments[1],
+                let node = scheme.controlReplyNode(of: received.topic)
+            else { return }
+            let key = ControlKey(node: node, id: id)
+            guard let requestID = state.withLock({ $0.controlRequests[key]?.first }) else { return }
+            let recording = tracker.record(
+                NodeReply(node: node, outcome: .replied(value)),
+                for: requestID,
+                from: .node(node)
+            )
+            if recording != .unknownRequest {
+                state.withLock { _ = $0.controlRequests[key]?.removeFirst() }
+            }
+        case ControllerAPI.getIDValueResponse:
+            guard event.arguments.count >= 2, case .string(let reqid) = event.arguments[0],
+                state.withLock({ $0.controllerRequests.contains(reqid) }),
+                let results = try? [Management.Result](brokerValue: event.arguments[1])
+            else { return }
+            state.withLock { $0.controllerAnswers[reqid] = results }
+            tracker.markAnswered(.instance("controller"), for: RequestID(reqid))
+        default:
+            return
+        }
+    }
+}
+
+/// Runs a dispatcher for the duration of `body`.
+///
+/// Subscribes the backend to the reply topics of `protocols`, connects it, runs ``Dispatcher/run()`` beside
+/// `body`, and stops it when `body` returns.
+///
+/// - Parameters:
+///   - backend: The backend.
+///   - protocols: The protocols `body` will use.
+///   - clock: The clock for deadlines.
+///   - options: Options.
+///   - scheme: Topic naming.
+///   - body: The work.
+/// - Returns: What `body` returns.
+/// - Throws: What `body` or the backend throws.
+public func withDispatcher<T: Sendable>(
+    backend: any ClusterBackend,
+    protocols: Set<DispatchProtocol>,
+    clock: any Clock<Duration> = ContinuousClock(),
+    options: DispatchOptions = .standard,
+    scheme: TopicScheme = .broker,
+    _ body: @escaping @Sendable (Dispatcher) async throws -> T
+) async throws -> T {
+    for topic in Dispatcher.replyTopics(for: protocols) {
+        if topic == NodeRuntime.API.topic {
+            try await backend.subscribe(topic, eventNames: [NodeRuntime.API.dispatchResponse])
+        } else {
+            try await backend.subscribe(topic)
+        }
+    }
+    try await backend.connect()
+    let dispatcher = Dispatcher(backend: backend, clock: clock, options: options, scheme: scheme)
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask {
+            try await dispatcher.run()
+            return nil
+        }
+        group.addTask { try await body(dispatcher) }
+        defer { group.cancelAll() }
+        while let result = try await group.next() {
+            if let result { return result }
+        }
+        throw BackendError(.closed, "the connection ended before the request finished", endpoint: "")
+    }
+}
