@@ -3,7 +3,9 @@ import ClusterKit
 /// Turns `argv` into a command.
 enum Invocation {
     /// Every subcommand, in the order `--help` lists them.
-    static let commands: [any ZeekctlCommand.Type] = [CheckCommand.self, LayoutCommand.self, NodesCommand.self]
+    static let commands: [any ZeekctlCommand.Type] = [
+        CheckCommand.self, LayoutCommand.self, NodesCommand.self, DispatchCommand.self,
+    ]
 
     /// What the command line asks for.
     enum Parsed: Sendable {
