@@ -9,6 +9,8 @@ let suites: [String: ([String]) async throws -> Void] = [
     "codec": runCodecBenchmark,
     "codec-profile": runCodecProfile,
     "dispatch": runDispatchBenchmark,
+    "requests": RequestsBenchmark.run,
+    "topics": TopicsBenchmark.run,
     "websocket": runWebSocketBenchmark,
 ]
 

@@ -230,6 +230,11 @@ extension RequestTracker {
             return next
         }
 
+        /// Leaves the sweeper unarmed: it sleeps without waiting for a wake-up.
+        mutating func disarmSweeper() {
+            isSweeperArmed = false
+        }
+
         /// Wakes the armed sweeper when `deadline` is earlier than the one it sleeps until.
         private mutating func wakeSweeper(ifLaterThan deadline: Duration) -> CheckedContinuation<Void, Never>? {
             guard isSweeperArmed else { return nil }

@@ -286,7 +286,9 @@ public final class RequestTracker<Payload: Sendable>: Sendable {
     ///
     /// Sleeps on the clock until the earliest deadline, ends everything due, and repeats; with nothing
     /// pending it sleeps until a request starts. Starting a request with an earlier deadline than the one
-    /// it sleeps for wakes it. Returns promptly when cancelled; pending requests stay pending.
+    /// it sleeps for wakes it, except during sleeps shorter than 1 ms, which it finishes first (so such a
+    /// request can fire up to 1 ms late, never early). Returns promptly when cancelled; pending requests
+    /// stay pending.
     ///
     /// Run it once per tracker, for example in a task group beside the code that uses the tracker; a
     /// second call while one runs returns at once.
@@ -296,6 +298,13 @@ public final class RequestTracker<Payload: Sendable>: Sendable {
         while !Task.isCancelled {
             expire()
             let wakeAt = state.withLock { $0.armSweeper() }
+            if let wakeAt, wakeAt - clock.now() <= Self.shortSleep {
+                // Not worth racing a wake-up signal: a request started meanwhile with an even earlier
+                // deadline waits at most this short sleep. Keeps dense deadlines cheap.
+                state.withLock { $0.disarmSweeper() }
+                try? await clock.sleep(wakeAt)
+                continue
+            }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.waitForEarlierDeadline() }
                 if let wakeAt {
@@ -306,6 +315,9 @@ public final class RequestTracker<Payload: Sendable>: Sendable {
             }
         }
     }
+
+    /// Sleeps shorter than this skip the early wake-up (see ``run()``).
+    private static var shortSleep: Duration { .milliseconds(1) }
 
     /// Suspends until a request starts with a deadline earlier than the sweeper's, or until cancelled.
     private func waitForEarlierDeadline() async {

@@ -1,4 +1,4 @@
-import Synchronization
+public import Synchronization
 
 /// A table of topic subscriptions that finds the subscribers of a published topic, with Broker's semantics.
 ///
@@ -40,7 +40,7 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    @usableFromInline let state: Mutex<State> = Mutex(State())
 
     /// Creates an empty router.
     public init() {}
@@ -105,8 +105,9 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
     ///
     /// - Parameter topic: The published topic.
     /// - Returns: The subscribers, each once.
+    @inlinable
     public func subscribers(matching topic: Topic) -> [Subscriber] {
-        topic.withUTF8 { bytes in state.withLock { $0.subscribers(matching: bytes, excluding: nil) } }
+        state.withLock { $0.subscribers(matching: topic, excluding: nil) }
     }
 
     /// The subscribers of a publication on `topic`, leaving out the publisher itself.
@@ -117,8 +118,9 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
     ///   - topic: The published topic.
     ///   - excluded: The subscriber to leave out, usually the publisher.
     /// - Returns: The subscribers other than `excluded`, each once, ordered as ``subscribers(matching:)``.
+    @inlinable
     public func subscribers(matching topic: Topic, excluding excluded: Subscriber) -> [Subscriber] {
-        topic.withUTF8 { bytes in state.withLock { $0.subscribers(matching: bytes, excluding: excluded) } }
+        state.withLock { $0.subscribers(matching: topic, excluding: excluded) }
     }
 
     /// Whether any subscriber holds a prefix of `topic`.
@@ -240,17 +242,15 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
         let hook: Hook
     }
 
-    struct State {
-        var trie = TopicTrie()
+    @usableFromInline
+    struct State: Sendable {
+        @usableFromInline var trie = TopicTrie()
         /// Subscriber values by id; `nil` for free ids.
-        var values: [Subscriber?] = []
+        @usableFromInline var values: [Subscriber?] = []
         /// The trie nodes each subscriber id is subscribed at.
         var nodesByID: [[Int32]] = []
-        var ids: [Subscriber: Int32] = [:]
+        @usableFromInline var ids: [Subscriber: Int32] = [:]
         var freeIDs: [Int32] = []
-        /// Per subscriber id, the query in which it was last reported (for de-duplication).
-        var stamps: [UInt32] = []
-        var stamp: UInt32 = 0
         var subscriptionCount = 0
         var subscribeHooks: [HookEntry] = []
         var unsubscribeHooks: [HookEntry] = []
@@ -267,6 +267,7 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
             guard trie.addSubscriber(id, to: node) else { return false }
             nodesByID[Int(id)].append(node)
             subscriptionCount += 1
+            relayoutIfNeeded()
             return true
         }
 
@@ -276,8 +277,18 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
             subscriptionCount -= 1
             nodesByID[Int(id)].removeAll { $0 == node }
             if nodesByID[Int(id)].isEmpty { release(subscriber, id) }
-            trie.compactIfNeeded()
+            relayoutIfNeeded()
             return true
+        }
+
+        /// Lets the trie lay itself out again, and follows the renumbered nodes.
+        private mutating func relayoutIfNeeded() {
+            guard let mapping = trie.relayoutIfNeeded() else { return }
+            for id in nodesByID.indices where !nodesByID[id].isEmpty {
+                for position in nodesByID[id].indices {
+                    nodesByID[id][position] = mapping[Int(nodesByID[id][position])]
+                }
+            }
         }
 
         func isSubscribed(_ prefix: Topic, _ subscriber: Subscriber) -> Bool {
@@ -295,7 +306,7 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
                 id = Int32(values.count)
                 values.append(subscriber)
                 nodesByID.append([])
-                stamps.append(0)
+                trie.reserve(subscriberIDs: values.count)
             }
             ids[subscriber] = id
             return id
@@ -308,24 +319,15 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
             freeIDs.append(id)
         }
 
-        mutating func subscribers(
-            matching topic: UnsafeBufferPointer<UInt8>,
-            excluding excluded: Subscriber?
-        ) -> [Subscriber] {
-            if stamp == .max {
-                for index in stamps.indices { stamps[index] = 0 }
-                stamp = 0
-            }
-            stamp += 1
-            let current = stamp
-            if let excluded, let id = ids[excluded] { stamps[Int(id)] = current }
+        @inlinable
+        mutating func subscribers(matching topic: Topic, excluding excluded: Subscriber?) -> [Subscriber] {
+            let excludedID = excluded.flatMap { ids[$0] } ?? -1
+            trie.collect(topic, excluding: excludedID)
+            let count = trie.matchedCount
             var result: [Subscriber] = []
-            trie.forEachMatch(topic) { node in
-                trie.forEachSubscriber(of: node) { id in
-                    guard stamps[Int(id)] != current else { return }
-                    stamps[Int(id)] = current
-                    if let value = values[Int(id)] { result.append(value) }
-                }
+            result.reserveCapacity(count)
+            for index in 0..<count {
+                if let value = values[Int(trie.matched[index])] { result.append(value) }
             }
             return result
         }

@@ -7,12 +7,15 @@
 ///
 /// Storage is flat so that matching touches no reference counts: nodes are plain structs in one array,
 /// labels are ranges of one byte pool, and each node's outgoing edges are a sorted run of one edge pool
-/// (`first byte << 32 | child`). Removing and merging leave garbage in the pools; ``compactIfNeeded()``
-/// rewrites them when garbage outweighs live data.
+/// (`first byte << 32 | child`). Removing and merging leave garbage in the pools; ``relayoutIfNeeded()``
+/// rewrites everything in depth-first order when garbage outweighs live data or the tree has doubled.
 ///
 /// Invariant: every node other than the root has subscribers or at least two children.
-struct TopicTrie {
+@usableFromInline
+struct TopicTrie: Sendable {
     struct Node {
+        /// The label's first eight bytes (fewer for a shorter label), little-endian, zero-padded.
+        var labelHead: UInt64
         var labelStart: Int32
         var labelLength: Int32
         var parent: Int32
@@ -25,6 +28,7 @@ struct TopicTrie {
         var extraSubscribers: Int32
 
         static let unused = Node(
+            labelHead: 0,
             labelStart: 0,
             labelLength: 0,
             parent: -1,
@@ -48,6 +52,16 @@ struct TopicTrie {
     private var freeExtras: [Int32] = []
     private var labelGarbage = 0
     private var edgeGarbage = 0
+    /// The node count at the last ``relayout()``.
+    private var nodeCountAtLayout = 1
+
+    // Matching's working memory, reused by every query.
+    /// Per subscriber id, the query in which it was last collected (for de-duplication).
+    private var stamps: [UInt32] = []
+    private var stamp: UInt32 = 0
+    /// The ids collected by the last ``collect(_:excluding:)``: the first ``matchedCount`` elements.
+    @usableFromInline private(set) var matched: [Int32] = []
+    @usableFromInline private(set) var matchedCount = 0
 
     /// The number of nodes in use, the root included.
     var nodeCount: Int { nodes.count - freeNodes.count }
@@ -110,6 +124,153 @@ struct TopicTrie {
                 }
             }
         }
+    }
+
+    /// Makes room for subscriber ids below `count` in the de-duplication stamps.
+    mutating func reserve(subscriberIDs count: Int) {
+        if stamps.count < count { stamps.append(contentsOf: repeatElement(0, count: count - stamps.count)) }
+    }
+
+    /// Collects into ``matched`` every subscriber id holding a prefix of `topic`, each once, except `excluded`.
+    ///
+    /// The matching loop of ``TopicRouter``, shortest prefix first: no closures, no reference counting and
+    /// no allocation in the walk once the buffers have grown.
+    @usableFromInline
+    mutating func collect(_ topic: Topic, excluding excluded: Int32) {
+        if stamp == .max {
+            for index in stamps.indices { stamps[index] = 0 }
+            stamp = 0
+        }
+        stamp += 1
+        // Take the buffers out of `self` so the walk below only reads `self`.
+        var stamps: [UInt32] = []
+        var matched: [Int32] = []
+        swap(&stamps, &self.stamps)
+        swap(&matched, &self.matched)
+        if excluded >= 0 { stamps[Int(excluded)] = stamp }
+        let count = Self.walk(
+            topic,
+            nodes: nodes,
+            labels: labels,
+            edges: edges,
+            extras: extras,
+            stamp: stamp,
+            stamps: &stamps,
+            into: &matched
+        )
+        swap(&stamps, &self.stamps)
+        swap(&matched, &self.matched)
+        matchedCount = count
+    }
+
+    /// Writes the ids on `topic`'s path whose stamp is not `stamp` to the front of `matched`, stamping them.
+    ///
+    /// Static, with the arrays passed in, so that the closures below capture only borrowed arrays and never
+    /// a copy of the whole trie.
+    ///
+    /// - Returns: How many ids were written.
+    private static func walk(
+        _ topic: Topic,
+        nodes: borrowing [Node],
+        labels: borrowing [UInt8],
+        edges: borrowing [UInt64],
+        extras: borrowing [[Int32]],
+        stamp: UInt32,
+        stamps: inout [UInt32],
+        into matched: inout [Int32]
+    ) -> Int {
+        var written = 0
+        topic.withUTF8 { topic in
+            stamps.withUnsafeMutableBufferPointer { stamps in
+                nodes.withUnsafeBufferPointer { nodes in
+                    labels.withUnsafeBufferPointer { labels in
+                        edges.withUnsafeBufferPointer { edges in
+                            @inline(__always)
+                            func emit(_ id: Int32) {
+                                guard stamps[Int(id)] != stamp else { return }
+                                stamps[Int(id)] = stamp
+                                if written < matched.count { matched[written] = id } else { matched.append(id) }
+                                written += 1
+                            }
+                            var index = root
+                            var position = 0
+                            let count = topic.count
+                            while true {
+                                let node = nodes[Int(index)]
+                                if node.firstSubscriber >= 0 {
+                                    emit(node.firstSubscriber)
+                                    if node.extraSubscribers >= 0 {
+                                        for id in extras[Int(node.extraSubscribers)] { emit(id) }
+                                    }
+                                }
+                                guard position < count else { return }
+                                let child = child(of: node, startingWith: topic[position], in: edges)
+                                guard child >= 0 else { return }
+                                let childNode = nodes[Int(child)]
+                                let length = Int(childNode.labelLength)
+                                guard count - position >= length,
+                                    head(of: topic, at: position, length: length) == childNode.labelHead,
+                                    length <= 8 || equal(labels, Int(childNode.labelStart), topic, position, length)
+                                else { return }
+                                position += length
+                                index = child
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return written
+    }
+
+    /// The first `min(length, 8)` bytes of `bytes` from `start`, packed as ``Node/labelHead`` is.
+    @inline(__always)
+    static func head(of bytes: UnsafeBufferPointer<UInt8>, at start: Int, length: Int) -> UInt64 {
+        let used = min(length, 8)
+        if bytes.count - start >= 8, let base = bytes.baseAddress {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self))
+            return used == 8 ? word : word & ((1 << (8 * UInt64(used))) - 1)
+        }
+        var word: UInt64 = 0
+        for offset in 0..<used { word |= UInt64(bytes[start + offset]) << (8 * UInt64(offset)) }
+        return word
+    }
+
+    /// Recomputes ``Node/labelHead`` of `index` from the label pool.
+    private mutating func refreshHead(of index: Int32) {
+        let node = nodes[Int(index)]
+        nodes[Int(index)].labelHead = labels.withUnsafeBufferPointer {
+            Self.head(of: $0, at: Int(node.labelStart), length: Int(node.labelLength))
+        }
+    }
+
+    /// Whether `length` bytes of `labels` from `labelStart` equal those of `topic` from `topicStart`.
+    @inline(__always)
+    private static func equal(
+        _ labels: UnsafeBufferPointer<UInt8>,
+        _ labelStart: Int,
+        _ topic: UnsafeBufferPointer<UInt8>,
+        _ topicStart: Int,
+        _ length: Int
+    ) -> Bool {
+        guard length > 1, let labelBase = labels.baseAddress, let topicBase = topic.baseAddress else { return true }
+        let left = UnsafeRawPointer(labelBase + labelStart)
+        let right = UnsafeRawPointer(topicBase + topicStart)
+        var offset = 0
+        while length - offset >= 8 {
+            guard
+                left.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    == right.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            else { return false }
+            offset += 8
+        }
+        while offset < length {
+            guard
+                left.load(fromByteOffset: offset, as: UInt8.self) == right.load(fromByteOffset: offset, as: UInt8.self)
+            else { return false }
+            offset += 1
+        }
+        return true
     }
 
     /// The node standing for exactly `prefix`, or `nil` when there is none.
@@ -265,6 +426,8 @@ struct TopicTrie {
             nodes[Int(child)].labelStart += Int32(common)
             nodes[Int(child)].labelLength -= Int32(common)
             nodes[Int(child)].parent = middle
+            refreshHead(of: middle)
+            refreshHead(of: child)
             replaceEdge(from: index, byte: byte, with: middle)
             addEdge(from: middle, byte: labels[Int(nodes[Int(child)].labelStart)], to: child)
             position += common
@@ -291,6 +454,7 @@ struct TopicTrie {
         nodes[Int(index)].labelLength = Int32(label.count)
         nodes[Int(index)].parent = parent
         labels.append(contentsOf: label)
+        refreshHead(of: index)
         return index
     }
 
@@ -312,7 +476,9 @@ struct TopicTrie {
             let capacity = max(2, node.edgeCapacity * 2)
             let start = Int(node.edgeStart)
             let newStart = edges.count
-            edges.append(contentsOf: edges[start..<start + Int(node.edgeCount)])
+            // Copy the run out first: appending a slice of `edges` to itself would copy the whole array.
+            let run = Array(edges[start..<start + Int(node.edgeCount)])
+            edges.append(contentsOf: run)
             edges.append(contentsOf: repeatElement(0, count: Int(capacity - node.edgeCount)))
             edgeGarbage += Int(node.edgeCapacity)
             node.edgeStart = Int32(newStart)
@@ -373,6 +539,7 @@ struct TopicTrie {
         nodes[Int(child)].labelStart = Int32(newStart)
         nodes[Int(child)].labelLength = node.labelLength + childNode.labelLength
         nodes[Int(child)].parent = node.parent
+        refreshHead(of: child)
         replaceEdge(from: node.parent, byte: labels[newStart], with: child)
         release(index)
     }
@@ -385,39 +552,72 @@ struct TopicTrie {
         freeNodes.append(index)
     }
 
-    // MARK: - Compaction
+    // MARK: - Layout
 
-    /// Rewrites the label and edge pools when more than half of either is garbage.
-    mutating func compactIfNeeded() {
+    /// Lays the tree out again when it has doubled since the last layout, or when more than half of the
+    /// label or edge pool is garbage.
+    ///
+    /// - Returns: The new index of every old node index (-1 for free slots) when the tree was laid out
+    ///   again, so that holders of node indices can follow; `nil` when nothing changed.
+    mutating func relayoutIfNeeded() -> [Int32]? {
+        let grown = nodeCount > 1024 && nodeCount >= 2 * nodeCountAtLayout
         let labelsWasteful = labelGarbage > 4096 && labelGarbage > labels.count / 2
         let edgesWasteful = edgeGarbage > 1024 && edgeGarbage > edges.count / 2
-        if labelsWasteful || edgesWasteful { compact() }
+        guard grown || labelsWasteful || edgesWasteful else { return nil }
+        return relayout()
     }
 
-    /// Rewrites the label and edge pools in depth-first order, dropping garbage.
-    mutating func compact() {
+    /// Renumbers the nodes in depth-first order and rewrites the label and edge pools in that order.
+    ///
+    /// A topic's path then runs through nearby memory, which keeps deep trees fast; free node slots and
+    /// pool garbage are dropped. Costs O(nodes + pool bytes); ``relayoutIfNeeded()`` keeps it amortized.
+    ///
+    /// - Returns: The new index of every old node index, -1 for free slots.
+    mutating func relayout() -> [Int32] {
+        var order: [Int32] = []
+        order.reserveCapacity(nodeCount)
+        var stack: [Int32] = [Self.root]
+        while let index = stack.popLast() {
+            order.append(index)
+            let node = nodes[Int(index)]
+            let start = Int(node.edgeStart)
+            for position in stride(from: start + Int(node.edgeCount) - 1, through: start, by: -1) {
+                stack.append(Int32(truncatingIfNeeded: edges[position]))
+            }
+        }
+        var mapping = [Int32](repeating: -1, count: nodes.count)
+        for (newIndex, oldIndex) in order.enumerated() { mapping[Int(oldIndex)] = Int32(newIndex) }
+
+        var newNodes: [Node] = []
+        newNodes.reserveCapacity(order.count)
         var newLabels: [UInt8] = []
         newLabels.reserveCapacity(labels.count - labelGarbage)
         var newEdges: [UInt64] = []
         newEdges.reserveCapacity(edges.count - edgeGarbage)
-        var stack: [Int32] = [Self.root]
-        while let index = stack.popLast() {
-            var node = nodes[Int(index)]
+        for oldIndex in order {
+            var node = nodes[Int(oldIndex)]
+            if node.parent >= 0 { node.parent = mapping[Int(node.parent)] }
             let labelStart = newLabels.count
             newLabels.append(contentsOf: labels[Int(node.labelStart)..<Int(node.labelStart + node.labelLength)])
             node.labelStart = Int32(labelStart)
             let edgeStart = newEdges.count
-            let run = edges[Int(node.edgeStart)..<Int(node.edgeStart + node.edgeCount)]
-            newEdges.append(contentsOf: run)
-            for edge in run.reversed() { stack.append(Int32(truncatingIfNeeded: edge)) }
+            for position in Int(node.edgeStart)..<Int(node.edgeStart + node.edgeCount) {
+                let edge = edges[position]
+                let child = mapping[Int(Int32(truncatingIfNeeded: edge))]
+                newEdges.append(edge & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(bitPattern: child)))
+            }
             node.edgeStart = Int32(edgeStart)
             node.edgeCapacity = node.edgeCount
-            nodes[Int(index)] = node
+            newNodes.append(node)
         }
+        nodes = newNodes
         labels = newLabels
         edges = newEdges
+        freeNodes = []
         labelGarbage = 0
         edgeGarbage = 0
+        nodeCountAtLayout = nodes.count
+        return mapping
     }
 
     /// Checks the structural invariants; used by tests.
@@ -431,6 +631,10 @@ struct TopicTrie {
                 guard node.labelLength > 0, node.hasSubscribers || node.edgeCount >= 2 else { return false }
             }
             if node.extraSubscribers >= 0, !node.hasSubscribers { return false }
+            let head = labels.withUnsafeBufferPointer {
+                Self.head(of: $0, at: Int(node.labelStart), length: Int(node.labelLength))
+            }
+            if head != node.labelHead { return false }
             var previous: UInt8?
             for position in Int(node.edgeStart)..<Int(node.edgeStart + node.edgeCount) {
                 let child = Int32(truncatingIfNeeded: edges[position])

@@ -480,6 +480,31 @@ extension RequestTrackerTests {
         }
     }
 
+    @Test func requestStartedDuringAShortSleepFiresWhenItEnds() async throws {
+        let clock = ManualClock()
+        let tracker = Self.makeTracker(clock)
+        let finishes = FinishStream()
+        try tracker.start("near", timeout: .microseconds(800), onFinish: finishes.handler)
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await tracker.run() }
+            await clock.waitForSleepers(1)
+            let nearer = try? tracker.start("nearer", timeout: .microseconds(300), onFinish: finishes.handler)
+            #expect(nearer == "nearer")
+
+            // The sweeper is in a sleep shorter than 1 ms: it finishes it before looking again.
+            clock.advance(by: .microseconds(500))
+            await clock.waitForSleepers(1)
+            #expect(tracker.isPending("nearer"))
+
+            clock.advance(by: .microseconds(300))
+            let first = await finishes.next()
+            let second = await finishes.next()
+            #expect([first?.0, second?.0] == ["nearer", "near"])
+            group.cancelAll()
+        }
+    }
+
     @Test func idleSweeperWakesForTheFirstRequest() async throws {
         let clock = ManualClock()
         let tracker = Self.makeTracker(clock)
