@@ -165,3 +165,18 @@ import Testing
         #expect(table.count == 3, "a Zeek table keeps one entry per name")
     }
 }
+
+@Suite struct LegacyRouteNodeTypeTests {
+    @Test func legacyRouteTypesMapToClusterTypesBothWays() {
+        for type in LegacyEventRoutes.NodeType.allCases {
+            #expect(LegacyEventRoutes.NodeType(type.clusterNodeType) == type)
+        }
+        #expect(LegacyEventRoutes.NodeType(Cluster.NodeType.none) == nil)
+        #expect(
+            LegacyEventRoutes.bro255WithScriptAdditions.handlers(
+                of: "Drop::drop_address",
+                raisedOn: LegacyEventRoutes.NodeType(.manager) ?? .control
+            ).contains(.worker)
+        )
+    }
+}

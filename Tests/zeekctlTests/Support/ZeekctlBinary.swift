@@ -26,6 +26,7 @@ enum ZeekctlBinary {
     /// pipe.
     static func run(
         _ arguments: [String],
+        executable: String? = nil,
         currentDirectory: String? = nil,
         environment: [String: String]? = nil,
         timeout: Duration = .seconds(60)
@@ -43,7 +44,7 @@ enum ZeekctlBinary {
         let errorHandle = try FileHandle(forWritingTo: errorURL)
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable ?? path)
         process.arguments = arguments
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         if let environment { process.environment = environment }
