@@ -286,8 +286,9 @@ public final class WebSocketAPIServer: Sendable {
     private func forwardEvents(of endpoint: InMemoryBackend, to connection: WebSocketConnection) async {
         do {
             for try await received in endpoint.events {
-                let message = Broker.DataMessage(topic: received.topic.name, event: received.event)
-                try await connection.send(.data(message))
+                try await connection.send(
+                    utf8Text: BrokerJSONEncoder.dataMessage(received.event, topic: received.topic.name)
+                )
             }
         } catch {
             return
@@ -309,6 +310,9 @@ public final class WebSocketAPIServer: Sendable {
 
     /// Publishes one client frame; returns the error frame to answer with, if any.
     private func publish(_ message: WebSocketMessage, through endpoint: InMemoryBackend) async -> Broker.ErrorMessage? {
+        if let (topic, event) = message.compactEvent() {
+            return await publish(event, on: topic, through: endpoint)
+        }
         let decoded: Broker.Message
         do {
             decoded = try message.brokerMessage()
@@ -319,13 +323,21 @@ public final class WebSocketAPIServer: Sendable {
         }
         guard case .data(let data) = decoded else { return Self.notDecodable }
         guard let event = try? Broker.Event(data.value) else { return Self.notAnEvent }
+        return await publish(event, on: data.topic, through: endpoint)
+    }
+
+    private func publish(
+        _ event: Broker.Event,
+        on topic: String,
+        through endpoint: InMemoryBackend
+    ) async -> Broker.ErrorMessage? {
         if let catalog = options.catalog, catalog.check(event) != nil { return Self.notAnEvent }
         do {
-            try await endpoint.publish(event, to: Topic(data.topic))
+            try await endpoint.publish(event, to: Topic(topic))
         } catch {
             return Broker.ErrorMessage(
                 code: "broker_error",
-                context: "Could not process remote event on topic '\(data.topic)'"
+                context: "Could not process remote event on topic '\(topic)'"
             )
         }
         return nil

@@ -219,7 +219,7 @@ public final class WebSocketBackend: ClusterBackend {
     /// - Throws: ``BackendError``: `notConnected` before ``connect()``, `closed` after ``close()``, or why the
     ///   connection was lost (after reconnecting failed, when enabled).
     public func publish(_ event: Broker.Event, to topic: Topic) async throws {
-        try await session.publish(Broker.JSON.encodeUTF8(.data(Broker.DataMessage(topic: topic.name, event: event))))
+        try await session.publish(BrokerJSONEncoder.dataMessage(event, topic: topic.name))
     }
 
     /// Closes the connection (1000), ends ``events`` and stops any reconnection; later calls fail.

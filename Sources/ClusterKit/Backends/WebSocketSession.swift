@@ -50,6 +50,8 @@ final class WebSocketSession: Sendable {
     let clock: any Clock<Duration>
     let log: (@Sendable (String) -> Void)?
     private let state = Mutex(State())
+    /// Counted apart from the state: it changes with every event, and the lock is for the connection.
+    private let receivedEvents = Atomic<Int>(0)
 
     init(url: String, options: WebSocketBackend.Options, clock: any Clock<Duration>, log: (@Sendable (String) -> Void)?)
     {
@@ -64,6 +66,7 @@ final class WebSocketSession: Sendable {
     var diagnostics: WebSocketBackend.Diagnostics {
         state.withLock { state in
             var diagnostics = state.diagnostics
+            diagnostics.receivedEvents = receivedEvents.load(ordering: .relaxed)
             diagnostics.subscriptions = state.subscriptions
             if case .connected = state.phase { diagnostics.isConnected = true }
             return diagnostics
@@ -440,6 +443,10 @@ final class WebSocketSession: Sendable {
 
     /// Returns the event a frame carries; counts and logs every other frame.
     private func handle(_ message: WebSocketMessage) -> TopicEvent? {
+        if let (topic, event) = message.compactEvent() {
+            receivedEvents.add(1, ordering: .relaxed)
+            return TopicEvent(topic: Topic(topic), event: event)
+        }
         let decoded: Broker.Message
         do {
             decoded = try message.brokerMessage()
@@ -452,7 +459,7 @@ final class WebSocketSession: Sendable {
         case .data(let data):
             do {
                 let event = try data.event()
-                state.withLock { $0.diagnostics.receivedEvents += 1 }
+                receivedEvents.add(1, ordering: .relaxed)
                 return TopicEvent(topic: Topic(data.topic), event: event)
             } catch {
                 state.withLock { $0.diagnostics.skippedDataMessages += 1 }
