@@ -35,8 +35,16 @@ final class WebSocketSession: Sendable {
     struct State {
         var phase = Phase.idle
         var subscriptions: [String] = []
-        /// Replaced or lost connections whose received messages ``nextEvent()`` still returns, oldest first.
+        /// Replaced or lost connections whose received messages ``nextEvent()`` still returns, oldest first;
+        /// at most ``WebSocketSession/drainingLimit``.
         var draining: [Live] = []
+
+        /// Adds a connection to drain; returns the one given up on to stay within the limit, if any.
+        mutating func retire(_ live: Live) -> Live? {
+            draining.append(live)
+            guard draining.count > WebSocketSession.drainingLimit else { return nil }
+            return draining.removeFirst()
+        }
         var isBusy = false
         var version: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
@@ -44,6 +52,10 @@ final class WebSocketSession: Sendable {
         var generation: UInt64 = 0
         var diagnostics = WebSocketBackend.Diagnostics()
     }
+
+    /// How many replaced or lost connections keep their unread messages for ``nextEvent()``; beyond that
+    /// (a backend that resubscribes again and again while nobody reads its events) the oldest are dropped.
+    static let drainingLimit = 8
 
     let url: String
     let options: WebSocketBackend.Options
@@ -185,15 +197,17 @@ final class WebSocketSession: Sendable {
                 case stale
                 case closed
             }
+            var dropped: Live?
             let outcome = change { state -> Outcome in
                 if case .closed = state.phase { return .closed }
                 guard state.subscriptions == subscriptions else { return .stale }
                 state.phase = .connected(live)
-                if let retiring { state.draining.append(retiring) }
+                if let retiring { dropped = state.retire(retiring) }
                 state.diagnostics.ack = live.ack
                 state.diagnostics.connections += 1
                 return .installed
             }
+            if let dropped { droppedUnread(dropped) }
             switch outcome {
             case .installed:
                 return live
@@ -482,6 +496,11 @@ final class WebSocketSession: Sendable {
         }
     }
 
+    /// Reports a retired connection whose unread messages are given up on.
+    private func droppedUnread(_ live: Live) {
+        log?("dropped the unread messages of '\(live.ack.endpoint)': too many replaced connections not read")
+    }
+
     /// Records that a connection ended (unless it was replaced or closed on purpose) and returns why.
     @discardableResult
     private func lost(_ live: Live, _ error: WebSocketError?) -> BackendError {
@@ -492,6 +511,7 @@ final class WebSocketSession: Sendable {
                 "closed by the server with \(live.connection.closeInfo.map(\.codeAndReason) ?? "no close code")",
                 endpoint: url
             )
+        var dropped: Live?
         let isCurrent = change { state -> Bool in
             guard case .connected(let current) = state.phase, current.generation == live.generation else {
                 return false
@@ -499,10 +519,11 @@ final class WebSocketSession: Sendable {
             state.diagnostics.lastError = failure
             state.phase = options.reconnect == nil ? .failed(failure) : .broken(live, failure)
             // Messages it received before the end are still returned, before the error or the reconnection.
-            state.draining.append(live)
+            dropped = state.retire(live)
             return true
         }
         if isCurrent { log?("lost the connection: \(failure)") }
+        if let dropped { droppedUnread(dropped) }
         return failure
     }
 
