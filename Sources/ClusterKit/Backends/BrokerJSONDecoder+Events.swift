@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension BrokerJSONDecoder {
     /// Reads a data message carrying an event without metadata, when it is written exactly as Zeek's server
     /// and ClusterKit write it: compact, members in the order `type`, `topic`, `@data-type`, `data`, the
@@ -43,9 +47,8 @@ extension BrokerJSONDecoder {
     /// Consumes `text` if the bytes at the current position are exactly it.
     private mutating func literal(_ text: StaticString) -> Bool {
         let count = text.utf8CodeUnitCount
-        guard scanner.bytes.count - scanner.index >= count else { return false }
-        let start = text.utf8Start
-        for offset in 0..<count where scanner.bytes[scanner.index + offset] != start[offset] { return false }
+        guard scanner.bytes.count - scanner.index >= count, let base = scanner.bytes.baseAddress else { return false }
+        guard memcmp(base + scanner.index, text.utf8Start, count) == 0 else { return false }
         scanner.index += count
         return true
     }
