@@ -9,6 +9,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "codec": runCodecBenchmark,
     "codec-profile": runCodecProfile,
     "dispatch": runDispatchBenchmark,
+    "events": runEventsBenchmark,
     "requests": RequestsBenchmark.run,
     "topics": TopicsBenchmark.run,
     "websocket": runWebSocketBenchmark,

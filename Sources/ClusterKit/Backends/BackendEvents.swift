@@ -2,10 +2,15 @@ import Synchronization
 
 /// The events a ``ClusterBackend`` receives: a bounded, single-consumer asynchronous sequence.
 ///
-/// The producer side (``BackendEvents/Source``) never blocks: when the buffer is full a new event is
-/// dropped and the producer learns so, which is how backends report slow consumers. Iteration ends (returns
-/// `nil`) after the source finishes or the consuming task is cancelled, and throws the error the source
-/// finished with, if any.
+/// A sequence works in one of two modes:
+/// - **Channel** (``makeStream(limit:)``): a producer pushes events through a ``Source``. The producer never
+///   blocks: when the buffer is full a new event is dropped and the producer learns so, which is how
+///   backends report slow consumers. Iteration ends (returns `nil`) after the source finishes or the
+///   consuming task is cancelled, and throws the error the source finished with, if any.
+/// - **Pull** (``init(next:)``): each call of the iterator's `next()` calls a closure that fetches the next
+///   event in the consumer's own task, for example by reading a network connection. Nothing is buffered
+///   here, so nothing is dropped; the closure's own source bounds memory (a socket's receive queue), and a
+///   consumer that stops reading slows the producer down instead of losing events.
 public struct BackendEvents: AsyncSequence, Sendable {
     /// The element type.
     public typealias Element = TopicEvent
@@ -20,7 +25,24 @@ public struct BackendEvents: AsyncSequence, Sendable {
         case terminated
     }
 
-    let channel: Channel
+    let channel: Channel?
+    let pull: (@Sendable () async throws -> TopicEvent?)?
+
+    init(channel: Channel) {
+        self.channel = channel
+        self.pull = nil
+    }
+
+    /// Creates a sequence that fetches each event by calling `next` in the consuming task.
+    ///
+    /// Every iterator of the sequence calls the same closure, so the sequence still has one consumer at a
+    /// time. The closure decides what cancellation means; returning `nil` ends the iteration.
+    ///
+    /// - Parameter next: Returns the next event, `nil` at the end, or throws the error that ended the events.
+    public init(next: @escaping @Sendable () async throws -> TopicEvent?) {
+        self.channel = nil
+        self.pull = next
+    }
 
     /// Creates a sequence and the source that feeds it.
     ///
@@ -55,17 +77,21 @@ public struct BackendEvents: AsyncSequence, Sendable {
     /// Creates the iterator.
     ///
     /// - Returns: An iterator; use one per sequence.
-    public func makeAsyncIterator() -> Iterator { Iterator(channel: channel) }
+    public func makeAsyncIterator() -> Iterator { Iterator(channel: channel, pull: pull) }
 
     /// The iterator.
     public struct Iterator: AsyncIteratorProtocol, Sendable {
-        let channel: Channel
+        let channel: Channel?
+        let pull: (@Sendable () async throws -> TopicEvent?)?
 
         /// The next event, or `nil` at the end.
         ///
         /// - Returns: The event.
-        /// - Throws: The error the source finished with.
-        public mutating func next() async throws -> TopicEvent? { try await channel.next() }
+        /// - Throws: The error the source finished with (channel mode) or the closure threw (pull mode).
+        public mutating func next() async throws -> TopicEvent? {
+            if let channel { return try await channel.next() }
+            return try await pull?()
+        }
     }
 
     final class Channel: Sendable {
