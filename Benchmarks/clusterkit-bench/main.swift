@@ -5,7 +5,9 @@ import Glibc
 #endif
 
 /// `clusterkit-bench <suite> [options]`: each suite lives in its own file and registers here.
-let suites: [String: ([String]) async throws -> Void] = [:]
+let suites: [String: ([String]) async throws -> Void] = [
+    "layouts": LayoutsBenchmark.run
+]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, let suite = suites[name] else {

@@ -21,46 +21,22 @@ enum ZeekctlBinary {
     }
 
     /// Runs the binary with arguments, waiting at most `timeout` for it to exit (then kills it).
+    ///
+    /// Output goes through files, not pipes: Foundation's pipe readability handlers and `Process`
+    /// termination could hang when several binaries run at once in the test process (see `BinaryRunner`).
     static func run(
         _ arguments: [String],
         currentDirectory: String? = nil,
         environment: [String: String]? = nil,
         timeout: Duration = .seconds(60)
     ) async throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        if let environment { process.environment = environment }
-        let outputPipe = Pipe()
-        let errorPipe = Pipe()
-        process.standardOutput = outputPipe
-        process.standardError = errorPipe
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { finished in
-            exited.continuation.yield(finished.terminationStatus)
-            exited.continuation.finish()
-        }
-        try process.run()
-        async let output = outputPipe.fileHandleForReading.readToEndAsync()
-        async let error = errorPipe.fileHandleForReading.readToEndAsync()
-        let status = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask {
-                for await status in exited.stream { return status }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            for await result in group {
-                if let result { return result }
-                if process.isRunning { process.terminate() }
-            }
-            return Int32(-1)
-        }
-        return Run(status: status, output: await output, error: await error)
+        let result = try await BinaryRunner.run(
+            arguments,
+            currentDirectory: currentDirectory,
+            environment: environment,
+            timeout: timeout
+        )
+        return Run(status: result.status, output: result.output, error: result.error)
     }
 }
 
