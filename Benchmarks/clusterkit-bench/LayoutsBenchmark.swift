@@ -26,10 +26,26 @@ enum LayoutsBenchmark {
             }
             index += 1
         }
+        if arguments.contains("--breakdown") {
+            let (text, _) = nodeCfg(nodes: sizes.first ?? 10_000)
+            let parsed = NodeCfg.parse(text, file: "node.cfg")
+            for _ in 0..<3 {
+                let t0 = now()
+                let built = ZeekctlCluster.build(from: parsed, settings: .standard, resolver: nil)
+                let t1 = now()
+                let layout = built.cluster.layout
+                let t2 = now()
+                let issues = LayoutValidator().validate(layout, file: "x")
+                let t3 = now()
+                print("build \(format(t1 - t0)) layout \(format(t2 - t1)) cross \(format(t3 - t2)) \(issues.count)")
+            }
+            return
+        }
         print("layouts: read + check + generate a node.cfg (median of \(runs) runs, release build expected)")
         print(
             "nodes".leftPadded(8) + "sections".leftPadded(10) + "read ms".leftPadded(10) + "check ms".leftPadded(10)
-                + "generate ms".leftPadded(13) + "total ms".leftPadded(10) + "ns/node".leftPadded(10)
+                + "generate ms".leftPadded(13) + "total ms".leftPadded(10) + "cpu ms".leftPadded(9)
+                + "cpu ns/node".leftPadded(12)
                 + "issues".leftPadded(8)
         )
         for size in sizes {
@@ -38,9 +54,11 @@ enum LayoutsBenchmark {
             var checks: [Double] = []
             var generates: [Double] = []
             var totals: [Double] = []
+            var cpus: [Double] = []
             var issueCount = 0
             var nodeCount = 0
             for _ in 0..<runs {
+                let cpuStart = cpuTime()
                 let start = now()
                 let parsed = NodeCfg.parse(text, file: "node.cfg")
                 let afterRead = now()
@@ -48,6 +66,7 @@ enum LayoutsBenchmark {
                 let afterCheck = now()
                 let generated = try LayoutGenerator.generate(result.cluster)
                 let end = now()
+                cpus.append(cpuTime() - cpuStart)
                 precondition(!generated.text.isEmpty)
                 issueCount = result.issues.count
                 nodeCount = result.cluster.nodes.count
@@ -60,8 +79,8 @@ enum LayoutsBenchmark {
             print(
                 String(nodeCount).leftPadded(8) + String(sections).leftPadded(10) + format(median(reads)).leftPadded(10)
                     + format(median(checks)).leftPadded(10) + format(median(generates)).leftPadded(13)
-                    + format(total).leftPadded(10)
-                    + String(Int(total * 1_000_000 / Double(max(nodeCount, 1)))).leftPadded(10)
+                    + format(total).leftPadded(10) + format(median(cpus)).leftPadded(9)
+                    + String(Int(median(cpus) * 1_000_000 / Double(max(nodeCount, 1)))).leftPadded(12)
                     + String(issueCount).leftPadded(8)
             )
         }
@@ -92,6 +111,13 @@ enum LayoutsBenchmark {
     static func now() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) * 1000 + Double(time.tv_nsec) / 1_000_000
+    }
+
+    /// This thread's CPU time in milliseconds (excludes time spent waiting for a core on a busy machine).
+    static func cpuTime() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
         return Double(time.tv_sec) * 1000 + Double(time.tv_nsec) / 1_000_000
     }
 

@@ -25,10 +25,32 @@ struct ConfigParserDocument: Sendable {
         var line: Int
         /// The keys in file order.
         var entries: [Entry] = []
-        /// Positions of the keys in `entries`.
+        /// Positions of the keys in `entries`, kept only for large sections (small ones are scanned, which
+        /// is faster than hashing for the few short keys a section has).
         var positions: [String: Int] = [:]
 
-        func entry(_ key: String) -> Entry? { positions[key].map { entries[$0] } }
+        static let indexThreshold = 16
+
+        func entry(_ key: String) -> Entry? {
+            if entries.count > Self.indexThreshold { return positions[key].map { entries[$0] } }
+            return entries.first { $0.key == key }
+        }
+
+        func position(_ key: String) -> Int? {
+            if entries.count > Self.indexThreshold { return positions[key] }
+            return entries.firstIndex { $0.key == key }
+        }
+
+        mutating func add(_ entry: Entry) {
+            entries.append(entry)
+            if entries.count == Self.indexThreshold + 1 {
+                for (index, existing) in entries.enumerated() where positions[existing.key] == nil {
+                    positions[existing.key] = index
+                }
+            } else if entries.count > Self.indexThreshold {
+                positions[entry.key] = entries.count - 1
+            }
+        }
     }
 
     /// The file name used in issues.
@@ -189,11 +211,9 @@ struct ConfigParserDocument: Sendable {
             if section == -2 { continue }
             let entry = Entry(key: key, value: nil, line: lineNumber)
             if section == -1 {
-                defaults.positions[key] = defaults.entries.count
-                defaults.entries.append(entry)
+                defaults.add(entry)
             } else {
-                sections[section].positions[key] = sections[section].entries.count
-                sections[section].entries.append(entry)
+                sections[section].add(entry)
             }
             currentKey = key
             currentParts = value.map { [$0] }
@@ -229,10 +249,10 @@ struct ConfigParserDocument: Sendable {
         }
         switch index {
         case -1:
-            if let position = defaults.positions[key] { defaults.entries[position].value = joined }
+            if let position = defaults.position(key) { defaults.entries[position].value = joined }
         case -2: break
         default:
-            if let position = sections[index].positions[key] { sections[index].entries[position].value = joined }
+            if let position = sections[index].position(key) { sections[index].entries[position].value = joined }
         }
     }
 }
@@ -264,7 +284,7 @@ extension ConfigParserDocument {
                 items.append(Item(key: entry.key, value: entry.value, line: entry.line, isDefault: true))
             }
         }
-        for entry in section.entries where defaults.positions[entry.key] == nil {
+        for entry in section.entries where defaults.entries.isEmpty || defaults.entry(entry.key) == nil {
             items.append(Item(key: entry.key, value: entry.value, line: entry.line, isDefault: false))
         }
         var issues: [ValidationIssue] = []

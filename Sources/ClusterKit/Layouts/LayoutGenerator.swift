@@ -121,6 +121,15 @@ public enum LayoutGenerator: Sendable {
         let pragma = version >= ZeekVersion(7, 0) && version < ZeekVersion(7, 1)
         let writesInterface = version < ZeekVersion(7, 1)
         var text = "# Automatically generated. Do not edit.\n"
+        text.reserveCapacity(128 * (cluster.nodes.count + 8))
+        var formatted: [Broker.Address: String] = [:]
+        func cachedAddress(_ value: Broker.Address?) -> String {
+            guard let value else { return "0.0.0.0" }
+            if let known = formatted[value] { return known }
+            let text = address(value)
+            formatted[value] = text
+            return text
+        }
         text += "redef Cluster::manager_is_logger = \(cluster.nodes.contains { $0.type == .logger } ? "F" : "T");\n"
         if pragma { text += "@pragma push ignore-deprecations\n" }
         text += "redef Cluster::nodes = {\n"
@@ -136,11 +145,26 @@ public enum LayoutGenerator: Sendable {
             case .worker: type = "WORKER"
             case .standalone: continue
             }
-            text += "\t[\"\(node.name)\"] = [$node_type=Cluster::\(type), $ip=\(address(node.address)), "
-            text += "$p=\(node.port.map(String.init) ?? "0")/tcp"
+            text += "\t[\""
+            text += node.name
+            text += "\"] = [$node_type=Cluster::"
+            text += type
+            text += ", $ip="
+            text += cachedAddress(node.address)
+            text += ", $p="
+            text += node.port.map(String.init) ?? "0"
+            text += "/tcp"
             if node.type == .worker && writesInterface { text += ", $interface=\"\(node.interface)\"" }
-            if node.type == .proxy || node.type == .worker { text += ", $manager=\"\(manager.name)\"" }
-            if let metrics = node.metricsPort { text += ", $metrics_port=\(metrics)/tcp" }
+            if node.type == .proxy || node.type == .worker {
+                text += ", $manager=\""
+                text += manager.name
+                text += "\""
+            }
+            if let metrics = node.metricsPort {
+                text += ", $metrics_port="
+                text += String(metrics)
+                text += "/tcp"
+            }
             text += "],\n"
         }
         if !settings.timeMachineHost.isEmpty {

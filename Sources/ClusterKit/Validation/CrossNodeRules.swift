@@ -16,6 +16,10 @@ enum CrossNodeRules {
         var locations: [String: SourceLocation] = [:]
         /// A host identity per node, when the address alone is not it (unresolved host names).
         var hostKeys: [String: String] = [:]
+        /// Host identities aligned with the layout's entries (faster than ``hostKeys`` when given).
+        var entryHostKeys: [String]?
+        /// Locations aligned with the layout's entries (faster than ``locations`` when given).
+        var entryLocations: [SourceLocation]?
         /// Other listeners to compare ports with.
         var endpoints: [Endpoint] = []
         /// Nodes whose port could not be evaluated (no "missing port" warning for them).
@@ -26,83 +30,135 @@ enum CrossNodeRules {
         var zeekVersion: ZeekVersion? = .current
     }
 
+    static func isListenedTo(_ type: Cluster.NodeType) -> Bool {
+        switch type {
+        case .manager, .logger, .proxy: true
+        default: false
+        }
+    }
+
     static func check(_ layout: Cluster.Layout, _ context: Context) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         let fileLocation = SourceLocation(file: context.file)
-        func location(_ name: String) -> SourceLocation { context.locations[name] ?? fileLocation }
+        let nodes = layout.nodes
+        func location(_ name: String) -> SourceLocation {
+            if let aligned = context.entryLocations, let index = nodes.firstIndex(where: { $0.name == name }),
+                index < aligned.count
+            {
+                return aligned[index]
+            }
+            return context.locations[name] ?? fileLocation
+        }
 
         // Repeated names.
         var seen: [String: Cluster.NodeType] = [:]
-        for entry in layout.nodes {
-            if let firstType = seen[entry.name] {
-                if entry.name == "control" && (firstType == .control || entry.node.nodeType == .control) {
+        seen.reserveCapacity(nodes.count)
+        var managerNames: Set<String> = []
+        var managerCount = 0
+        var loggerCount = 0
+        var memberCount = 0
+        for index in nodes.indices {
+            let name = nodes[index].name
+            let type = nodes[index].node.nodeType
+            switch type {
+            case .manager:
+                managerCount += 1
+                managerNames.insert(name)
+            case .logger:
+                loggerCount += 1
+                memberCount += 1
+            case .proxy, .worker: memberCount += 1
+            default: break
+            }
+            if let firstType = seen[name] {
+                if name == "control" && (firstType == .control || type == .control) {
                     continue  // node.cfg reports this as a reserved name
                 }
                 issues.append(
                     .error(
                         .duplicateNode,
-                        "node '\(entry.name)' is defined more than once in Cluster::nodes (the last definition wins)",
-                        at: location(entry.name),
-                        node: entry.name
+                        "node '\(name)' is defined more than once in Cluster::nodes (the last definition wins)",
+                        at: location(name),
+                        node: name
                     )
                 )
             } else {
-                seen[entry.name] = entry.node.nodeType
+                seen[name] = type
             }
         }
 
         // Ports: Broker and metrics ports of every node and the extra endpoints, per host.
+        struct HostPort: Hashable {
+            var host: String
+            var port: UInt16
+        }
         struct Listener {
-            var label: String
-            var node: String?
-        }
-        var listeners: [String: Listener] = [:]
-        listeners.reserveCapacity(layout.nodes.count * 2 + context.endpoints.count)
-        for endpoint in context.endpoints {
-            listeners["\(endpoint.host) \(endpoint.port)"] = Listener(label: endpoint.label, node: nil)
-        }
-        for entry in layout.nodes {
-            let host = context.hostKeys[entry.name] ?? entry.node.ip.description
-            let candidates: [(String, Broker.Port?)] = [
-                ("Broker port", entry.node.p), ("metrics port", entry.node.metricsPort),
-            ]
-            for (kind, port) in candidates {
-                guard let port, port.number != 0 else { continue }
-                let key = "\(host) \(port.number)"
-                let label = "\(kind) \(port) of node '\(entry.name)'"
-                if let other = listeners[key] {
-                    if other.node == entry.name && other.label.hasPrefix(kind) { continue }
-                    issues.append(
-                        .error(
-                            .portConflict,
-                            "\(label) on \(host) is already used: \(other.label)",
-                            at: location(entry.name),
-                            node: entry.name,
-                            key: kind == "Broker port" ? "p" : "metrics_port"
-                        )
-                    )
-                } else {
-                    listeners[key] = Listener(label: label, node: entry.name)
-                }
+            /// An endpoint's label, or the node and whether it is its metrics port.
+            var endpoint: String?
+            var node: String
+            var isMetrics: Bool
+            var port: Broker.Port
+
+            var label: String {
+                endpoint ?? "\(isMetrics ? "metrics port" : "Broker port") \(port) of node '\(node)'"
             }
+        }
+        var listeners: [HostPort: Listener] = [:]
+        listeners.reserveCapacity(layout.nodes.count * 2 + context.endpoints.count)
+        for endpoint in context.endpoints where (0...65535).contains(endpoint.port) {
+            listeners[HostPort(host: endpoint.host, port: UInt16(endpoint.port))] = Listener(
+                endpoint: endpoint.label,
+                node: "",
+                isMetrics: false,
+                port: .tcp(UInt16(endpoint.port))
+            )
+        }
+        func listen(_ entry: Cluster.NamedNode, _ host: String, _ port: Broker.Port, isMetrics: Bool) {
+            guard port.number != 0 else { return }
+            let key = HostPort(host: host, port: port.number)
+            if let other = listeners[key] {
+                if other.endpoint == nil && other.node == entry.name && other.isMetrics == isMetrics { return }
+                let kind = isMetrics ? "metrics port" : "Broker port"
+                issues.append(
+                    .error(
+                        .portConflict,
+                        "\(kind) \(port) of node '\(entry.name)' on \(host) is already used: \(other.label)",
+                        at: location(entry.name),
+                        node: entry.name,
+                        key: isMetrics ? "metrics_port" : "p"
+                    )
+                )
+            } else {
+                listeners[key] = Listener(endpoint: nil, node: entry.name, isMetrics: isMetrics, port: port)
+            }
+        }
+        for index in nodes.indices {
+            let host: String
+            if let aligned = context.entryHostKeys, index < aligned.count {
+                host = aligned[index]
+            } else {
+                host = context.hostKeys[nodes[index].name] ?? nodes[index].node.ip.description
+            }
+            listen(nodes[index], host, nodes[index].node.p, isMetrics: false)
+            if let metrics = nodes[index].node.metricsPort { listen(nodes[index], host, metrics, isMetrics: true) }
         }
 
         // Managers.
-        let managers = layout.nodes.filter { $0.node.nodeType == .manager }
-        let managerNames = Set(managers.map(\.name))
-        let others = layout.nodes.filter { [.logger, .proxy, .worker].contains($0.node.nodeType) }
-        if managers.isEmpty && !others.isEmpty && !context.managerCheckedElsewhere {
+        if managerCount == 0 && memberCount > 0 && !context.managerCheckedElsewhere {
             issues.append(
                 .error(
                     .clusterWithoutManager,
-                    "the cluster has \(others.count) logger, proxy and worker node(s) but no manager",
+                    "the cluster has \(memberCount) logger, proxy and worker node(s) but no manager",
                     at: fileLocation
                 )
             )
         }
-        for entry in layout.nodes {
-            let type = entry.node.nodeType
-            if let manager = entry.node.manager {
+        var checkedManager: String?
+        for index in nodes.indices {
+            let type = nodes[index].node.nodeType
+            if let manager = nodes[index].node.manager {
+                if manager == checkedManager { continue }
+                let entry = nodes[index]
                 if seen[manager] == nil {
                     issues.append(
                         .error(
@@ -113,7 +169,9 @@ enum CrossNodeRules {
                             key: "manager"
                         )
                     )
-                } else if !managerNames.contains(manager) {
+                } else if managerNames.contains(manager) {
+                    checkedManager = manager
+                } else {
                     issues.append(
                         .error(
                             .managerNotAManager,
@@ -125,7 +183,8 @@ enum CrossNodeRules {
                         )
                     )
                 }
-            } else if (type == .proxy || type == .worker) && !managers.isEmpty {
+            } else if (type == .proxy || type == .worker) && managerCount > 0 {
+                let entry = nodes[index]
                 issues.append(
                     .warning(
                         .missingManagerField,
@@ -140,18 +199,17 @@ enum CrossNodeRules {
         }
 
         // manager_is_logger against the loggers present.
-        let loggers = layout.nodes.filter { $0.node.nodeType == .logger }
-        if !loggers.isEmpty && layout.managerIsLogger {
+        if loggerCount > 0 && layout.managerIsLogger {
             issues.append(
                 .warning(
                     .managerIsLoggerWithLoggers,
-                    "Cluster::manager_is_logger is T although the cluster has \(loggers.count) logger(s): the "
+                    "Cluster::manager_is_logger is T although the cluster has \(loggerCount) logger(s): the "
                         + "manager writes logs too",
                     at: fileLocation,
                     key: "manager_is_logger"
                 )
             )
-        } else if loggers.isEmpty && !layout.managerIsLogger && !managers.isEmpty && !others.isEmpty {
+        } else if loggerCount == 0 && !layout.managerIsLogger && managerCount > 0 && memberCount > 0 {
             issues.append(
                 .error(
                     .noLogWriter,
@@ -164,11 +222,11 @@ enum CrossNodeRules {
         }
 
         // Nodes others connect to need a port.
-        if !managers.isEmpty && !others.isEmpty {
-            for entry in layout.nodes where [.manager, .logger, .proxy].contains(entry.node.nodeType) {
-                guard entry.node.p == .unset || entry.node.p.number == 0,
-                    !context.unevaluatedPorts.contains(entry.name)
-                else { continue }
+        if managerCount > 0 && memberCount > 0 {
+            for index in nodes.indices where isListenedTo(nodes[index].node.nodeType) && nodes[index].node.p.number == 0
+            {
+                let entry = nodes[index]
+                guard !context.unevaluatedPorts.contains(entry.name) else { continue }
                 issues.append(
                     .warning(
                         .missingPort,
@@ -184,7 +242,7 @@ enum CrossNodeRules {
 
         // Zeek 7.1 removed Cluster::TIME_MACHINE.
         if let version = context.zeekVersion, version >= ZeekVersion(7, 1) {
-            for entry in layout.nodes where entry.node.nodeType == .timeMachine {
+            for entry in nodes where entry.node.nodeType == .timeMachine {
                 issues.append(
                     .error(
                         .timeMachineRemoved,

@@ -104,32 +104,58 @@ public struct LayoutValidator: Sendable {
         guard !cluster.isStandalone, let manager = cluster.manager else {
             return NodeCfgResult(cluster: cluster, issues: issues)
         }
-        func hostKey(_ node: ZeekctlNode) -> String { node.address?.description ?? "host " + node.host.lowercased() }
+        var hostKeys: [String: String] = [:]
+        var lastHost: (host: String, key: String)?
+        func hostKey(_ node: ZeekctlNode) -> String {
+            if let lastHost, lastHost.host == node.host { return lastHost.key }
+            let key: String
+            if let known = hostKeys[node.host] {
+                key = known
+            } else {
+                key = node.address?.description ?? "host " + node.host.lowercased()
+                hostKeys[node.host] = key
+            }
+            lastHost = (node.host, key)
+            return key
+        }
         var context = CrossNodeRules.Context(file: nodeCfg.file)
         context.managerCheckedElsewhere = true
         context.zeekVersion = nil
-        context.hostKeys.reserveCapacity(cluster.nodes.count + 1)
-        context.locations.reserveCapacity(cluster.nodes.count)
-        for node in cluster.nodes {
-            context.hostKeys[node.name] = hostKey(node)
-            context.locations[node.name] = node.location
+        let (layout, sources) = cluster.layoutWithSources()
+        let managerKey = hostKey(manager)
+        var entryHostKeys: [String] = []
+        var entryLocations: [SourceLocation] = []
+        entryHostKeys.reserveCapacity(sources.count)
+        entryLocations.reserveCapacity(sources.count)
+        for source in sources {
+            if let source {
+                entryHostKeys.append(hostKey(cluster.nodes[source]))
+                entryLocations.append(cluster.nodes[source].location)
+            } else {
+                entryHostKeys.append(managerKey)
+                entryLocations.append(SourceLocation(file: nodeCfg.file))
+            }
         }
-        context.hostKeys["control"] = hostKey(manager)
+        if let last = layout.nodes.last, last.node.nodeType == .timeMachine, !entryHostKeys.isEmpty {
+            entryHostKeys[entryHostKeys.count - 1] = last.node.ip.description
+        }
+        context.entryHostKeys = entryHostKeys
+        context.entryLocations = entryLocations
         let settings = cluster.settings
         if settings.clusterBackend == .zeroMQ {
             context.endpoints.append(
-                .init(label: "the ZeroMQ XPUB port (ZeekPort)", host: hostKey(manager), port: settings.zeekPort)
+                .init(label: "the ZeroMQ XPUB port (ZeekPort)", host: managerKey, port: settings.zeekPort)
             )
             context.endpoints.append(
-                .init(label: "the ZeroMQ XSUB port (ZeekPort + 1)", host: hostKey(manager), port: settings.zeekPort + 1)
+                .init(label: "the ZeroMQ XSUB port (ZeekPort + 1)", host: managerKey, port: settings.zeekPort + 1)
             )
         }
         if settings.useWebSocket && settings.zeekVersion >= ZeekVersion(8, 0) {
             context.endpoints.append(
-                .init(label: "the WebSocket port (WebSocketPort)", host: hostKey(manager), port: settings.webSocketPort)
+                .init(label: "the WebSocket port (WebSocketPort)", host: managerKey, port: settings.webSocketPort)
             )
         }
-        issues += CrossNodeRules.check(cluster.layout, context)
+        issues += CrossNodeRules.check(layout, context)
         return NodeCfgResult(cluster: cluster, issues: issues)
     }
 

@@ -25,7 +25,10 @@ enum ZeekctlRules {
         var seenManager = false
         var managerOnLocalhost = false
         let localhost: [Broker.Address] = [.ipv4Loopback, .ipv6Loopback]
-        for node in nodes.sorted(by: { $0.location.line ?? 0 < $1.location.line ?? 0 }) {
+        let walk = nodes.indices.filter { nodes[$0].type == .manager || nodes[$0].type == .standalone }
+            .sorted { (nodes[$0].location.line ?? 0, $0) < (nodes[$1].location.line ?? 0, $1) }
+        for index in walk {
+            let node = nodes[index]
             switch node.type {
             case .manager:
                 if seenManager {
@@ -130,8 +133,9 @@ enum ZeekctlRules {
                     )
                 )
             }
-            for (label, value) in [("port", node.port), ("metrics port", node.metricsPort)] {
-                guard let value, value > 65535 else { continue }
+            for (label, value) in [("port", node.port), ("metrics port", node.metricsPort)]
+            where (value ?? 0) > 65535 {
+                let value = value ?? 0
                 issues.append(
                     .error(
                         .portOutOfRange,
