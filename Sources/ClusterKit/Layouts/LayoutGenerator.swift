@@ -26,6 +26,10 @@ public struct LayoutGenerationError: Error, Sendable, Hashable {
         case noManager
         /// A node's host has not been resolved to an address.
         case unresolvedAddress
+        /// The input is not a node.cfg, so ZeekControl would not generate anything from it.
+        case notNodeCfg
+        /// The node.cfg has errors; ZeekControl would refuse it.
+        case invalidConfiguration
     }
 
     /// The kind of problem.
