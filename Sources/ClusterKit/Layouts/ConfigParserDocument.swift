@@ -80,7 +80,9 @@ struct ConfigParserDocument: Sendable {
         // nil: before any header; -1: DEFAULT; -2: a duplicate section being skipped; else an index.
         var current: Int?
         var currentKey: String?
-        var currentParts: [String]?
+        // The value being read: its first line, and any further lines (continuations and empty lines).
+        var currentValue: String?
+        var moreParts: [String] = []
         var indentLevel = 0
         var reportedMissingHeader = false
 
@@ -103,12 +105,12 @@ struct ConfigParserDocument: Sendable {
             if first < last && (bytes[first] == UInt8(ascii: "#") || bytes[first] == UInt8(ascii: ";")) { continue }
             if first >= last {
                 // An empty line belongs to the value being read, if that value is not "no value".
-                if currentKey != nil, current != nil, currentParts != nil { currentParts?.append("") }
+                if currentKey != nil, current != nil, currentValue != nil { moreParts.append("") }
                 continue
             }
             if let key = currentKey, current != nil, indent > indentLevel {
-                if currentParts != nil {
-                    currentParts?.append(string(first..<last))
+                if currentValue != nil {
+                    moreParts.append(string(first..<last))
                 } else {
                     issues.append(
                         .error(
@@ -122,9 +124,10 @@ struct ConfigParserDocument: Sendable {
                 continue
             }
             // Flush the value of the key before.
-            if let key = currentKey { flush(key, into: current, parts: currentParts) }
+            if let key = currentKey { flush(key, into: current, value: currentValue, more: moreParts) }
             currentKey = nil
-            currentParts = nil
+            currentValue = nil
+            moreParts.removeAll(keepingCapacity: true)
             indentLevel = indent
             if bytes[first] == UInt8(ascii: "["),
                 let close = ByteText.lastIndex(of: UInt8(ascii: "]"), bytes, first, last),
@@ -216,9 +219,9 @@ struct ConfigParserDocument: Sendable {
                 sections[section].add(entry)
             }
             currentKey = key
-            currentParts = value.map { [$0] }
+            currentValue = value
         }
-        if let key = currentKey { flush(key, into: current, parts: currentParts) }
+        if let key = currentKey { flush(key, into: current, value: currentValue, more: moreParts) }
     }
 
     private func sectionName(_ index: Int) -> String? {
@@ -238,13 +241,11 @@ struct ConfigParserDocument: Sendable {
     }
 
     /// Joins the lines read for a key and stores the value (trailing empty lines dropped).
-    private mutating func flush(_ key: String, into index: Int?, parts: [String]?) {
-        guard let index, let parts else { return }
-        var joined: String
-        if parts.count == 1, let only = parts.first {
-            joined = only
-        } else {
-            joined = parts.joined(separator: "\n")
+    private mutating func flush(_ key: String, into index: Int?, value: String?, more: [String]) {
+        guard let index, let value else { return }
+        var joined = value
+        if !more.isEmpty {
+            joined = ([value] + more).joined(separator: "\n")
             while let last = joined.unicodeScalars.last, TextLines.isSpace(last) { joined.unicodeScalars.removeLast() }
         }
         switch index {

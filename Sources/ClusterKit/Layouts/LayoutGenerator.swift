@@ -139,10 +139,11 @@ public enum LayoutGenerator: Sendable {
         text += "redef Cluster::nodes = {\n"
         text += "\t[\"control\"] = [$node_type=Cluster::CONTROL, $ip=\(address(manager.address)), "
         text += "$p=\(cluster.controlPort ?? settings.firstLayoutPort)/tcp],\n"
+        let nodes = cluster.nodes
         for index in cluster.layoutOrder {
-            let node = cluster.nodes[index]
+            let nodeType = nodes[index].type
             let type: String
-            switch node.type {
+            switch nodeType {
             case .manager: type = "MANAGER"
             case .logger: type = "LOGGER"
             case .proxy: type = "PROXY"
@@ -150,21 +151,21 @@ public enum LayoutGenerator: Sendable {
             case .standalone: continue
             }
             text += "\t[\""
-            text += node.name
+            text += nodes[index].name
             text += "\"] = [$node_type=Cluster::"
             text += type
             text += ", $ip="
-            text += cachedAddress(node.address)
+            text += cachedAddress(nodes[index].address)
             text += ", $p="
-            text += node.port.map(String.init) ?? "0"
+            text += nodes[index].port.map(String.init) ?? "0"
             text += "/tcp"
-            if node.type == .worker && writesInterface { text += ", $interface=\"\(node.interface)\"" }
-            if node.type == .proxy || node.type == .worker {
+            if nodeType == .worker && writesInterface { text += ", $interface=\"\(nodes[index].interface)\"" }
+            if nodeType == .proxy || nodeType == .worker {
                 text += ", $manager=\""
                 text += manager.name
                 text += "\""
             }
-            if let metrics = node.metricsPort {
+            if let metrics = nodes[index].metricsPort {
                 text += ", $metrics_port="
                 text += String(metrics)
                 text += "/tcp"

@@ -100,7 +100,7 @@ public struct LayoutLoader: Sendable {
             return LoadedLayout(
                 format: format,
                 file: file,
-                layout: result.cluster.layout,
+                layout: result.layout,
                 locations: locations,
                 zeekctlCluster: result.cluster,
                 issues: result.issues

@@ -339,7 +339,7 @@ extension ZeekctlCluster {
         }
 
         /// Adds a node unless its name clashes (case-insensitively) with one already stored.
-        mutating func store(_ node: ZeekctlNode, section: NodeCfg.Section) {
+        mutating func store(_ node: consuming ZeekctlNode, section: NodeCfg.Section) {
             let lower =
                 node.name.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 }
                 ? node.name.lowercased() : node.name
@@ -355,7 +355,7 @@ extension ZeekctlCluster {
                 return
             }
             lowerNames[lower] = node.name
-            nodes.append(node)
+            nodes.append(consume node)
         }
 
         mutating func resolve(_ host: String, section: NodeCfg.Section) -> Broker.Address? {
@@ -609,18 +609,20 @@ extension ZeekctlCluster {
             )
             sources.append(nil)
         }
+        let managerName = manager.name
+        let keepsInterface = settings.zeekVersion < ZeekVersion(7, 1)
         for index in layoutOrder {
-            let node = nodes[index]
-            guard let type = node.type.clusterNodeType else { continue }
+            let nodeType = nodes[index].type
+            guard let type = nodeType.clusterNodeType else { continue }
             var record = Cluster.Node(
                 nodeType: type,
-                ip: node.address ?? .ipv4Unspecified,
-                p: port(node.port) ?? .unset,
-                metricsPort: port(node.metricsPort)
+                ip: nodes[index].address ?? .ipv4Unspecified,
+                p: port(nodes[index].port) ?? .unset,
+                metricsPort: port(nodes[index].metricsPort)
             )
-            if node.type == .proxy || node.type == .worker { record.manager = manager.name }
-            if node.type == .worker && settings.zeekVersion < ZeekVersion(7, 1) { record.interface = node.interface }
-            layout.append(Cluster.NamedNode(name: node.name, node: record))
+            if nodeType == .proxy || nodeType == .worker { record.manager = managerName }
+            if nodeType == .worker && keepsInterface { record.interface = nodes[index].interface }
+            layout.append(Cluster.NamedNode(name: nodes[index].name, node: record))
             sources.append(index)
         }
         if !settings.timeMachineHost.isEmpty, let address = Broker.Address(settings.timeMachineHost) {

@@ -16,8 +16,13 @@ enum CrossNodeRules {
         var locations: [String: SourceLocation] = [:]
         /// A host identity per node, when the address alone is not it (unresolved host names).
         var hostKeys: [String: String] = [:]
-        /// Host identities aligned with the layout's entries (faster than ``hostKeys`` when given).
-        var entryHostKeys: [String]?
+        /// Host identities aligned with the layout's entries, as indexes into ``hostNames`` (faster than
+        /// ``hostKeys`` when given).
+        var entryHosts: [Int]?
+        /// The host names ``entryHosts`` index.
+        var hostNames: [String] = []
+        /// Whether names are known to be unique apart from `control` (node.cfg checks them itself).
+        var namesAreUnique = false
         /// Locations aligned with the layout's entries (faster than ``locations`` when given).
         var entryLocations: [SourceLocation]?
         /// Other listeners to compare ports with.
@@ -70,6 +75,7 @@ enum CrossNodeRules {
             case .proxy, .worker: memberCount += 1
             default: break
             }
+            if context.namesAreUnique { continue }
             if let firstType = seen[name] {
                 if name == "control" && (firstType == .control || type == .control) {
                     continue  // node.cfg reports this as a reserved name
@@ -88,60 +94,83 @@ enum CrossNodeRules {
         }
 
         // Ports: Broker and metrics ports of every node and the extra endpoints, per host.
-        struct HostPort: Hashable {
-            var host: String
-            var port: UInt16
+        // Every listener as (host, port, order); sorting groups equal host and port without hashing.
+        var hostNames = context.hostNames
+        var hostIDs: [String: Int] = [:]
+        for (index, name) in hostNames.enumerated() { hostIDs[name] = index }
+        func hostID(_ name: String) -> Int {
+            if let known = hostIDs[name] { return known }
+            hostNames.append(name)
+            hostIDs[name] = hostNames.count - 1
+            return hostNames.count - 1
         }
         struct Listener {
-            /// An endpoint's label, or the node and whether it is its metrics port.
-            var endpoint: String?
-            var node: String
+            var key: Int  // host * 65536 + port
+            var order: Int
+            var entry: Int  // index into nodes, or -1 - endpoint index
             var isMetrics: Bool
-            var port: Broker.Port
-
-            var label: String {
-                endpoint ?? "\(isMetrics ? "metrics port" : "Broker port") \(port) of node '\(node)'"
-            }
         }
-        var listeners: [HostPort: Listener] = [:]
-        listeners.reserveCapacity(layout.nodes.count * 2 + context.endpoints.count)
-        for endpoint in context.endpoints where (0...65535).contains(endpoint.port) {
-            listeners[HostPort(host: endpoint.host, port: UInt16(endpoint.port))] = Listener(
-                endpoint: endpoint.label,
-                node: "",
-                isMetrics: false,
-                port: .tcp(UInt16(endpoint.port))
-            )
-        }
-        func listen(_ entry: Cluster.NamedNode, _ host: String, _ port: Broker.Port, isMetrics: Bool) {
-            guard port.number != 0 else { return }
-            let key = HostPort(host: host, port: port.number)
-            if let other = listeners[key] {
-                if other.endpoint == nil && other.node == entry.name && other.isMetrics == isMetrics { return }
-                let kind = isMetrics ? "metrics port" : "Broker port"
-                issues.append(
-                    .error(
-                        .portConflict,
-                        "\(kind) \(port) of node '\(entry.name)' on \(host) is already used: \(other.label)",
-                        at: location(entry.name),
-                        node: entry.name,
-                        key: isMetrics ? "metrics_port" : "p"
-                    )
-                )
-            } else {
-                listeners[key] = Listener(endpoint: nil, node: entry.name, isMetrics: isMetrics, port: port)
-            }
+        var listenersByKey: [Listener] = []
+        listenersByKey.reserveCapacity(nodes.count * 2 + context.endpoints.count)
+        for (index, endpoint) in context.endpoints.enumerated() where (0...65535).contains(endpoint.port) {
+            let key = hostID(endpoint.host) << 16 | endpoint.port
+            listenersByKey.append(Listener(key: key, order: listenersByKey.count, entry: -1 - index, isMetrics: false))
         }
         for index in nodes.indices {
-            let host: String
-            if let aligned = context.entryHostKeys, index < aligned.count {
+            let host: Int
+            if let aligned = context.entryHosts, index < aligned.count {
                 host = aligned[index]
             } else {
-                host = context.hostKeys[nodes[index].name] ?? nodes[index].node.ip.description
+                host = hostID(context.hostKeys[nodes[index].name] ?? nodes[index].node.ip.description)
             }
-            listen(nodes[index], host, nodes[index].node.p, isMetrics: false)
-            if let metrics = nodes[index].node.metricsPort { listen(nodes[index], host, metrics, isMetrics: true) }
+            let port = nodes[index].node.p.number
+            if port != 0 {
+                listenersByKey.append(
+                    Listener(key: host << 16 | Int(port), order: listenersByKey.count, entry: index, isMetrics: false)
+                )
+            }
+            if let metrics = nodes[index].node.metricsPort?.number, metrics != 0 {
+                listenersByKey.append(
+                    Listener(key: host << 16 | Int(metrics), order: listenersByKey.count, entry: index, isMetrics: true)
+                )
+            }
         }
+        listenersByKey.sort { ($0.key, $0.order) < ($1.key, $1.order) }
+        func label(_ listener: Listener) -> String {
+            if listener.entry < 0 { return context.endpoints[-1 - listener.entry].label }
+            let node = nodes[listener.entry]
+            let port = listener.isMetrics ? (node.node.metricsPort ?? .unset) : node.node.p
+            return "\(listener.isMetrics ? "metrics port" : "Broker port") \(port) of node '\(node.name)'"
+        }
+        var conflicts: [(order: Int, issue: ValidationIssue)] = []
+        var groupStart = 0
+        for position in listenersByKey.indices {
+            if listenersByKey[position].key != listenersByKey[groupStart].key { groupStart = position }
+            guard position != groupStart, listenersByKey[position].entry >= 0 else { continue }
+            let holder = listenersByKey[groupStart]
+            let listener = listenersByKey[position]
+            let name = nodes[listener.entry].name
+            if holder.entry >= 0 && nodes[holder.entry].name == name && holder.isMetrics == listener.isMetrics {
+                continue
+            }
+            let kind = listener.isMetrics ? "metrics port" : "Broker port"
+            let port =
+                listener.isMetrics ? (nodes[listener.entry].node.metricsPort ?? .unset) : nodes[listener.entry].node.p
+            conflicts.append(
+                (
+                    listener.order,
+                    .error(
+                        .portConflict,
+                        "\(kind) \(port) of node '\(name)' on \(hostNames[listener.key >> 16]) is already used: "
+                            + label(holder),
+                        at: location(name),
+                        node: name,
+                        key: listener.isMetrics ? "metrics_port" : "p"
+                    )
+                )
+            )
+        }
+        issues += conflicts.sorted { $0.order < $1.order }.map(\.issue)
 
         // Managers.
         if managerCount == 0 && memberCount > 0 && !context.managerCheckedElsewhere {
@@ -159,7 +188,10 @@ enum CrossNodeRules {
             if let manager = nodes[index].node.manager {
                 if manager == checkedManager { continue }
                 let entry = nodes[index]
-                if seen[manager] == nil {
+                if context.namesAreUnique && seen.isEmpty && !managerNames.contains(manager) {
+                    for other in nodes { seen[other.name] = other.node.nodeType }
+                }
+                if !managerNames.contains(manager) && seen[manager] == nil {
                     issues.append(
                         .error(
                             .unknownManager,

@@ -65,6 +65,8 @@ public struct LayoutValidator: Sendable {
     public struct NodeCfgResult: Sendable {
         /// The cluster ZeekControl builds (nodes with problems are kept as well as possible).
         public var cluster: ZeekctlCluster
+        /// The `Cluster::nodes` of the generated layout (``ZeekctlCluster/layout``).
+        public var layout: Cluster.Layout
         /// Every issue, ZeekControl's first, in its order.
         public var issues: [ValidationIssue]
     }
@@ -102,45 +104,58 @@ public struct LayoutValidator: Sendable {
         let cluster = built.cluster
         issues += ZeekctlRules.check(cluster, droppedSections: built.droppedSections, options: options)
         guard !cluster.isStandalone, let manager = cluster.manager else {
-            return NodeCfgResult(cluster: cluster, issues: issues)
+            return NodeCfgResult(cluster: cluster, layout: cluster.layout, issues: issues)
         }
-        var hostKeys: [String: String] = [:]
-        var lastHost: (host: String, key: String)?
-        func hostKey(_ node: ZeekctlNode) -> String {
-            if let lastHost, lastHost.host == node.host { return lastHost.key }
-            let key: String
-            if let known = hostKeys[node.host] {
-                key = known
+        // Host identities: the address when resolved, else the host name; numbered for cheap hashing.
+        var hostIDs: [String: Int] = [:]
+        var hostNames: [String] = []
+        var idsByName: [String: Int] = [:]
+        var lastHost: (host: String, id: Int)?
+        func hostID(_ node: ZeekctlNode) -> Int {
+            if let lastHost, lastHost.host == node.host { return lastHost.id }
+            let id: Int
+            if let known = hostIDs[node.host] {
+                id = known
             } else {
-                key = node.address?.description ?? "host " + node.host.lowercased()
-                hostKeys[node.host] = key
+                let name = node.address?.description ?? "host " + node.host.lowercased()
+                if let existing = idsByName[name] {
+                    id = existing
+                } else {
+                    id = hostNames.count
+                    hostNames.append(name)
+                    idsByName[name] = id
+                }
+                hostIDs[node.host] = id
             }
-            lastHost = (node.host, key)
-            return key
+            lastHost = (node.host, id)
+            return id
         }
         var context = CrossNodeRules.Context(file: nodeCfg.file)
         context.managerCheckedElsewhere = true
         context.zeekVersion = nil
+        context.namesAreUnique = true
         let (layout, sources) = cluster.layoutWithSources()
-        let managerKey = hostKey(manager)
-        var entryHostKeys: [String] = []
+        let managerID = hostID(manager)
+        var entryHosts: [Int] = []
         var entryLocations: [SourceLocation] = []
-        entryHostKeys.reserveCapacity(sources.count)
+        entryHosts.reserveCapacity(sources.count)
         entryLocations.reserveCapacity(sources.count)
         for source in sources {
             if let source {
-                entryHostKeys.append(hostKey(cluster.nodes[source]))
+                entryHosts.append(hostID(cluster.nodes[source]))
                 entryLocations.append(cluster.nodes[source].location)
             } else {
-                entryHostKeys.append(managerKey)
+                entryHosts.append(managerID)
                 entryLocations.append(SourceLocation(file: nodeCfg.file))
             }
         }
-        if let last = layout.nodes.last, last.node.nodeType == .timeMachine, !entryHostKeys.isEmpty {
-            entryHostKeys[entryHostKeys.count - 1] = last.node.ip.description
+        if let last = layout.nodes.last, last.node.nodeType == .timeMachine, !entryHosts.isEmpty {
+            hostNames.append(last.node.ip.description)
+            entryHosts[entryHosts.count - 1] = hostNames.count - 1
         }
-        context.entryHostKeys = entryHostKeys
+        context.entryHosts = entryHosts
         context.entryLocations = entryLocations
+        let managerKey = hostNames[managerID]
         let settings = cluster.settings
         if settings.clusterBackend == .zeroMQ {
             context.endpoints.append(
@@ -155,8 +170,9 @@ public struct LayoutValidator: Sendable {
                 .init(label: "the WebSocket port (WebSocketPort)", host: managerKey, port: settings.webSocketPort)
             )
         }
+        context.hostNames = hostNames
         issues += CrossNodeRules.check(layout, context)
-        return NodeCfgResult(cluster: cluster, issues: issues)
+        return NodeCfgResult(cluster: cluster, layout: layout, issues: issues)
     }
 
     /// Checks a `cluster-layout.zeek` or `.bro` script: the reader's issues, Zeek's static startup checks

@@ -106,7 +106,13 @@ enum ZeekctlRules {
     private static func layoutChecks(_ cluster: ZeekctlCluster) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         let settings = cluster.settings
-        for node in cluster.nodes {
+        let nodes = cluster.nodes
+        for index in nodes.indices {
+            let nameNeedsCheck = nodes[index].name.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }
+            let reserved = nodes[index].name == "control" || nodes[index].name == "time-machine"
+            let outOfRange = (nodes[index].port ?? 0) > 65535 || (nodes[index].metricsPort ?? 0) > 65535
+            guard nameNeedsCheck || reserved || outOfRange else { continue }
+            let node = nodes[index]
             if node.name.unicodeScalars.contains(where: {
                 $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F
             }) {
