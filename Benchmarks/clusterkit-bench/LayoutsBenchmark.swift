@@ -4,9 +4,10 @@ import ClusterKit
 import Glibc
 #endif
 
-/// `clusterkit-bench layouts [--runs N] [--sizes 1000,10000,100000]`: reads, checks and generates a
-/// generated node.cfg of each size (about one section per four nodes, workers with `lb_procs=4`) and
-/// prints the median time of each step and per node.
+/// `clusterkit-bench layouts [--runs N] [--sizes 1000,10000,100000] [--breakdown]`: reads, checks and
+/// generates a generated node.cfg of each size (about one section per four nodes, workers with
+/// `lb_procs=4`) and prints the median time of each step and per node; `--breakdown` times the build,
+/// layout and cross-node steps of the first size separately.
 enum LayoutsBenchmark {
     static func run(_ arguments: [String]) async throws {
         var runs = 9
