@@ -10,6 +10,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "codec-profile": runCodecProfile,
     "dispatch": runDispatchBenchmark,
     "events": runEventsBenchmark,
+    "layouts": LayoutsBenchmark.run,
     "requests": RequestsBenchmark.run,
     "topics": TopicsBenchmark.run,
     "websocket": runWebSocketBenchmark,

@@ -25,10 +25,32 @@ struct ConfigParserDocument: Sendable {
         var line: Int
         /// The keys in file order.
         var entries: [Entry] = []
-        /// Positions of the keys in `entries`.
+        /// Positions of the keys in `entries`, kept only for large sections (small ones are scanned, which
+        /// is faster than hashing for the few short keys a section has).
         var positions: [String: Int] = [:]
 
-        func entry(_ key: String) -> Entry? { positions[key].map { entries[$0] } }
+        static let indexThreshold = 16
+
+        func entry(_ key: String) -> Entry? {
+            if entries.count > Self.indexThreshold { return positions[key].map { entries[$0] } }
+            return entries.first { $0.key == key }
+        }
+
+        func position(_ key: String) -> Int? {
+            if entries.count > Self.indexThreshold { return positions[key] }
+            return entries.firstIndex { $0.key == key }
+        }
+
+        mutating func add(_ entry: Entry) {
+            entries.append(entry)
+            if entries.count == Self.indexThreshold + 1 {
+                for (index, existing) in entries.enumerated() where positions[existing.key] == nil {
+                    positions[existing.key] = index
+                }
+            } else if entries.count > Self.indexThreshold {
+                positions[entry.key] = entries.count - 1
+            }
+        }
     }
 
     /// The file name used in issues.
@@ -53,31 +75,42 @@ struct ConfigParserDocument: Sendable {
     init(parsing text: String, file: String, allowsNoValue: Bool) {
         self.file = file
         defaults = Section(name: "DEFAULT", line: 0)
+        let bytes = Array(text.utf8)
         var sectionPositions: [String: Int] = [:]
         // nil: before any header; -1: DEFAULT; -2: a duplicate section being skipped; else an index.
         var current: Int?
         var currentKey: String?
-        var valueLines: [String: [Substring]] = [:]
+        // The value being read: its first line, and any further lines (continuations and empty lines).
+        var currentValue: String?
+        var moreParts: [String] = []
         var indentLevel = 0
         var reportedMissingHeader = false
 
         func location(_ line: Int) -> SourceLocation { SourceLocation(file: file, line: line) }
+        func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
 
-        for (offset, line) in TextLines.split(text).enumerated() {
-            let lineNumber = offset + 1
-            let stripped = TextLines.strip(line)
-            if stripped.hasPrefix("#") || stripped.hasPrefix(";") { continue }
-            if stripped.isEmpty {
+        var lineNumber = 0
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count && bytes[lineEnd] != 0x0A && bytes[lineEnd] != 0x0D { lineEnd += 1 }
+            var next = lineEnd
+            if next < bytes.count {
+                next += (bytes[next] == 0x0D && next + 1 < bytes.count && bytes[next + 1] == 0x0A) ? 2 : 1
+            }
+            lineNumber += 1
+            defer { lineStart = next }
+            let (first, indent) = ByteText.firstNonSpace(bytes, lineStart, lineEnd)
+            let last = ByteText.endOfNonSpace(bytes, first, lineEnd)
+            if first < last && (bytes[first] == UInt8(ascii: "#") || bytes[first] == UInt8(ascii: ";")) { continue }
+            if first >= last {
                 // An empty line belongs to the value being read, if that value is not "no value".
-                if let key = currentKey, current != nil, valueLines[key] != nil {
-                    valueLines[key, default: []].append("")
-                }
+                if currentKey != nil, current != nil, currentValue != nil { moreParts.append("") }
                 continue
             }
-            let indent = TextLines.indent(line)
             if let key = currentKey, current != nil, indent > indentLevel {
-                if valueLines[key] != nil {
-                    valueLines[key, default: []].append(stripped)
+                if currentValue != nil {
+                    moreParts.append(string(first..<last))
                 } else {
                     issues.append(
                         .error(
@@ -91,10 +124,16 @@ struct ConfigParserDocument: Sendable {
                 continue
             }
             // Flush the value of the key before.
-            if let key = currentKey { flush(key, into: current, lines: &valueLines) }
+            if let key = currentKey { flush(key, into: current, value: currentValue, more: moreParts) }
             currentKey = nil
+            currentValue = nil
+            moreParts.removeAll(keepingCapacity: true)
             indentLevel = indent
-            if let header = Self.sectionHeader(stripped) {
+            if bytes[first] == UInt8(ascii: "["),
+                let close = ByteText.lastIndex(of: UInt8(ascii: "]"), bytes, first, last),
+                close > first + 1
+            {
+                let header = string(first + 1..<close)
                 if header == "DEFAULT" {
                     current = -1
                 } else if let existing = sectionPositions[header] {
@@ -119,7 +158,7 @@ struct ConfigParserDocument: Sendable {
                     issues.append(
                         .error(
                             .missingSectionHeader,
-                            "file contains no section headers: '\(stripped)' comes before any '[section]' line",
+                            "file contains no section headers: '\(string(first..<last))' comes before any '[section]' line",
                             at: location(lineNumber)
                         )
                     )
@@ -127,29 +166,38 @@ struct ConfigParserDocument: Sendable {
                 }
                 continue
             }
-            guard let (name, value) = Self.option(stripped, allowsNoValue: allowsNoValue) else {
+            var delimiter = first
+            while delimiter < last && bytes[delimiter] != UInt8(ascii: "=") && bytes[delimiter] != UInt8(ascii: ":") {
+                delimiter += 1
+            }
+            let nameEnd = ByteText.endOfNonSpace(bytes, first, delimiter)
+            var value: String?
+            if delimiter < last {
+                let (valueStart, _) = ByteText.firstNonSpace(bytes, delimiter + 1, last)
+                value = string(valueStart..<last)
+            } else if !allowsNoValue {
                 issues.append(
                     .error(
                         .syntaxError,
-                        "line '\(stripped)' is not a '[section]' header, a 'key = value' line or a comment",
+                        "line '\(string(first..<last))' is not a '[section]' header, a 'key = value' line or a comment",
                         at: location(lineNumber),
                         node: sectionName(section)
                     )
                 )
                 continue
             }
-            guard !name.isEmpty else {
+            guard first < nameEnd else {
                 issues.append(
                     .error(
                         .syntaxError,
-                        "line '\(stripped)' has no key before '\(stripped.first.map(String.init) ?? "=")'",
+                        "line '\(string(first..<last))' has no key before '\(string(first..<first + 1))'",
                         at: location(lineNumber),
                         node: sectionName(section)
                     )
                 )
                 continue
             }
-            let key = name.lowercased()
+            let key = ByteText.lowercased(bytes, first, nameEnd)
             if let existing = existingEntry(key, in: section) {
                 let owner = sectionName(section).map { " in section '\($0)'" } ?? ""
                 issues.append(
@@ -166,16 +214,14 @@ struct ConfigParserDocument: Sendable {
             if section == -2 { continue }
             let entry = Entry(key: key, value: nil, line: lineNumber)
             if section == -1 {
-                defaults.positions[key] = defaults.entries.count
-                defaults.entries.append(entry)
+                defaults.add(entry)
             } else {
-                sections[section].positions[key] = sections[section].entries.count
-                sections[section].entries.append(entry)
+                sections[section].add(entry)
             }
             currentKey = key
-            if let value { valueLines[key] = [value] }
+            currentValue = value
         }
-        if let key = currentKey { flush(key, into: current, lines: &valueLines) }
+        if let key = currentKey { flush(key, into: current, value: currentValue, more: moreParts) }
     }
 
     private func sectionName(_ index: Int) -> String? {
@@ -195,36 +241,20 @@ struct ConfigParserDocument: Sendable {
     }
 
     /// Joins the lines read for a key and stores the value (trailing empty lines dropped).
-    private mutating func flush(_ key: String, into index: Int?, lines: inout [String: [Substring]]) {
-        guard let index, let parts = lines.removeValue(forKey: key) else { return }
-        var joined = parts.joined(separator: "\n")
-        while let last = joined.unicodeScalars.last, TextLines.isSpace(last) { joined.unicodeScalars.removeLast() }
+    private mutating func flush(_ key: String, into index: Int?, value: String?, more: [String]) {
+        guard let index, let value else { return }
+        var joined = value
+        if !more.isEmpty {
+            joined = ([value] + more).joined(separator: "\n")
+            while let last = joined.unicodeScalars.last, TextLines.isSpace(last) { joined.unicodeScalars.removeLast() }
+        }
         switch index {
         case -1:
-            if let position = defaults.positions[key] { defaults.entries[position].value = joined }
+            if let position = defaults.position(key) { defaults.entries[position].value = joined }
         case -2: break
         default:
-            if let position = sections[index].positions[key] { sections[index].entries[position].value = joined }
+            if let position = sections[index].position(key) { sections[index].entries[position].value = joined }
         }
-    }
-
-    /// The header of a `[section]` line: configparser's `\[(?P<header>.+)\]` matched at the start, so
-    /// the name runs to the last `]` and text after it is ignored.
-    static func sectionHeader(_ line: Substring) -> String? {
-        guard line.hasPrefix("["), let close = line.lastIndex(of: "]") else { return nil }
-        let start = line.index(after: line.startIndex)
-        guard close > start else { return nil }
-        return String(line[start..<close])
-    }
-
-    /// Splits an option line at its first `=` or `:`; `nil` when there is none and values are required.
-    static func option(_ line: Substring, allowsNoValue: Bool) -> (name: Substring, value: Substring?)? {
-        guard let delimiter = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
-            return allowsNoValue ? (TextLines.stripTrailing(line), nil) : nil
-        }
-        let name = TextLines.stripTrailing(line[..<delimiter])
-        let value = TextLines.strip(line[line.index(after: delimiter)...])
-        return (name, value)
     }
 }
 
@@ -255,7 +285,7 @@ extension ConfigParserDocument {
                 items.append(Item(key: entry.key, value: entry.value, line: entry.line, isDefault: true))
             }
         }
-        for entry in section.entries where defaults.positions[entry.key] == nil {
+        for entry in section.entries where defaults.entries.isEmpty || defaults.entry(entry.key) == nil {
             items.append(Item(key: entry.key, value: entry.value, line: entry.line, isDefault: false))
         }
         var issues: [ValidationIssue] = []

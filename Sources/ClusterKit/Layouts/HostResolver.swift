@@ -71,11 +71,13 @@ public struct SystemHostResolver: HostResolver, Sendable, Hashable {
     /// Creates the system resolver.
     public init() {}
 
-    /// Resolves with `getaddrinfo`.
+    /// Resolves with `getaddrinfo` (IP literals are returned as they are, as `getaddrinfo` does).
     ///
     /// - Parameter host: The host.
     /// - Returns: The numeric addresses in `getaddrinfo` order, or `gai_strerror`'s text.
     public func resolve(_ host: String) -> HostResolution {
+        // `getaddrinfo` returns an IP literal as it is; answering directly avoids loading NSS modules.
+        if let literal = StaticHostResolver.literal(host) { return .addresses([literal]) }
         var hints = addrinfo()
         hints.ai_protocol = Int32(IPPROTO_TCP)
         var result: UnsafeMutablePointer<addrinfo>?

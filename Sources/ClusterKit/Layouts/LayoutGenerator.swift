@@ -26,6 +26,10 @@ public struct LayoutGenerationError: Error, Sendable, Hashable {
         case noManager
         /// A node's host has not been resolved to an address.
         case unresolvedAddress
+        /// The input is not a node.cfg, so ZeekControl would not generate anything from it.
+        case notNodeCfg
+        /// The node.cfg has errors; ZeekControl would refuse it.
+        case invalidConfiguration
     }
 
     /// The kind of problem.
@@ -121,26 +125,51 @@ public enum LayoutGenerator: Sendable {
         let pragma = version >= ZeekVersion(7, 0) && version < ZeekVersion(7, 1)
         let writesInterface = version < ZeekVersion(7, 1)
         var text = "# Automatically generated. Do not edit.\n"
+        text.reserveCapacity(128 * (cluster.nodes.count + 8))
+        var formatted: [Broker.Address: String] = [:]
+        func cachedAddress(_ value: Broker.Address?) -> String {
+            guard let value else { return "0.0.0.0" }
+            if let known = formatted[value] { return known }
+            let text = address(value)
+            formatted[value] = text
+            return text
+        }
         text += "redef Cluster::manager_is_logger = \(cluster.nodes.contains { $0.type == .logger } ? "F" : "T");\n"
         if pragma { text += "@pragma push ignore-deprecations\n" }
         text += "redef Cluster::nodes = {\n"
         text += "\t[\"control\"] = [$node_type=Cluster::CONTROL, $ip=\(address(manager.address)), "
         text += "$p=\(cluster.controlPort ?? settings.firstLayoutPort)/tcp],\n"
+        let nodes = cluster.nodes
         for index in cluster.layoutOrder {
-            let node = cluster.nodes[index]
+            let nodeType = nodes[index].type
             let type: String
-            switch node.type {
+            switch nodeType {
             case .manager: type = "MANAGER"
             case .logger: type = "LOGGER"
             case .proxy: type = "PROXY"
             case .worker: type = "WORKER"
             case .standalone: continue
             }
-            text += "\t[\"\(node.name)\"] = [$node_type=Cluster::\(type), $ip=\(address(node.address)), "
-            text += "$p=\(node.port.map(String.init) ?? "0")/tcp"
-            if node.type == .worker && writesInterface { text += ", $interface=\"\(node.interface)\"" }
-            if node.type == .proxy || node.type == .worker { text += ", $manager=\"\(manager.name)\"" }
-            if let metrics = node.metricsPort { text += ", $metrics_port=\(metrics)/tcp" }
+            text += "\t[\""
+            text += nodes[index].name
+            text += "\"] = [$node_type=Cluster::"
+            text += type
+            text += ", $ip="
+            text += cachedAddress(nodes[index].address)
+            text += ", $p="
+            text += nodes[index].port.map(String.init) ?? "0"
+            text += "/tcp"
+            if nodeType == .worker && writesInterface { text += ", $interface=\"\(nodes[index].interface)\"" }
+            if nodeType == .proxy || nodeType == .worker {
+                text += ", $manager=\""
+                text += manager.name
+                text += "\""
+            }
+            if let metrics = nodes[index].metricsPort {
+                text += ", $metrics_port="
+                text += String(metrics)
+                text += "/tcp"
+            }
             text += "],\n"
         }
         if !settings.timeMachineHost.isEmpty {

@@ -30,10 +30,10 @@ public struct LoadedLayout: Sendable {
     ///   written (no manager, unresolved hosts, unsupported version).
     public func generatedLayout() throws -> GeneratedLayout {
         guard let zeekctlCluster else {
-            throw LayoutGenerationError(.noManager, "\(file): only a node.cfg can be turned into a generated layout")
+            throw LayoutGenerationError(.notNodeCfg, "\(file): only a node.cfg can be turned into a generated layout")
         }
         guard !hasErrors else {
-            throw LayoutGenerationError(.noManager, "\(file): the node configuration has errors")
+            throw LayoutGenerationError(.invalidConfiguration, "\(file): the node configuration has errors")
         }
         return try LayoutGenerator.generate(zeekctlCluster)
     }
@@ -100,7 +100,7 @@ public struct LayoutLoader: Sendable {
             return LoadedLayout(
                 format: format,
                 file: file,
-                layout: result.cluster.layout,
+                layout: result.layout,
                 locations: locations,
                 zeekctlCluster: result.cluster,
                 issues: result.issues

@@ -11,17 +11,37 @@ public struct NodeCfg: Sendable, Hashable {
         public var name: String
         /// The line of the `[name]` header.
         public var line: Int
-        /// The recognised keys and their interpolated values (`[DEFAULT]` merged in).
-        public var values: [String: String]
-        /// The line each key is on (for keys from `[DEFAULT]`, the line in `[DEFAULT]`).
-        public var keyLines: [String: Int]
+        /// The recognised keys in `items()` order, with their interpolated values (`[DEFAULT]` merged in).
+        public var fields: [Field]
         /// Problems found in this section while reading (unknown keys, bad interpolation), in order.
         public var issues: [ValidationIssue]
 
         /// The value of a key, or `""` when unset (ZeekControl's default for every key).
         ///
         /// - Parameter key: The key.
-        public subscript(key: String) -> String { values[key] ?? "" }
+        public subscript(key: String) -> String { value(of: key) ?? "" }
+
+        /// The value of a key, or `nil` when the key is not given.
+        ///
+        /// - Parameter key: The key.
+        /// - Returns: The value.
+        public func value(of key: String) -> String? { fields.first { $0.key == key }?.value }
+
+        /// The line a key is on (for keys from `[DEFAULT]`, the line in `[DEFAULT]`), or `nil`.
+        ///
+        /// - Parameter key: The key.
+        /// - Returns: The line.
+        public func line(of key: String) -> Int? { fields.first { $0.key == key }?.line }
+    }
+
+    /// One recognised key of a section.
+    public struct Field: Sendable, Hashable {
+        /// The key, lower-cased, `.` replaced by `_`.
+        public var key: String
+        /// The interpolated value.
+        public var value: String
+        /// The line the key is on.
+        public var line: Int
     }
 
     /// The file name used in locations.
@@ -45,6 +65,16 @@ public struct NodeCfg: Sendable, Hashable {
         "test_mykey",
     ]
 
+    enum KeyKind: Sendable {
+        case used
+        case unused
+    }
+
+    /// Every recognised key and whether ZeekControl uses it (one lookup per key while reading).
+    static let keyKinds: [String: KeyKind] = Dictionary(
+        uniqueKeysWithValues: recognizedKeys.map { ($0, unusedKeys[$0] == nil ? KeyKind.used : .unused) }
+    )
+
     /// Keys ZeekControl accepts but does not use.
     static let unusedKeys: [String: String] = [
         "zone_id": "unused since Bro 2.6", "zeekbase": "unused", "ether": "unused",
@@ -63,7 +93,7 @@ public struct NodeCfg: Sendable, Hashable {
         sections.reserveCapacity(document.sections.count)
         var reportedDefaultProblems: Set<Int> = []
         for raw in document.sections {
-            var section = Section(name: raw.name, line: raw.line, values: [:], keyLines: [:], issues: [])
+            var section = Section(name: raw.name, line: raw.line, fields: [], issues: [])
             let (items, problems) = document.items(of: raw)
             for problem in problems {
                 // A problem in [DEFAULT] is reported once, not once per node.
@@ -73,9 +103,10 @@ public struct NodeCfg: Sendable, Hashable {
                 section.issues.append(problem)
             }
             for item in items {
-                let key = item.key.contains(".") ? item.key.replacingOccurrences(".", with: "_") : item.key
-                let location = SourceLocation(file: file, line: item.line)
-                guard recognizedKeys.contains(key) else {
+                let key =
+                    item.key.utf8.contains(UInt8(ascii: ".")) ? item.key.replacingOccurrences(".", with: "_") : item.key
+                guard let kind = keyKinds[key] else {
+                    let location = SourceLocation(file: file, line: item.line)
                     section.issues.append(
                         .warning(
                             .unknownKey,
@@ -87,7 +118,8 @@ public struct NodeCfg: Sendable, Hashable {
                     )
                     continue
                 }
-                if let why = unusedKeys[key], !(item.value ?? "").isEmpty {
+                if kind == .unused, let why = unusedKeys[key], !(item.value ?? "").isEmpty {
+                    let location = SourceLocation(file: file, line: item.line)
                     section.issues.append(
                         .warning(
                             .unusedKey,
@@ -98,8 +130,7 @@ public struct NodeCfg: Sendable, Hashable {
                         )
                     )
                 }
-                section.values[key] = item.value ?? ""
-                section.keyLines[key] = item.line
+                section.fields.append(Field(key: key, value: item.value ?? "", line: item.line))
             }
             sections.append(section)
         }

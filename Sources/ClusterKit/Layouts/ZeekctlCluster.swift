@@ -46,12 +46,17 @@ public struct ZeekctlCluster: Sendable, Hashable {
         resolver: (any HostResolver)? = nil
     ) -> (cluster: ZeekctlCluster, issues: [ValidationIssue], droppedSections: Int) {
         var builder = Builder(file: nodeCfg.file, settings: settings, resolver: resolver)
+        builder.nodes.reserveCapacity(nodeCfg.sections.count * 4)
+        builder.lowerNames.reserveCapacity(nodeCfg.sections.count * 4)
         builder.issues = nodeCfg.issues
         for section in nodeCfg.sections {
             builder.add(section)
         }
-        var nodes = builder.nodes
-        nodes.sort { ($0.type.rank, $0.count) < ($1.type.rank, $1.count) }
+        let unsorted = builder.nodes
+        let order = unsorted.indices.sorted {
+            (unsorted[$0].type.rank, unsorted[$0].count) < (unsorted[$1].type.rank, unsorted[$1].count)
+        }
+        let nodes = order.map { unsorted[$0] }
         var cluster = ZeekctlCluster(nodes: nodes, settings: settings, file: nodeCfg.file)
         cluster.applyPlugins(issues: &builder.issues)
         cluster.assignPorts()
@@ -72,6 +77,9 @@ extension ZeekctlCluster {
         var lowerNames: [String: String] = [:]
         var droppedSections = 0
         var addressCache: [String: HostResolution] = [:]
+        var literalCache: [String: Broker.Address?] = [:]
+        var envCache: [String: (variables: [String: String], problems: [EnvVarsProblem])] = [:]
+        var pinCache: [String: [Int]?] = [:]
 
         init(file: String, settings: ZeekctlSettings, resolver: (any HostResolver)?) {
             self.file = file
@@ -80,7 +88,7 @@ extension ZeekctlCluster {
         }
 
         func location(_ section: NodeCfg.Section, _ key: String? = nil) -> SourceLocation {
-            SourceLocation(file: file, line: key.flatMap { section.keyLines[$0] } ?? section.line)
+            SourceLocation(file: file, line: key.flatMap { section.line(of: $0) } ?? section.line)
         }
 
         mutating func add(_ section: NodeCfg.Section) {
@@ -116,7 +124,9 @@ extension ZeekctlCluster {
             node.zoneID = section["zone_id"]
             node.zeekbase = section["zeekbase"]
             node.ether = section["ether"]
-            for key in NodeCfg.pluginKeys where section.values[key] != nil { node.pluginValues[key] = section[key] }
+            for field in section.fields where field.key.hasPrefix("af_packet_") || field.key == "test_mykey" {
+                node.pluginValues[field.key] = field.value
+            }
 
             if node.host.isEmpty {
                 issues.append(
@@ -126,7 +136,15 @@ extension ZeekctlCluster {
                 node.address = resolve(node.host, section: section)
             }
 
-            let (envVars, envProblems) = ZeekctlCluster.parseEnvVars(section["env_vars"])
+            let envText = section["env_vars"]
+            let parsedEnv: (variables: [String: String], problems: [EnvVarsProblem])
+            if let cached = envCache[envText] {
+                parsedEnv = cached
+            } else {
+                parsedEnv = ZeekctlCluster.parseEnvVars(envText)
+                envCache[envText] = parsedEnv
+            }
+            let (envVars, envProblems) = parsedEnv
             node.envVars = envVars
             for problem in envProblems {
                 issues.append(
@@ -206,7 +224,17 @@ extension ZeekctlCluster {
                 )
             }
 
-            var pinCPUs = ZeekctlCluster.parsePinCPUs(section["pin_cpus"], processes: processes)
+            let pinText = section["pin_cpus"]
+            var pinCPUs: [Int]?
+            let pinKey = pinText + "\u{0}" + String(processes)
+            if pinText.isEmpty {
+                pinCPUs = []
+            } else if let cached = pinCache[pinKey] {
+                pinCPUs = cached
+            } else {
+                pinCPUs = ZeekctlCluster.parsePinCPUs(pinText, processes: processes)
+                pinCache[pinKey] = pinCPUs
+            }
             if pinCPUs == nil {
                 issues.append(
                     .error(
@@ -293,12 +321,12 @@ extension ZeekctlCluster {
             let usesInterfaces = node.lbMethod == "interfaces" && !interfaces.isEmpty
             if usesInterfaces { node.interface = interfaces.popLast() ?? "" }
             let original = node.name
-            node.name = "\(original)-1"
+            node.name = original + "-1"
             var first = node
             if processes > 1 {
                 for number in 2...processes {
                     var copy = first
-                    copy.name = "\(original)-\(number)"
+                    copy.name = original + "-" + String(number)
                     counts[type, default: 0] += 1
                     copy.count = counts[type, default: 0]
                     if !cpus.isEmpty { copy.pinCPU = cpus[number - 1] }
@@ -311,8 +339,10 @@ extension ZeekctlCluster {
         }
 
         /// Adds a node unless its name clashes (case-insensitively) with one already stored.
-        mutating func store(_ node: ZeekctlNode, section: NodeCfg.Section) {
-            let lower = node.name.lowercased()
+        mutating func store(_ node: consuming ZeekctlNode, section: NodeCfg.Section) {
+            let lower =
+                node.name.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 }
+                ? node.name.lowercased() : node.name
             if let existing = lowerNames[lower] {
                 issues.append(
                     .error(
@@ -325,12 +355,20 @@ extension ZeekctlCluster {
                 return
             }
             lowerNames[lower] = node.name
-            nodes.append(node)
+            nodes.append(consume node)
         }
 
         mutating func resolve(_ host: String, section: NodeCfg.Section) -> Broker.Address? {
             guard let resolver else {
-                return StaticHostResolver.literal(host).flatMap { HostResolution.addresses([$0]).zeekctlAddress }
+                if let cached = literalCache[host] { return cached }
+                let address: Broker.Address?
+                if !host.utf8.contains(UInt8(ascii: "%")) {
+                    address = Broker.Address(host)
+                } else {
+                    address = StaticHostResolver.literal(host).flatMap { HostResolution.addresses([$0]).zeekctlAddress }
+                }
+                literalCache[host] = address
+                return address
             }
             let resolution: HostResolution
             if let cached = addressCache[host] {
@@ -548,9 +586,15 @@ extension ZeekctlCluster {
     /// `time-machine` when `TimeMachineHost` is an address; `manager_is_logger` is `false` when there is a
     /// logger. A standalone setup defines no nodes. Nodes without a resolved address get `0.0.0.0`; ports
     /// above 65535 become `0/unknown` (both are reported by the validator).
-    public var layout: Cluster.Layout {
+    public var layout: Cluster.Layout { layoutWithSources().layout }
+
+    /// The layout and, for each of its entries, the index of the node it comes from (`nil` for `control`
+    /// and `time-machine`).
+    func layoutWithSources() -> (layout: Cluster.Layout, sources: [Int?]) {
+        var sources: [Int?] = []
         var layout = Cluster.Layout(managerIsLogger: !nodes.contains { $0.type == .logger })
-        guard !isStandalone, let manager else { return layout }
+        guard !isStandalone, let manager else { return (layout, sources) }
+        sources.reserveCapacity(nodes.count + 2)
         func port(_ number: Int?) -> Broker.Port? {
             guard let number, (0...65535).contains(number) else { return nil }
             return .tcp(UInt16(number))
@@ -563,19 +607,23 @@ extension ZeekctlCluster {
                     node: Cluster.Node(nodeType: .control, ip: managerAddress, p: port(controlPort) ?? .unset)
                 )
             )
+            sources.append(nil)
         }
+        let managerName = manager.name
+        let keepsInterface = settings.zeekVersion < ZeekVersion(7, 1)
         for index in layoutOrder {
-            let node = nodes[index]
-            guard let type = node.type.clusterNodeType else { continue }
+            let nodeType = nodes[index].type
+            guard let type = nodeType.clusterNodeType else { continue }
             var record = Cluster.Node(
                 nodeType: type,
-                ip: node.address ?? .ipv4Unspecified,
-                p: port(node.port) ?? .unset,
-                metricsPort: port(node.metricsPort)
+                ip: nodes[index].address ?? .ipv4Unspecified,
+                p: port(nodes[index].port) ?? .unset,
+                metricsPort: port(nodes[index].metricsPort)
             )
-            if node.type == .proxy || node.type == .worker { record.manager = manager.name }
-            if node.type == .worker && settings.zeekVersion < ZeekVersion(7, 1) { record.interface = node.interface }
-            layout.append(Cluster.NamedNode(name: node.name, node: record))
+            if nodeType == .proxy || nodeType == .worker { record.manager = managerName }
+            if nodeType == .worker && keepsInterface { record.interface = nodes[index].interface }
+            layout.append(Cluster.NamedNode(name: nodes[index].name, node: record))
+            sources.append(index)
         }
         if !settings.timeMachineHost.isEmpty, let address = Broker.Address(settings.timeMachineHost) {
             layout.append(
@@ -588,7 +636,8 @@ extension ZeekctlCluster {
                     )
                 )
             )
+            sources.append(nil)
         }
-        return layout
+        return (layout, sources)
     }
 }

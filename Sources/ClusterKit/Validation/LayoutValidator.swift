@@ -65,6 +65,8 @@ public struct LayoutValidator: Sendable {
     public struct NodeCfgResult: Sendable {
         /// The cluster ZeekControl builds (nodes with problems are kept as well as possible).
         public var cluster: ZeekctlCluster
+        /// The `Cluster::nodes` of the generated layout (``ZeekctlCluster/layout``).
+        public var layout: Cluster.Layout
         /// Every issue, ZeekControl's first, in its order.
         public var issues: [ValidationIssue]
     }
@@ -102,35 +104,75 @@ public struct LayoutValidator: Sendable {
         let cluster = built.cluster
         issues += ZeekctlRules.check(cluster, droppedSections: built.droppedSections, options: options)
         guard !cluster.isStandalone, let manager = cluster.manager else {
-            return NodeCfgResult(cluster: cluster, issues: issues)
+            return NodeCfgResult(cluster: cluster, layout: cluster.layout, issues: issues)
         }
-        func hostKey(_ node: ZeekctlNode) -> String { node.address?.description ?? "host " + node.host.lowercased() }
+        // Host identities: the address when resolved, else the host name; numbered for cheap hashing.
+        var hostIDs: [String: Int] = [:]
+        var hostNames: [String] = []
+        var idsByName: [String: Int] = [:]
+        var lastHost: (host: String, id: Int)?
+        func hostID(_ node: ZeekctlNode) -> Int {
+            if let lastHost, lastHost.host == node.host { return lastHost.id }
+            let id: Int
+            if let known = hostIDs[node.host] {
+                id = known
+            } else {
+                let name = node.address?.description ?? "host " + node.host.lowercased()
+                if let existing = idsByName[name] {
+                    id = existing
+                } else {
+                    id = hostNames.count
+                    hostNames.append(name)
+                    idsByName[name] = id
+                }
+                hostIDs[node.host] = id
+            }
+            lastHost = (node.host, id)
+            return id
+        }
         var context = CrossNodeRules.Context(file: nodeCfg.file)
         context.managerCheckedElsewhere = true
         context.zeekVersion = nil
-        context.hostKeys.reserveCapacity(cluster.nodes.count + 1)
-        context.locations.reserveCapacity(cluster.nodes.count)
-        for node in cluster.nodes {
-            context.hostKeys[node.name] = hostKey(node)
-            context.locations[node.name] = node.location
+        context.namesAreUnique = true
+        let (layout, sources) = cluster.layoutWithSources()
+        let managerID = hostID(manager)
+        var entryHosts: [Int] = []
+        var entryLocations: [SourceLocation] = []
+        entryHosts.reserveCapacity(sources.count)
+        entryLocations.reserveCapacity(sources.count)
+        for source in sources {
+            if let source {
+                entryHosts.append(hostID(cluster.nodes[source]))
+                entryLocations.append(cluster.nodes[source].location)
+            } else {
+                entryHosts.append(managerID)
+                entryLocations.append(SourceLocation(file: nodeCfg.file))
+            }
         }
-        context.hostKeys["control"] = hostKey(manager)
+        if let last = layout.nodes.last, last.node.nodeType == .timeMachine, !entryHosts.isEmpty {
+            hostNames.append(last.node.ip.description)
+            entryHosts[entryHosts.count - 1] = hostNames.count - 1
+        }
+        context.entryHosts = entryHosts
+        context.entryLocations = entryLocations
+        let managerKey = hostNames[managerID]
         let settings = cluster.settings
         if settings.clusterBackend == .zeroMQ {
             context.endpoints.append(
-                .init(label: "the ZeroMQ XPUB port (ZeekPort)", host: hostKey(manager), port: settings.zeekPort)
+                .init(label: "the ZeroMQ XPUB port (ZeekPort)", host: managerKey, port: settings.zeekPort)
             )
             context.endpoints.append(
-                .init(label: "the ZeroMQ XSUB port (ZeekPort + 1)", host: hostKey(manager), port: settings.zeekPort + 1)
+                .init(label: "the ZeroMQ XSUB port (ZeekPort + 1)", host: managerKey, port: settings.zeekPort + 1)
             )
         }
         if settings.useWebSocket && settings.zeekVersion >= ZeekVersion(8, 0) {
             context.endpoints.append(
-                .init(label: "the WebSocket port (WebSocketPort)", host: hostKey(manager), port: settings.webSocketPort)
+                .init(label: "the WebSocket port (WebSocketPort)", host: managerKey, port: settings.webSocketPort)
             )
         }
-        issues += CrossNodeRules.check(cluster.layout, context)
-        return NodeCfgResult(cluster: cluster, issues: issues)
+        context.hostNames = hostNames
+        issues += CrossNodeRules.check(layout, context)
+        return NodeCfgResult(cluster: cluster, layout: layout, issues: issues)
     }
 
     /// Checks a `cluster-layout.zeek` or `.bro` script: the reader's issues, Zeek's static startup checks

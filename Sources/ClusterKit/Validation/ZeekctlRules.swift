@@ -25,7 +25,10 @@ enum ZeekctlRules {
         var seenManager = false
         var managerOnLocalhost = false
         let localhost: [Broker.Address] = [.ipv4Loopback, .ipv6Loopback]
-        for node in nodes.sorted(by: { $0.location.line ?? 0 < $1.location.line ?? 0 }) {
+        let walk = nodes.indices.filter { nodes[$0].type == .manager || nodes[$0].type == .standalone }
+            .sorted { (nodes[$0].location.line ?? 0, $0) < (nodes[$1].location.line ?? 0, $1) }
+        for index in walk {
+            let node = nodes[index]
             switch node.type {
             case .manager:
                 if seenManager {
@@ -103,7 +106,13 @@ enum ZeekctlRules {
     private static func layoutChecks(_ cluster: ZeekctlCluster) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         let settings = cluster.settings
-        for node in cluster.nodes {
+        let nodes = cluster.nodes
+        for index in nodes.indices {
+            let nameNeedsCheck = nodes[index].name.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }
+            let reserved = nodes[index].name == "control" || nodes[index].name == "time-machine"
+            let outOfRange = (nodes[index].port ?? 0) > 65535 || (nodes[index].metricsPort ?? 0) > 65535
+            guard nameNeedsCheck || reserved || outOfRange else { continue }
+            let node = nodes[index]
             if node.name.unicodeScalars.contains(where: {
                 $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F
             }) {
@@ -130,8 +139,9 @@ enum ZeekctlRules {
                     )
                 )
             }
-            for (label, value) in [("port", node.port), ("metrics port", node.metricsPort)] {
-                guard let value, value > 65535 else { continue }
+            for (label, value) in [("port", node.port), ("metrics port", node.metricsPort)]
+            where (value ?? 0) > 65535 {
+                let value = value ?? 0
                 issues.append(
                     .error(
                         .portOutOfRange,

@@ -22,8 +22,8 @@ enum ZeekctlBinary {
 
     /// Runs the binary with arguments, waiting at most `timeout` for it to exit (then kills it).
     ///
-    /// Output goes to temporary files that are read after the process exits, so nothing can block on a
-    /// pipe.
+    /// Output goes through files, not pipes: Foundation's pipe readability handlers and `Process`
+    /// termination could hang when several binaries run at once in the test process (see `BinaryRunner`).
     static func run(
         _ arguments: [String],
         executable: String? = nil,
@@ -31,52 +31,13 @@ enum ZeekctlBinary {
         environment: [String: String]? = nil,
         timeout: Duration = .seconds(60)
     ) async throws -> Run {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "zeekctl-run-\(UUID().uuidString)"
+        let result = try await BinaryRunner.run(
+            arguments,
+            executable: executable ?? path,
+            currentDirectory: currentDirectory,
+            environment: environment,
+            timeout: timeout
         )
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let outputURL = directory.appendingPathComponent("stdout")
-        let errorURL = directory.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
-        let outputHandle = try FileHandle(forWritingTo: outputURL)
-        let errorHandle = try FileHandle(forWritingTo: errorURL)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable ?? path)
-        process.arguments = arguments
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        if let environment { process.environment = environment }
-        process.standardOutput = outputHandle
-        process.standardError = errorHandle
-        process.standardInput = FileHandle.nullDevice
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { finished in
-            exited.continuation.yield(finished.terminationStatus)
-            exited.continuation.finish()
-        }
-        try process.run()
-        try? outputHandle.close()
-        try? errorHandle.close()
-        let status = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask {
-                for await status in exited.stream { return status }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            for await result in group {
-                if let result { return result }
-                if process.isRunning { process.terminate() }
-            }
-            return Int32(-1)
-        }
-        let output = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
-        let error = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
-        return Run(status: status, output: output, error: error)
+        return Run(status: result.status, output: result.output, error: result.error)
     }
 }
