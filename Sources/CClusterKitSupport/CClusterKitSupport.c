@@ -8,14 +8,19 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__linux__)
 #include <sys/prctl.h>
 #endif
+
+static int ck_pipe_with_flags(int fds[2], int nonblocking_read, int nonblocking_write);
 
 static void ck_write_all(int fd, const char *text) {
     size_t left = strlen(text);
@@ -106,6 +111,35 @@ static void ck_mark_descriptors_close_on_exec(void) {
     }
 }
 
+// Closes every descriptor from `first` on, except `keep` (-1: none).
+static void ck_close_from_except(int first, int keep) {
+#if defined(__linux__) && defined(SYS_close_range)
+    int done = 1;
+    if (keep >= first) {
+        if (keep > first && syscall(SYS_close_range, (unsigned int)first, (unsigned int)(keep - 1), 0U) != 0) {
+            done = 0;
+        }
+        if (done && syscall(SYS_close_range, (unsigned int)(keep + 1), ~0U, 0U) != 0) {
+            done = 0;
+        }
+    } else if (syscall(SYS_close_range, (unsigned int)first, ~0U, 0U) != 0) {
+        done = 0;
+    }
+    if (done) {
+        return;
+    }
+#endif
+    long limit = sysconf(_SC_OPEN_MAX);
+    if (limit < 0 || limit > 65536) {
+        limit = 65536;
+    }
+    for (int fd = first; fd < (int)limit; fd++) {
+        if (fd != keep) {
+            close(fd);
+        }
+    }
+}
+
 static void ck_reset_signals(void) {
     struct sigaction action;
     memset(&action, 0, sizeof(action));
@@ -122,7 +156,7 @@ static void ck_reset_signals(void) {
     sigprocmask(SIG_SETMASK, &empty, NULL);
 }
 
-static void ck_child(const ck_spawn_request *request, pid_t parent) {
+static void ck_child(const ck_spawn_request *request, pid_t parent, int gate) {
     const char *name = request->node_name;
 
     // Standard output and error first, so that every later message reaches the supervisor.
@@ -136,6 +170,9 @@ static void ck_child(const ck_spawn_request *request, pid_t parent) {
             close(null_fd);
         }
     }
+    // Keep nothing else (the gate excepted): this process may hold the write end of another node's gate, forked
+    // at the same moment by another supervisor in this process, and must not keep that node waiting.
+    ck_close_from_except(3, gate);
 
     // Own process group: the supervisor signals the whole group, and the terminal's SIGINT does not reach nodes.
     if (setpgid(0, 0) < 0) {
@@ -150,6 +187,13 @@ static void ck_child(const ck_spawn_request *request, pid_t parent) {
         }
     }
 #endif
+    // Wait until the parent has recorded this process group (it closes its end of the gate).
+    if (gate >= 0) {
+        char byte;
+        while (read(gate, &byte, 1) < 0 && errno == EINTR) {
+        }
+        close(gate);
+    }
     // The parent may have died before the death signal was armed.
     if (getppid() != parent) {
         _exit(1);
@@ -194,20 +238,37 @@ static void ck_child(const ck_spawn_request *request, pid_t parent) {
     _exit(127);
 }
 
-pid_t ck_spawn(const ck_spawn_request *request, int *error) {
+pid_t ck_spawn(const ck_spawn_request *request, int *gate_fd, int *error) {
+    int gate[2] = {-1, -1};
+    // Both ends blocking: the child must really wait in read().
+    if (gate_fd != NULL && ck_pipe_with_flags(gate, 0, 0) < 0) {
+        *error = errno;
+        return -1;
+    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         *error = errno;
+        if (gate_fd != NULL) {
+            close(gate[0]);
+            close(gate[1]);
+        }
         return -1;
     }
     if (pid == 0) {
-        ck_child(request, parent);
+        if (gate_fd != NULL) {
+            close(gate[1]);
+        }
+        ck_child(request, parent, gate[0]);
         _exit(127);
     }
     // Also set the group from the parent, so that it exists before anyone signals it (fails harmlessly with
     // EACCES once the child has executed).
     setpgid(pid, pid);
+    if (gate_fd != NULL) {
+        close(gate[0]);
+        *gate_fd = gate[1];
+    }
     *error = 0;
     return pid;
 }
@@ -222,7 +283,12 @@ int ck_pidfd_open(pid_t pid) {
 #endif
 }
 
-static int ck_pipe_with_flags(int fds[2], int nonblocking_write) {
+static int ck_clear_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
+static int ck_pipe_with_flags(int fds[2], int nonblocking_read, int nonblocking_write) {
 #if defined(__linux__)
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
         return -1;
@@ -236,22 +302,151 @@ static int ck_pipe_with_flags(int fds[2], int nonblocking_write) {
     fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
     fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
 #endif
-    if (!nonblocking_write) {
-        int flags = fcntl(fds[1], F_GETFL);
-        if (flags < 0 || fcntl(fds[1], F_SETFL, flags & ~O_NONBLOCK) < 0) {
-            int saved = errno;
-            close(fds[0]);
-            close(fds[1]);
-            errno = saved;
-            return -1;
-        }
+    if ((!nonblocking_read && ck_clear_nonblocking(fds[0]) < 0) ||
+        (!nonblocking_write && ck_clear_nonblocking(fds[1]) < 0)) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved;
+        return -1;
     }
     return 0;
 }
 
-int ck_output_pipe(int fds[2]) { return ck_pipe_with_flags(fds, 0); }
+int ck_output_pipe(int fds[2]) { return ck_pipe_with_flags(fds, 1, 0); }
 
-int ck_nonblocking_pipe(int fds[2]) { return ck_pipe_with_flags(fds, 1); }
+int ck_nonblocking_pipe(int fds[2]) { return ck_pipe_with_flags(fds, 1, 1); }
+
+// The most groups the watchdog keeps; one per running node is enough.
+#define CK_WATCHDOG_CAPACITY 65536
+
+static void ck_watchdog_main(int fd) {
+    static int32_t groups[CK_WATCHDOG_CAPACITY];
+    static unsigned char buffer[4096];
+    size_t count = 0;
+    size_t pending = 0;
+
+    setpgid(0, 0);
+#if defined(__linux__)
+    prctl(PR_SET_NAME, (unsigned long)"ck-watchdog", 0UL, 0UL, 0UL);
+#endif
+    ck_reset_signals();
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof(ignore));
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+    for (size_t index = 0; index < sizeof(ignored) / sizeof(ignored[0]); index++) {
+        sigaction(ignored[index], &ignore, NULL);
+    }
+    ck_close_from_except(0, fd);
+
+    for (;;) {
+        ssize_t received = read(fd, buffer + pending, sizeof(buffer) - pending);
+        if (received < 0 && errno == EINTR) {
+            continue;
+        }
+        if (received <= 0) {
+            break;
+        }
+        pending += (size_t)received;
+        size_t offset = 0;
+        while (pending - offset >= sizeof(int32_t)) {
+            int32_t value;
+            memcpy(&value, buffer + offset, sizeof(value));
+            offset += sizeof(value);
+            if (value > 0 && count < CK_WATCHDOG_CAPACITY) {
+                groups[count++] = value;
+            } else if (value < 0) {
+                for (size_t index = 0; index < count; index++) {
+                    if (groups[index] == -value) {
+                        groups[index] = groups[--count];
+                        break;
+                    }
+                }
+            }
+        }
+        memmove(buffer, buffer + offset, pending - offset);
+        pending -= offset;
+    }
+    for (size_t index = 0; index < count; index++) {
+        kill(-(pid_t)groups[index], SIGKILL);
+    }
+    _exit(0);
+}
+
+pid_t ck_watchdog_start(int *control_fd, int *error) {
+    int fds[2];
+#if defined(__linux__)
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+        *error = errno;
+        return -1;
+    }
+#else
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
+        *error = errno;
+        return -1;
+    }
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+#endif
+    pid_t pid = fork();
+    if (pid < 0) {
+        *error = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        ck_watchdog_main(fds[1]);
+        _exit(0);
+    }
+    // Out of the supervisor's process group at once, before the child runs: a signal to that group (Ctrl-C, or a
+    // supervisor of the supervisor killing what is left of it) must not take the watchdog along.
+    setpgid(pid, pid);
+    close(fds[1]);
+    *control_fd = fds[0];
+    *error = 0;
+    return pid;
+}
+
+int ck_watchdog_register(int control_fd, int value) {
+    int32_t record = (int32_t)value;
+    const unsigned char *bytes = (const unsigned char *)&record;
+    size_t left = sizeof(record);
+    while (left > 0) {
+#if defined(MSG_NOSIGNAL)
+        ssize_t sent = send(control_fd, bytes, left, MSG_NOSIGNAL);
+#else
+        ssize_t sent = write(control_fd, bytes, left);
+#endif
+        if (sent < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+        bytes += sent;
+        left -= (size_t)sent;
+    }
+    return 0;
+}
+
+void ck_watchdog_stop(int control_fd, pid_t pid) {
+    close(control_fd);
+    int status;
+    for (int attempt = 0; attempt < 200; attempt++) {
+        pid_t result = waitpid(pid, &status, WNOHANG);
+        if (result == pid || (result < 0 && errno != EINTR)) {
+            return;
+        }
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+}
 
 int ck_has_exited(pid_t pid) {
     siginfo_t info;

@@ -39,16 +39,22 @@ typedef struct ck_spawn_request {
 
 /// Forks and executes a supervised node.
 ///
-/// The child, using only async-signal-safe calls: becomes the leader of a new process group; sets the
-/// parent-death signal and exits at once if the parent is already gone; restores default signal dispositions and
-/// an empty signal mask; reads standard input from /dev/null and writes standard output and error to the given
-/// pipes; changes to `directory`; opens `stderr_file` then `stdout_file` (O_WRONLY|O_CREAT|O_TRUNC|O_APPEND, 0600);
-/// sets the CPU affinity (a failure only warns); marks every other descriptor close-on-exec; executes the program.
+/// The child, using only async-signal-safe calls: reads standard input from /dev/null and writes standard output
+/// and error to the given pipes; closes every other descriptor; becomes the leader of a new process group; sets the
+/// parent-death signal; waits at the gate (see below) and exits at once if the parent is already gone; restores
+/// default signal dispositions and an empty signal mask; changes to `directory`; opens `stderr_file` then
+/// `stdout_file` (O_WRONLY|O_CREAT|O_TRUNC|O_APPEND, 0600); sets the CPU affinity (a failure only warns); executes
+/// the program.
 /// A failing step writes Zeek's message (`node '<name>' failed to chdir to <dir>: <reason>`, ...) to standard error
 /// and exits with status 1 (127 when the program cannot be executed).
 ///
-/// Returns the child's process id (also its process group id), or -1 with `*error` set when fork fails.
-pid_t ck_spawn(const ck_spawn_request *request, int *error);
+/// When `gate_fd` is not NULL, the child waits (right after joining its process group and arming the parent-death
+/// signal) until the parent closes `*gate_fd`; this lets the parent record the new process group before the child
+/// runs any of its own code. With NULL it does not wait.
+///
+/// Returns the child's process id (also its process group id), or -1 with `*error` set when fork or the gate pipe
+/// fails.
+pid_t ck_spawn(const ck_spawn_request *request, int *gate_fd, int *error);
 
 /// Opens a pidfd for a process (Linux 5.3+): readable once the process has exited. Returns -1 with errno set when
 /// unsupported.
@@ -66,6 +72,24 @@ int ck_has_exited(pid_t pid);
 
 /// Reaps a child without blocking: returns its pid with `*status` set, 0 while it runs, or -1 with errno set.
 pid_t ck_reap(pid_t pid, int *status);
+
+/// Starts the group watchdog: a process (forked, not executed; async-signal-safe code only) that keeps the process
+/// groups it is told about and sends SIGKILL to all of them when the supervisor goes away.
+///
+/// The supervisor keeps `*control_fd` (close-on-exec) and tells the watchdog about groups with
+/// `ck_watchdog_register`. When every copy of `*control_fd` is closed — the supervisor process died, or it closed
+/// the descriptor to stop the watchdog — the watchdog kills the registered groups and exits with status 0. It runs in
+/// its own process group, ignores SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE, keeps no other descriptor, and is
+/// named `ck-watchdog`. Returns its pid, or -1 with `*error` set.
+pid_t ck_watchdog_start(int *control_fd, int *error);
+
+/// Tells the watchdog that process group `group` exists (`group` > 0) or is gone (`-group`). Returns 0, or -1 with
+/// errno set (EPIPE when the watchdog has gone; no SIGPIPE is raised).
+int ck_watchdog_register(int control_fd, int value);
+
+/// Stops the watchdog: closes `control_fd` (the watchdog then kills the groups still registered and exits) and
+/// reaps it, waiting at most about one second before sending it SIGKILL.
+void ck_watchdog_stop(int control_fd, pid_t pid);
 
 /// Whether a wait status says the process exited (WIFEXITED).
 int ck_status_exited(int status);

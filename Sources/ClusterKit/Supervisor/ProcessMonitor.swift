@@ -77,6 +77,11 @@ protocol ProcessMonitorDelegate: AnyObject, Sendable {
 /// so it blocks no shared thread. Where pidfds are unavailable it falls back to checking each child with
 /// `waitpid(WNOHANG)` every 50 ms.
 ///
+/// A node's own process gets SIGKILL from the kernel when this thread dies (`PR_SET_PDEATHSIG`); its descendants do
+/// not. So the thread also starts a *group watchdog* (`ck_watchdog_start`), a small forked process that learns every
+/// node's process group and sends them SIGKILL when the supervisor process goes away (it sees end-of-file on a socket
+/// only the supervisor holds). Groups are registered before their spawn is reported and unregistered once reaped.
+///
 /// Requests come in through ``submit(_:)``, ``signalGroup(leader:signal:)``, ``stop()`` and ``terminate()`` from
 /// any thread; the shared part of the state sits behind a `Mutex`. The thread starts with the first request and ends
 /// once stopping was asked for and no child is left.
@@ -261,6 +266,11 @@ final class ProcessMonitor: Sendable {
     private static let readSize = 65_536
 
     private func runLoop(wakeReadFD: Int32) {
+        var watchdogFD: Int32 = -1
+        var watchdogError: Int32 = 0
+        // Without a watchdog, nodes still die with the supervisor; only their descendants might not.
+        let watchdogPID = ck_watchdog_start(&watchdogFD, &watchdogError)
+        let watchdog = watchdogPID > 0 ? watchdogFD : -1
         var children: [Child] = []
         var readBuffer = [UInt8](repeating: 0, count: Self.readSize)
         var hasKilledAll = false
@@ -274,7 +284,7 @@ final class ProcessMonitor: Sendable {
                 terminate()
             }
             for request in requests {
-                if let child = spawn(request) { children.append(child) }
+                if let child = spawn(request, watchdog: watchdog) { children.append(child) }
             }
             if isStopping || isTerminating, children.isEmpty { break }
 
@@ -309,6 +319,7 @@ final class ProcessMonitor: Sendable {
                 }
                 let child = children[index]
                 if child.pidFD < 0 || readyFDs.contains(child.pidFD), let termination = reap(child.pid) {
+                    if watchdog >= 0 { ck_watchdog_register(watchdog, -child.pid) }
                     var finished = children.remove(at: index)
                     drainAndClose(&finished, buffer: &readBuffer)
                     if finished.pidFD >= 0 { close(finished.pidFD) }
@@ -328,6 +339,7 @@ final class ProcessMonitor: Sendable {
             shared.lifecycle = .finished
         }
         close(wakeReadFD)
+        if watchdog >= 0 { ck_watchdog_stop(watchdog, watchdogPID) }
     }
 
     private func drainWakePipe(_ fd: Int32, buffer: inout [UInt8]) {
@@ -407,8 +419,9 @@ final class ProcessMonitor: Sendable {
 
     // MARK: - Spawning
 
-    /// Writes the request's file, creates the pipes and forks; reports the outcome and returns the new child.
-    private func spawn(_ request: SpawnRequest) -> Child? {
+    /// Writes the request's file, creates the pipes and forks; registers the new process group with the watchdog,
+    /// reports the outcome and returns the new child.
+    private func spawn(_ request: SpawnRequest, watchdog: Int32) -> Child? {
         if let file = request.file, let failure = Self.writeFile(file) {
             report(request, .failed(SupervisorError(.spawnFailed, failure, node: request.node)))
             return nil
@@ -428,7 +441,8 @@ final class ProcessMonitor: Sendable {
             report(request, .failed(SupervisorError(.spawnFailed, "pipe: \(reason)", node: request.node)))
             return nil
         }
-        let (pid, error) = Self.fork(request, stdoutFD: stdoutFDs[1], stderrFD: stderrFDs[1])
+        var gate: Int32 = -1
+        let (pid, error) = Self.fork(request, stdoutFD: stdoutFDs[1], stderrFD: stderrFDs[1], gate: &gate)
         close(stdoutFDs[1])
         close(stderrFDs[1])
         guard pid > 0 else {
@@ -439,6 +453,9 @@ final class ProcessMonitor: Sendable {
             return nil
         }
         shared.withLock { _ = $0.live.insert(pid) }
+        if watchdog >= 0 { ck_watchdog_register(watchdog, pid) }
+        // The child waits at the gate until its group is known to the watchdog.
+        close(gate)
         let pidFD = ck_pidfd_open(pid)
         let child = Child(
             serial: request.key.serial,
@@ -462,7 +479,12 @@ final class ProcessMonitor: Sendable {
         return child
     }
 
-    private static func fork(_ request: SpawnRequest, stdoutFD: Int32, stderrFD: Int32) -> (pid: Int32, error: Int32) {
+    private static func fork(
+        _ request: SpawnRequest,
+        stdoutFD: Int32,
+        stderrFD: Int32,
+        gate: inout Int32
+    ) -> (pid: Int32, error: Int32) {
         var arguments = CStringArray(request.arguments)
         var environment = CStringArray(request.environment)
         defer {
@@ -490,7 +512,7 @@ final class ProcessMonitor: Sendable {
                                 cpu_affinity: affinity ?? 0,
                                 parent_death_signal: request.parentDeathSignal ?? 0
                             )
-                            return ck_spawn(&spawnRequest, &error)
+                            return ck_spawn(&spawnRequest, &gate, &error)
                         }
                     }
                 }

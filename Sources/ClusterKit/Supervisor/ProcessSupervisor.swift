@@ -43,7 +43,8 @@ import Darwin
 /// `Docs/decisions/0003-process-supervision.md`).
 ///
 /// - Important: Call ``shutdown(timeout:)`` before the supervisor goes away. A supervisor released while nodes
-///   run kills them with SIGKILL; nodes also get SIGKILL when the supervisor process dies.
+///   run kills them with SIGKILL; nodes and their process groups also get SIGKILL when the supervisor process dies
+///   (the kernel's parent-death signal, and a small watchdog process named `ck-watchdog` for the nodes' children).
 public final class ProcessSupervisor: Sendable {
     /// Chooses the program a node runs from its configuration.
     public typealias CommandProvider = @Sendable (Supervisor.NodeConfig) -> NodeCommand

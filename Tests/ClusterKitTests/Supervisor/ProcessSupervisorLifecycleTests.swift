@@ -128,7 +128,9 @@ import Glibc
 
     @Test func destroyStopsTheWholeProcessGroup() async throws {
         try await Harness.withSupervisor { harness in
-            let script = #"trap 'wait; exit 0' TERM; sleep 1000 & echo "child $!"; wait"#
+            // The grandchild announces itself once it runs (dash's forked subshell would drop a SIGTERM that arrives
+            // before it has reset the inherited trap).
+            let script = #"trap 'wait; exit 0' TERM; sh -c 'echo "child $$"; exec sleep 1000' & wait"#
             #expect(harness.supervisor.create(Harness.node("w", script)) == "")
             let pid = try await harness.waitForStatus(of: "w")
             let lines = try await harness.output.wait(for: "the child's pid") { lines in
@@ -203,8 +205,8 @@ import Glibc
             group.addTask { await supervisor.run() }
             let scripts = [
                 "a": "echo ready; exec sleep 1000",
-                // Signalled only once the trap is set, so that the shell reaps its child.
-                "b": #"trap 'wait; exit 0' TERM; sleep 1000 & echo ready; wait"#,
+                // Signalled only once the trap is set and the child runs, so that the shell reaps its child.
+                "b": #"trap 'wait; exit 0' TERM; sh -c 'echo ready; exec sleep 1000' & wait"#,
                 "c": "echo ready; exec sleep 999",
             ]
             for (name, script) in scripts { #expect(supervisor.create(Harness.node(name, script)) == "") }

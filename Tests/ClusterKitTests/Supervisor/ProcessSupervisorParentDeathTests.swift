@@ -6,11 +6,12 @@ import Testing
 import Glibc
 #endif
 
-/// Nodes die with their supervisor process.
+/// Nodes, and their own children, die with their supervisor process.
 ///
-/// The test runs this test binary again as a helper process that supervises a "grandchild" node, then kills the
-/// helper with SIGKILL. The grandchild writes to a FIFO read by a "watcher" node of the test's own supervisor; the
-/// watcher sees end-of-file once the grandchild is gone (no polling, zombies do not matter).
+/// The test runs this test binary again as a helper process that supervises two nodes, then kills the helper with
+/// SIGKILL. One node's process and the other node's child (a grandchild of the helper, which the parent-death signal
+/// does not reach; the group watchdog kills it) hold a FIFO open for writing. A "watcher" node of the test's own
+/// supervisor reads the FIFO and sees end-of-file once both are gone (no polling, zombies do not matter).
 @Suite struct ProcessSupervisorParentDeathTests {
     typealias Harness = SupervisorHarness
 
@@ -43,8 +44,9 @@ import Glibc
             #expect(harness.supervisor.create(watcher) == "")
             #expect(harness.supervisor.create(helper) == "")
             let helperPID = try await harness.waitForStatus(of: "helper")
-            // The grandchild runs and holds the FIFO open.
-            try await harness.waitForLine("hello", from: "watcher")
+            // Both writers run and hold the FIFO open.
+            try await harness.waitForLine("direct-up", from: "watcher")
+            try await harness.waitForLine("grandchild-up", from: "watcher")
             #expect(!harness.output.value.contains { $0.message == "eof-seen" })
 
             kill(helperPID, SIGKILL)
@@ -56,7 +58,7 @@ import Glibc
     }
     #endif
 
-    /// The helper process's part (runs only there): supervise one node that writes to the FIFO, then wait to be
+    /// The helper process's part (runs only there): supervise two nodes that write to the FIFO, then wait to be
     /// killed (60 seconds at most).
     @Test(.enabled(if: ProcessInfo.processInfo.environment[fifoKey] != nil))
     func helperSupervisesAGrandchild() async throws {
@@ -65,11 +67,21 @@ import Glibc
         let runtime = try #require(environment[Self.runtimeKey])
         let supervisor = ProcessSupervisor(
             configuration: .init(runtimeDirectory: runtime, environment: ["PATH": "/usr/bin:/bin"]),
-            command: { _ in .init(executable: "/bin/sh", arguments: ["-c", "echo hello; exec sleep 1000"]) }
+            command: { node in .init(executable: "/bin/sh", arguments: ["-c", node.env["SCRIPT"] ?? ""]) }
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await supervisor.run() }
-            #expect(supervisor.create(.init(name: "grandchild", stdoutFile: fifo)) == "")
+            let direct = Supervisor.NodeConfig(
+                name: "direct",
+                stdoutFile: fifo,
+                env: ["SCRIPT": "echo direct-up; exec sleep 1000"]
+            )
+            let parent = Supervisor.NodeConfig(
+                name: "parent",
+                env: ["FIFO": fifo, "SCRIPT": #"{ echo grandchild-up; exec sleep 1000; } > "$FIFO" & exec sleep 1000"#]
+            )
+            #expect(supervisor.create(direct) == "")
+            #expect(supervisor.create(parent) == "")
             try? await Task.sleep(for: .seconds(60))
             try await supervisor.shutdown(timeout: .seconds(30))
             try await group.next()

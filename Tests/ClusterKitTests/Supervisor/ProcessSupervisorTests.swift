@@ -158,6 +158,11 @@ import Glibc
                 Supervisor.nodeConfigurationEnvironmentKey: String(path)
             ])
             #expect(read == config)
+            // Once the process is gone, destroy removes the node, and its file, at once.
+            try await harness.waitForEvent("the node's exit") {
+                if case .prematureExit("w", _, _) = $0 { return true }
+                return false
+            }
             #expect(harness.supervisor.destroy("w"))
             #expect(!FileManager.default.fileExists(atPath: String(path)))
         }
