@@ -17,7 +17,8 @@ let package = Package(
     ],
     targets: [
         // Library
-        .target(name: "ClusterKit", swiftSettings: strictSwiftSettings),
+        .target(name: "ClusterKit", dependencies: ["CClusterKitSupport"], swiftSettings: strictSwiftSettings),
+        .target(name: "CClusterKitSupport"),
         // Command-line tool
         .executableTarget(name: "zeekctl", dependencies: ["ClusterKit"], swiftSettings: strictSwiftSettings),
         // Benchmarks
