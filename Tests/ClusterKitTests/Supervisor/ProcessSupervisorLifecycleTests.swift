@@ -195,7 +195,7 @@ import Glibc
         let ready = Observed<Set<String>>([])
         let supervisor = ProcessSupervisor(
             configuration: .init(runtimeDirectory: directory, environment: ["PATH": "/usr/bin:/bin"]),
-            clock: ManualClock(),
+            clock: SteppedClock(),
             command: { node in .init(executable: "/bin/sh", arguments: ["-c", node.env[Harness.scriptKey] ?? ""]) },
             output: { line in if line.message == "ready" { ready.update { $0.insert(line.node) } } },
             eventHandler: { event in events.update { $0.append(event) } }

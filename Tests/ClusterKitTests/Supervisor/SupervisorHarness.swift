@@ -11,7 +11,7 @@ struct SupervisorHarness: Sendable {
     typealias Event = ProcessSupervisor.Event
 
     let supervisor: ProcessSupervisor
-    let clock: ManualClock
+    let clock: SteppedClock
     /// Every event, in order.
     let events: Observed<[Event]>
     /// Every line that reached the output sink, in order.
@@ -33,7 +33,7 @@ struct SupervisorHarness: Sendable {
     ) async throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let clock = ManualClock()
+        let clock = SteppedClock()
         let events = Observed<[Event]>([])
         let output = Observed<[ProcessSupervisor.OutputLine]>([])
         let supervisor = ProcessSupervisor(

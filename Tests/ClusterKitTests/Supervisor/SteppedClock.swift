@@ -1,10 +1,11 @@
 import Synchronization
 
-/// A clock that moves only when a test advances it.
+/// A clock that moves only when a test advances it, for the supervisor's timer tests.
 ///
-/// Sleepers wake when ``advance(by:)`` reaches their deadline; ``pendingDeadlines`` shows who sleeps until when, so a
+/// Unlike the library's `ManualClock` it lets a test wait, with a real-time limit, until a sleeper with a given
+/// deadline exists. Sleepers wake when ``advance(by:)`` reaches their deadline; ``pendingDeadlines`` shows who sleeps until when, so a
 /// test can wait until a timer has been set and can tell that it has not fired yet.
-final class ManualClock: Clock, Sendable {
+final class SteppedClock: Clock, Sendable {
     struct Instant: InstantProtocol, CustomStringConvertible {
         var offset: Duration
 
