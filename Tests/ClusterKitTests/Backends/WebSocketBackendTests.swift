@@ -77,6 +77,7 @@ import Testing
         let error = await #expect(throws: BackendError.self) { try await backend.connect() }
         #expect(error == BackendError(.connectionRefused, "connection refused", endpoint: url))
         #expect(error?.description == "\(url): connection refused")
+        withExtendedLifetime(closed) {}
     }
 
     @Test func rejectedOnABadPathWithZeeksText() async throws {
