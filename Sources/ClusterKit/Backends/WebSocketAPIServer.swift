@@ -99,6 +99,28 @@ public final class WebSocketAPIServer: Sendable {
         public var applicationName: String?
         /// Its topic prefixes, sorted by bytes and without duplicates.
         public var subscriptions: [String]
+
+        /// Creates a client description.
+        ///
+        /// - Parameters:
+        ///   - endpoint: The endpoint id.
+        ///   - remoteAddress: The IP address.
+        ///   - remotePort: The TCP port.
+        ///   - applicationName: The `X-Application-Name`, or `nil`.
+        ///   - subscriptions: The topic prefixes.
+        public init(
+            endpoint: String,
+            remoteAddress: String,
+            remotePort: Int,
+            applicationName: String?,
+            subscriptions: [String]
+        ) {
+            self.endpoint = endpoint
+            self.remoteAddress = remoteAddress
+            self.remotePort = remotePort
+            self.applicationName = applicationName
+            self.subscriptions = subscriptions
+        }
     }
 
     /// The only path served.

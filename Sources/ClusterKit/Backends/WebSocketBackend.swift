@@ -29,7 +29,7 @@
 /// `ws://127.0.0.1:2149/v1/messages/json: connection refused`,
 /// `ws://127.0.0.1:2149/bad: handshake rejected: invalid_uri: Invalid URI - use /v1/messages/json`,
 /// `ws://127.0.0.1:2149/v1/messages/json: closed by the server with code 1001 and reason 'Terminating'`,
-/// `ws://127.0.0.1:2149/v1/messages/json: no ack within 10s`.
+/// `ws://127.0.0.1:2149/v1/messages/json: no ack within 10 s`.
 public final class WebSocketBackend: ClusterBackend {
     /// How the backend connects.
     public struct Options: Sendable, Hashable {

@@ -376,7 +376,9 @@ final class WebSocketSession: Sendable {
                     isRetry = true
                     continue
                 }
-                throw lost(live, error)
+                let failure = lost(live, error)
+                if case .closed = state.withLock({ $0.phase }) { throw closedError }
+                throw failure
             }
         }
     }

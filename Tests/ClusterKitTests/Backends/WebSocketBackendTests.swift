@@ -54,6 +54,22 @@ import Testing
         }
     }
 
+    @Test func readingBeforeConnectingWaitsForTheConnection() async throws {
+        let hub = InMemoryBackend.Hub()
+        try await withAPIServer(hub: hub) { server in
+            let backend = WebSocketBackend(url: server.url)
+            try await backend.subscribe("t")
+            async let next = nextEvent(backend)
+            try await backend.connect()
+            let inProcess = try await participant(hub, "in-process", [])
+            try await inProcess.publish(ping(1), to: "t")
+            #expect(try await next == TopicEvent(topic: "t", event: ping(1)))
+            await backend.close()
+            let late = await #expect(throws: BackendError.self) { try await backend.publish(ping(2), to: "t") }
+            #expect(late?.code == .closed)
+        }
+    }
+
     @Test func refusedOnAClosedPort() async throws {
         let closed = try RefusingPort()
         let url = "ws://127.0.0.1:\(closed.port)/v1/messages/json"
@@ -61,6 +77,7 @@ import Testing
         let error = await #expect(throws: BackendError.self) { try await backend.connect() }
         #expect(error == BackendError(.connectionRefused, "connection refused", endpoint: url))
         #expect(error?.description == "\(url): connection refused")
+        withExtendedLifetime(closed) {}
     }
 
     @Test func rejectedOnABadPathWithZeeksText() async throws {
