@@ -476,3 +476,41 @@ int ck_status_exit_code(int status) { return WEXITSTATUS(status); }
 int ck_status_signaled(int status) { return WIFSIGNALED(status); }
 
 int ck_status_signal(int status) { return WTERMSIG(status); }
+
+// MARK: - Termination signals
+
+static int ck_termination_pipe[2] = {-1, -1};
+
+static void ck_termination_handler(int signal_number) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)signal_number;
+    if (ck_termination_pipe[1] >= 0) {
+        ssize_t ignored = write(ck_termination_pipe[1], &byte, 1);
+        (void)ignored;
+    }
+    errno = saved;
+}
+
+int ck_termination_signal_fd(void) {
+    if (ck_termination_pipe[0] >= 0) {
+        return ck_termination_pipe[0];
+    }
+    int fds[2];
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    ck_termination_pipe[0] = fds[0];
+    ck_termination_pipe[1] = fds[1];
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = ck_termination_handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    if (sigaction(SIGINT, &action, NULL) != 0 || sigaction(SIGTERM, &action, NULL) != 0) {
+        return -1;
+    }
+    return fds[0];
+}

@@ -91,6 +91,12 @@ int ck_watchdog_register(int control_fd, int value);
 /// reaps it, waiting at most about one second before sending it SIGKILL.
 void ck_watchdog_stop(int control_fd, pid_t pid);
 
+/// Installs handlers for SIGINT and SIGTERM that write the signal's number (one byte) to a pipe, and returns the
+/// pipe's read end (close-on-exec), or -1 with errno set. The handlers only call `write`, which is
+/// async-signal-safe. Calling it again returns the same descriptor. Child processes get default dispositions
+/// back on exec.
+int ck_termination_signal_fd(void);
+
 /// Whether a wait status says the process exited (WIFEXITED).
 int ck_status_exited(int status);
 /// The exit status of an exited process (WEXITSTATUS).

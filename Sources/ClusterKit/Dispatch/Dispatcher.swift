@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// Every request has one deadline (``DispatchOptions/timeout``), kept by a ``RequestTracker``; nodes that
 /// have not answered by then are ``NodeOutcome/timedOut(after:)``. ``run()`` must be running (it reads the
-/// backend's events and drives the deadlines) while requests are made; ``withDispatcher(backend:clock:options:scheme:_:)``
+/// backend's events and drives the deadlines) while requests are made; ``withDispatcher(backend:protocols:clock:options:scheme:_:)``
 /// does that for a scoped use.
 public final class Dispatcher: Sendable {
     /// The backend requests go through.

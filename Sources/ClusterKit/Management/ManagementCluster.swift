@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// Deploying a configuration (at start, or from a client) starts an in-process ``Agent`` for each of its
 /// instances, each running its nodes through a ``NodeHost`` (``InProcessNodeHost`` unless
-/// ``makeNodeHost`` says otherwise). Anything else joining the hub — a WebSocket server's clients, a
+/// `makeNodeHost` says otherwise). Anything else joining the hub — a WebSocket server's clients, a
 /// ``Dispatcher`` — talks to the controller as `zeek-client` would.
 public final class ManagementCluster: Sendable {
     /// The hub everything meets on.

@@ -8,12 +8,13 @@ import Glibc
 
 @Suite struct WebSocketClientTests {
     @Test func refusedConnectionNamesTheURL() async throws {
-        let server = try WebSocketServer(options: WebSocketServer.Options(port: 0))
-        let url = "ws://127.0.0.1:\(server.port)/v1/messages/json"
-        await server.shutdown()
+        // Bound but not listening: a closed server's port could be taken by another test at once.
+        let closed = try RefusingPort()
+        let url = "ws://127.0.0.1:\(closed.port)/v1/messages/json"
         let error = await #expect(throws: WebSocketError.self) { try await WebSocketClient.connect(to: url) }
         #expect(error?.code == .connectionRefused)
         #expect(error?.description == "\(url): connection refused")
+        withExtendedLifetime(closed) {}
     }
 
     @Test func rejectedHandshakeCarriesStatusAndBody() async throws {
