@@ -21,8 +21,9 @@ public enum TerminationSignals: Sendable {
         public var description: String { "cannot install signal handlers: \(String(cString: strerror(errno)))" }
     }
 
-    /// Installs the handlers (from then on SIGINT and SIGTERM no longer end the process by themselves).
-    /// Calling it again does nothing.
+    /// Installs the handlers and starts the reader thread.
+    ///
+    /// From then on SIGINT and SIGTERM no longer end the process by themselves. Calling it again does nothing.
     ///
     /// - Throws: ``SetupError`` when they cannot be installed.
     public static func install() throws {
