@@ -70,7 +70,8 @@ public struct IDValueQuery: Sendable {
                     options: DispatchOptions(timeout: timeout + .seconds(2))
                 ) { dispatcher in
                     let targets = (nodes ?? []).map { DispatchTarget($0) }
-                    return try await dispatcher.getIDValue(id, nodes: targets, via: .managementController)
+                    let report = try await dispatcher.getIDValue(id, nodes: targets, via: .managementController)
+                    return await Self.typed(report, roles: Self.clusterRoles(dispatcher))
                 }
             }
         case .webSocket(let url, let dispatchProtocol, let cluster):
@@ -93,6 +94,32 @@ public struct IDValueQuery: Sendable {
                 }
             }
         }
+    }
+
+    /// The cluster role of every node the controller knows (`get_nodes`), so that a controller's answers can
+    /// be shown with node types as the embedded ones are; empty when the controller does not answer.
+    private static func clusterRoles(_ dispatcher: Dispatcher) async -> [String: Cluster.NodeType] {
+        guard let results = try? await ControllerClient(dispatcher: dispatcher).getNodes() else { return [:] }
+        var roles: [String: Cluster.NodeType] = [:]
+        for result in results {
+            guard case .vector(let statuses)? = result.data else { continue }
+            for value in statuses {
+                guard let status = try? Management.NodeStatus(brokerValue: value) else { continue }
+                if status.clusterRole != .none { roles[status.node] = status.clusterRole.nodeType }
+            }
+        }
+        return roles
+    }
+
+    /// The report with node types filled in, in ZeekControl's order (by type, then by name: a controller's
+    /// answers come in no particular order).
+    private static func typed(_ report: DispatchReport, roles: [String: Cluster.NodeType]) -> DispatchReport {
+        let entries = report.entries.map { entry in
+            var entry = entry
+            entry.nodeType = entry.nodeType ?? roles[entry.node]
+            return entry
+        }.sorted { $0.node < $1.node }
+        return DispatchReport(entries: entries, errors: report.errors, valueEncoding: report.valueEncoding)
     }
 
     /// Runs `body` with `backend` and closes the backend afterwards, whatever happens.

@@ -85,8 +85,12 @@ struct DispatchCommand: ZeekctlCommand {
                 throw UsageError("invalid JSON in '--set \(assignment)': \(error)")
             }
         }
-        controller = arguments.value("--controller")
-        webSocket = arguments.value("--websocket")
+        controller = try arguments.value("--controller").map { text throws(UsageError) in
+            try RemoteBackend.address(text, option: "--controller", defaultPort: 2149)
+        }
+        webSocket = try arguments.value("--websocket").map { text throws(UsageError) in
+            try RemoteBackend.address(text, option: "--websocket", defaultPort: 27759)
+        }
         if controller != nil && (webSocket != nil || layout != nil || !settings.isEmpty) {
             throw UsageError("'--controller' cannot be combined with '--websocket', '--layout' or '--set'")
         }

@@ -2,8 +2,18 @@ import ClusterKit
 
 /// The backend `zeekctl` uses for a WebSocket URL.
 enum RemoteBackend {
-    /// Makes the backend for `url`.
+    /// Makes a ``WebSocketBackend`` for `url` (already completed by ``address(_:option:defaultPort:)``),
+    /// announcing itself as `zeekctl` in `X-Application-Name`.
     static func make(_ url: String) throws -> any ClusterBackend {
-        throw BackendError(.invalidState, "WebSocket targets are not available in this build", endpoint: url)
+        WebSocketBackend(url: url, options: WebSocketBackend.Options(applicationName: "zeekctl"))
+    }
+
+    /// The full URL for an address given to `option`, or a usage error naming the option.
+    static func address(_ text: String, option: String, defaultPort: Int) throws(UsageError) -> String {
+        do {
+            return try WebSocketAPIServer.url(normalizing: text, defaultPort: defaultPort)
+        } catch {
+            throw UsageError("\(error) for '\(option)'")
+        }
     }
 }

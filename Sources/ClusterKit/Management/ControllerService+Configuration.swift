@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ControllerService {
+    /// What a controller deploys at start for a layout file.
+    public struct StartupConfiguration: Sendable {
+        /// The configuration, or `nil` when the file has errors.
+        public var configuration: Management.Configuration?
+        /// Every issue the file's checks found (the caller refuses to start on errors).
+        public var issues: [ValidationIssue]
+    }
+
+    /// Reads a layout file in any format and turns it into the configuration to deploy at start.
+    ///
+    /// A Management INI gives its configuration as `zeek-client deploy-config` would send it (its instances,
+    /// ports assigned by the controller). A `node.cfg` or `cluster-layout.zeek` gives one instance,
+    /// `agent-<hostName>` as Zeek names its agents, running every node of the layout
+    /// (``Management/Configuration/init(layout:instance:host:id:)``).
+    ///
+    /// - Parameters:
+    ///   - path: The file.
+    ///   - format: The format, or `nil` to tell it from the name (`*.ini`, `*.cfg`, `*.zeek`, `*.bro`).
+    ///   - hostName: The host name for the default instance name; `nil` asks the system.
+    ///   - loader: How files are read and checked.
+    /// - Returns: The configuration and the issues.
+    /// - Throws: ``LayoutLoadError`` when the file cannot be read or its format is unknown.
+    public static func startupConfiguration(
+        loading path: String,
+        format: LayoutFormat? = nil,
+        hostName: String? = nil,
+        loader: LayoutLoader = LayoutLoader()
+    ) throws -> StartupConfiguration {
+        let loaded = try loader.load(path: path, format: format)
+        guard !loaded.hasErrors else { return StartupConfiguration(configuration: nil, issues: loaded.issues) }
+        if loaded.format == .ini {
+            return StartupConfiguration(configuration: loaded.configuration, issues: loaded.issues)
+        }
+        let instance = "agent-" + (hostName ?? localHostName())
+        return StartupConfiguration(
+            configuration: Management.Configuration(layout: loaded.layout, instance: instance),
+            issues: loaded.issues
+        )
+    }
+
+    /// The system's host name (`gethostname`), `localhost` when it has none.
+    public static func localHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
+    }
+}

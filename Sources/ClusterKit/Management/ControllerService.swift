@@ -1,0 +1,134 @@
+/// A Management controller that clients reach over Zeek's WebSocket API: what `zeekctl controller` runs.
+///
+/// It puts together a ``ManagementCluster`` (the controller, and the agents and nodes it deploys) and a
+/// ``WebSocketAPIServer`` on the same hub, listening where Zeek's controller does by default
+/// (`127.0.0.1:2149`), so that `zeek-client`, ``ControllerClient`` and `zeekctl dispatch --controller` drive
+/// it as they would drive Zeek's. Creating the service binds the port; ``run(onReady:)`` serves until the
+/// task is cancelled or ``shutdown()`` is called, then closes every connection with 1001 `Terminating` and
+/// stops the agents and nodes.
+public final class ControllerService: Sendable {
+    /// How the service listens and runs its cluster.
+    public struct Options: Sendable {
+        /// The listening address and WebSocket limits; default `127.0.0.1:2149`, Zeek's
+        /// `Management::Controller::default_port_websocket`.
+        public var webSocket: WebSocketServer.Options
+        /// The controller's own settings (name, request timeout, port assignment, request log).
+        public var controller: Controller.Options
+        /// How long an agent waits for its nodes; default 5 s, as Zeek's agents.
+        public var agentTimeout: Duration
+        /// Identifiers set on every node.
+        public var nodeSettings: [String: ZeekValue?]
+        /// Gets one line per client that connects and leaves (the server's log); `nil` logs nothing.
+        public var connectionLog: (@Sendable (String) -> Void)?
+        /// Builds the node host of an instance; `nil` runs nodes in process.
+        public var makeNodeHost: (@Sendable (NodeHostContext) -> any NodeHost)?
+
+        /// Creates options; every argument has the documented default.
+        ///
+        /// - Parameters:
+        ///   - webSocket: Where to listen.
+        ///   - controller: The controller's settings.
+        ///   - agentTimeout: How long agents wait for nodes.
+        ///   - nodeSettings: Identifiers set on every node.
+        ///   - connectionLog: The connection log sink.
+        ///   - makeNodeHost: The node host of an instance.
+        public init(
+            webSocket: WebSocketServer.Options = WebSocketServer.Options(port: ControllerService.defaultPort),
+            controller: Controller.Options = Controller.Options(),
+            agentTimeout: Duration = .seconds(5),
+            nodeSettings: [String: ZeekValue?] = [:],
+            connectionLog: (@Sendable (String) -> Void)? = nil,
+            makeNodeHost: (@Sendable (NodeHostContext) -> any NodeHost)? = nil
+        ) {
+            self.webSocket = webSocket
+            self.controller = controller
+            self.agentTimeout = agentTimeout
+            self.nodeSettings = nodeSettings
+            self.connectionLog = connectionLog
+            self.makeNodeHost = makeNodeHost
+        }
+    }
+
+    /// What a node host is built from.
+    public struct NodeHostContext: Sendable {
+        /// The hub the controller and agents meet on (in-process nodes join it directly).
+        public var hub: InMemoryBackend.Hub
+        /// The instance whose nodes the host runs.
+        public var instance: String
+        /// The service's WebSocket URL (node processes join the hub through it).
+        public var url: String
+    }
+
+    /// Zeek's default WebSocket port of a Management controller.
+    public static let defaultPort = 2149
+
+    /// The cluster: controller, agents, nodes.
+    public let cluster: ManagementCluster
+    /// The WebSocket API server clients connect to.
+    public let server: WebSocketAPIServer
+
+    /// Creates the service and binds its port.
+    ///
+    /// - Parameters:
+    ///   - options: Address, controller settings, node hosting.
+    ///   - clock: The clock for every request deadline.
+    /// - Throws: ``WebSocketError`` when the address cannot be listened on (such as `addressInUse`).
+    public init(options: Options = Options(), clock: any Clock<Duration> = ContinuousClock()) throws {
+        let hub = InMemoryBackend.Hub()
+        let server = try WebSocketAPIServer(
+            hub: hub,
+            options: WebSocketAPIServer.Options(webSocket: options.webSocket, catalog: .standard),
+            log: options.connectionLog
+        )
+        let makeNodeHost = options.makeNodeHost.map { make in
+            { @Sendable (instance: String) in make(NodeHostContext(hub: hub, instance: instance, url: server.url)) }
+        }
+        self.server = server
+        cluster = ManagementCluster(
+            hub: hub,
+            controllerOptions: options.controller,
+            agentTimeout: options.agentTimeout,
+            nodeSettings: options.nodeSettings,
+            clock: clock,
+            makeNodeHost: makeNodeHost
+        )
+    }
+
+    /// The URL clients use, as in `ws://127.0.0.1:2149/v1/messages/json`.
+    public var url: String { server.url }
+
+    /// Serves clients and runs the cluster until cancelled or ``shutdown()``, deploying `configuration` first
+    /// when given.
+    ///
+    /// - Parameters:
+    ///   - configuration: A configuration to deploy before anything else (as `zeek-client deploy-config`).
+    ///   - onReady: Called once the controller answers (and the start-up deployment finished), with that
+    ///     deployment's results: empty without a configuration, else one per node, failures included.
+    /// - Throws: ``BackendError`` when the controller cannot join the hub.
+    public func run(
+        deploying configuration: Management.Configuration? = nil,
+        onReady: @escaping @Sendable ([Management.Result]) async -> Void = { _ in }
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await self.cluster.run(deploying: configuration, onReady: onReady)
+                } catch {
+                    // No controller, no service: stop serving clients that could get no answer.
+                    await self.server.shutdown()
+                    throw error
+                }
+            }
+            // The server returns once it is shut down (by shutdown() or cancellation); the cluster then stops.
+            await server.run()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+
+    /// Stops listening and closes every connection with 1001 `Terminating`; ``run(deploying:onReady:)`` then
+    /// stops the cluster and returns.
+    public func shutdown() async {
+        await server.shutdown()
+    }
+}

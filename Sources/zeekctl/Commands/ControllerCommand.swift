@@ -1,0 +1,154 @@
+import ClusterKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `zeekctl controller`: runs a Management controller that `zeek-client` and `zeekctl` drive over WebSocket.
+struct ControllerCommand: ZeekctlCommand {
+    static let name = "controller"
+    static let summary = "run a Management controller (with its agents and nodes) that zeek-client can drive"
+    static let usage = """
+        usage: zeekctl controller [--listen HOST:PORT] [--layout FILE | --config INI] [--verbose]
+
+        Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
+        127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
+        'zeekctl cluster status' work against it. Deployed configurations run as agents and nodes inside this
+        process.
+
+        --layout FILE deploys a node.cfg, cluster-layout.zeek/.bro or Management INI at start: a node.cfg or
+        layout runs on one instance, agent-<hostname>; an INI as it says. --config INI is the same for an INI
+        only. Without either the controller starts empty and waits for 'zeek-client deploy-config'. A file
+        with errors is reported and the controller does not start.
+
+        It prints 'listening on URL' once it answers requests, and with --verbose one line per client that
+        connects or leaves and per request. It runs until SIGINT or SIGTERM, then closes every connection
+        with 1001 (going away) and stops its nodes.
+
+        exit status: 0 stopped by a signal, 1 could not start (address in use, file errors), 64 usage error
+
+        """
+    static let options: [Arguments.Option] = [
+        .value("--listen"), .value("--layout"), .value("--config"), .flag("--verbose", "-v"),
+    ]
+
+    var listen: WebSocketServer.Options
+    var file: String?
+    var format: LayoutFormat?
+    var verbose: Bool
+
+    init(arguments: Arguments) throws(UsageError) {
+        guard arguments.positionals.isEmpty else {
+            throw UsageError("'zeekctl controller' takes no arguments (got '\(arguments.positionals[0])')")
+        }
+        listen = try Self.listenOptions(arguments.value("--listen") ?? "127.0.0.1:\(ControllerService.defaultPort)")
+        let layout = arguments.value("--layout")
+        let config = arguments.value("--config")
+        if layout != nil && config != nil { throw UsageError("give '--layout' or '--config', not both") }
+        file = layout ?? config
+        format = config == nil ? nil : .ini
+        verbose = arguments.flag("--verbose")
+    }
+
+    /// The server options for `--listen HOST:PORT` (`:PORT` and `PORT` listen on 127.0.0.1; port 0 picks a
+    /// free one).
+    static func listenOptions(_ text: String) throws(UsageError) -> WebSocketServer.Options {
+        var address = text
+        if address.allSatisfy(\.isNumber) { address = "127.0.0.1:" + address }
+        if address.hasPrefix(":") { address = "127.0.0.1" + address }
+        let url: String
+        do {
+            url = try WebSocketAPIServer.url(
+                normalizing: address,
+                defaultPort: ControllerService.defaultPort,
+                allowsPortZero: true
+            )
+        } catch {
+            throw UsageError("invalid value '\(text)' for '--listen' (expected HOST:PORT): \(error.reason)")
+        }
+        // ws://HOST:PORT/v1/messages/json, HOST possibly in brackets.
+        let authority = url.dropFirst("ws://".count).prefix { $0 != "/" }
+        guard authority.count + "ws://".count + WebSocketAPIServer.path.count == url.count,
+            let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...])
+        else {
+            throw UsageError("invalid value '\(text)' for '--listen' (expected HOST:PORT)")
+        }
+        let host = authority[..<colon].filter { $0 != "[" && $0 != "]" }
+        return WebSocketServer.Options(host: String(host), port: port)
+    }
+
+    func run(context: CommandContext) async -> ExitStatus {
+        let terminal = context.terminal
+        var configuration: Management.Configuration?
+        if let file {
+            do {
+                let startup = try ControllerService.startupConfiguration(loading: context.resolve(file), format: format)
+                for issue in startup.issues { terminal.writeError(issue.description + "\n") }
+                guard let loaded = startup.configuration else {
+                    terminal.error("\(file): not starting: the configuration has errors")
+                    return .failure
+                }
+                configuration = loaded
+            } catch {
+                terminal.error("\(error)")
+                return .failure
+            }
+        }
+        let log: (@Sendable (String) -> Void)? = verbose ? { @Sendable line in terminal.writeOutput(line + "\n") } : nil
+        let service: ControllerService
+        do {
+            try TerminationSignals.install()
+            service = try ControllerService(
+                options: ControllerService.Options(
+                    webSocket: listen,
+                    controller: Controller.Options(log: log),
+                    connectionLog: log
+                )
+            )
+        } catch {
+            terminal.error("\(error)")
+            return .failure
+        }
+        let url = service.url
+        let deploying = configuration
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await service.run(deploying: deploying) { results in
+                        terminal.writeOutput(Self.startupReport(deploying, results))
+                        terminal.writeOutput("listening on \(url)\n")
+                    }
+                }
+                group.addTask {
+                    guard let signal = await TerminationSignals.next() else { return }
+                    terminal.writeOutput("stopping on \(signal == SIGINT ? "SIGINT" : "SIGTERM")\n")
+                    await service.shutdown()
+                }
+                // The first to finish (a signal, or the service failing) ends the other.
+                try await group.next()
+                group.cancelAll()
+                try await group.waitForAll()
+            }
+        } catch {
+            terminal.error("\(error)")
+            return .failure
+        }
+        return .success
+    }
+
+    /// What the start-up deployment did: one line, plus one per node that failed.
+    static func startupReport(_ configuration: Management.Configuration?, _ results: [Management.Result]) -> String {
+        guard let configuration else { return "" }
+        let failures = results.filter { !$0.success }
+        let instances = configuration.instances.map(\.name).joined(separator: ", ")
+        var text =
+            "deployed configuration \(configuration.id): \(configuration.nodes.count) node"
+            + "\(configuration.nodes.count == 1 ? "" : "s") on \(instances)"
+        text += failures.isEmpty ? "\n" : ", \(failures.count) failed\n"
+        for failure in failures {
+            let subject = failure.node ?? failure.instance ?? "controller"
+            text += "  \(subject): \(failure.error ?? "failed")\n"
+        }
+        return text
+    }
+}
