@@ -16,7 +16,8 @@ extension ControllerService {
     /// A Management INI gives its configuration as `zeek-client deploy-config` would send it (its instances,
     /// ports assigned by the controller). A `node.cfg` or `cluster-layout.zeek` gives one instance,
     /// `agent-<hostName>` as Zeek names its agents, running every node of the layout
-    /// (``Management/Configuration/init(layout:instance:host:id:)``).
+    /// (``Management/Configuration/init(layout:instance:host:id:)``); for a `node.cfg` each node also keeps
+    /// its interface, `env_vars` and `pin_cpus`.
     ///
     /// - Parameters:
     ///   - path: The file.
@@ -37,10 +38,18 @@ extension ControllerService {
             return StartupConfiguration(configuration: loaded.configuration, issues: loaded.issues)
         }
         let instance = "agent-" + (hostName ?? localHostName())
-        return StartupConfiguration(
-            configuration: Management.Configuration(layout: loaded.layout, instance: instance),
-            issues: loaded.issues
-        )
+        var configuration = Management.Configuration(layout: loaded.layout, instance: instance)
+        if let zeekctl = loaded.zeekctlCluster {
+            // node.cfg knows more than Cluster::nodes holds: interfaces, environment, CPU pinning.
+            let byName = Dictionary(zeekctl.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            for index in configuration.nodes.indices {
+                guard let node = byName[configuration.nodes[index].name] else { continue }
+                if !node.interface.isEmpty { configuration.nodes[index].interface = node.interface }
+                configuration.nodes[index].env = node.envVars
+                configuration.nodes[index].cpuAffinity = node.pinCPU
+            }
+        }
+        return StartupConfiguration(configuration: configuration, issues: loaded.issues)
     }
 
     /// The system's host name (`gethostname`), `localhost` when it has none.

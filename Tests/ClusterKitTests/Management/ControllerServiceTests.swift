@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+@testable import ClusterKit
+
+@Suite struct WebSocketAPIURLTests {
+    @Test(arguments: [
+        ("127.0.0.1:2149", "ws://127.0.0.1:2149/v1/messages/json"),
+        ("ws://127.0.0.1:2149", "ws://127.0.0.1:2149/v1/messages/json"),
+        ("ws://127.0.0.1:2149/", "ws://127.0.0.1:2149/v1/messages/json"),
+        ("WS://host.example:80/v1/messages/json", "ws://host.example:80/v1/messages/json"),
+        ("localhost", "ws://localhost:2149/v1/messages/json"),
+        ("[::1]:9999", "ws://[::1]:9999/v1/messages/json"),
+        ("[::1]", "ws://[::1]:2149/v1/messages/json"),
+        ("ws://10.0.0.1:1/other", "ws://10.0.0.1:1/other"),
+    ])
+    func shortFormsAreCompleted(text: String, url: String) throws {
+        #expect(try WebSocketAPIServer.url(normalizing: text, defaultPort: 2149) == url)
+    }
+
+    @Test(arguments: [
+        ("wss://h:1", "invalid WebSocket address 'wss://h:1': scheme 'wss' is not supported (use ws://)"),
+        (":2149", "invalid WebSocket address ':2149': no host"),
+        ("h:0", "invalid WebSocket address 'h:0': port '0' is not a number in 1...65535"),
+        ("h:http", "invalid WebSocket address 'h:http': port 'http' is not a number in 1...65535"),
+        ("::1:2149", "invalid WebSocket address '::1:2149': write an IPv6 address in brackets, as [::1]:2149"),
+        ("[::1", "invalid WebSocket address '[::1': missing ']' after the IPv6 address"),
+    ])
+    func badAddressesSayWhatIsWrong(text: String, message: String) {
+        #expect(throws: WebSocketAPIServer.URLError.self) {
+            try WebSocketAPIServer.url(normalizing: text, defaultPort: 2149)
+        }
+        do {
+            _ = try WebSocketAPIServer.url(normalizing: text, defaultPort: 2149)
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
+    @Test func portZeroOnlyWhenAllowed() throws {
+        #expect(
+            try WebSocketAPIServer.url(normalizing: "127.0.0.1:0", defaultPort: 2149, allowsPortZero: true)
+                == "ws://127.0.0.1:0/v1/messages/json"
+        )
+    }
+}
+
+@Suite struct ControllerServiceTests {
+    static let nodeCfg = """
+        [manager]
+        type=manager
+        host=127.0.0.1
+
+        [proxy-1]
+        type=proxy
+        host=127.0.0.1
+
+        [worker-1]
+        type=worker
+        host=127.0.0.1
+        interface=eth0
+        lb_method=custom
+        lb_procs=2
+        """
+
+    @Test func aLayoutBecomesOneInstanceWithoutTheControlNode() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("controller-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("node.cfg").path
+        try Self.nodeCfg.write(toFile: path, atomically: true, encoding: .utf8)
+
+        let startup = try ControllerService.startupConfiguration(loading: path, hostName: "box")
+        let configuration = try #require(startup.configuration)
+        #expect(configuration.instances == [Management.Instance(name: "agent-box", host: .ipv4Loopback)])
+        #expect(configuration.nodes.map(\.name) == ["manager", "proxy-1", "worker-1-1", "worker-1-2"])
+        #expect(configuration.nodes.map(\.role) == [.manager, .proxy, .worker, .worker])
+        #expect(configuration.nodes.allSatisfy { $0.instance == "agent-box" })
+        let layout = try LayoutLoader().load(path: path).layout
+        #expect(configuration.nodes[0].p == layout.nodes.first { $0.name == "manager" }?.node.p)
+        #expect(configuration.nodes[2].interface == "eth0")
+        #expect(configuration.nodes[3].cpuAffinity == nil)
+        // The layout's own ports pass the controller's checks.
+        #expect(configuration.controllerErrors().isEmpty)
+    }
+
+    @Test func aLayoutWithErrorsGivesNoConfigurationAndEveryIssue() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("controller-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("node.cfg").path
+        try "[worker-1]\ntype=wrker\nhost=127.0.0.1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let startup = try ControllerService.startupConfiguration(loading: path, hostName: "box")
+        #expect(startup.configuration == nil)
+        #expect(startup.issues.containsErrors)
+        #expect(throws: LayoutLoadError.self) {
+            try ControllerService.startupConfiguration(loading: directory.path + "/missing.cfg")
+        }
+    }
+
+    @Test func servesTheControllerAPIOverWebSocketAndStopsOnShutdown() async throws {
+        let service = try ControllerService(options: ControllerService.Options(webSocket: .init(port: 0)))
+        let configuration = Management.Configuration(
+            layout: EmbeddedCluster.example,
+            instance: "agent-test",
+            id: "cfg-example"
+        )
+        let ready = AsyncStream<[Management.Result]>.makeStream()
+        async let running: Void = service.run(deploying: configuration) { results in
+            ready.continuation.yield(results)
+        }
+        var startup: [Management.Result] = []
+        for await results in ready.stream {
+            startup = results
+            break
+        }
+        #expect(startup.last?.data == .string("cfg-example"))
+        #expect(startup.allSatisfy { $0.success })
+
+        let backend = WebSocketBackend(url: service.url)
+        let values = try await withDispatcher(backend: backend, protocols: [.managementController]) { dispatcher in
+            try await ControllerClient(dispatcher: dispatcher).getIDValue("Cluster::node")
+        }
+        #expect(
+            Dictionary(uniqueKeysWithValues: values.compactMap { result in result.node.map { ($0, result.data) } })
+                == [
+                    "logger-1": .string("\"logger-1\""), "manager": .string("\"manager\""),
+                    "proxy-1": .string("\"proxy-1\""), "worker-1": .string("\"worker-1\""),
+                    "worker-2": .string("\"worker-2\""),
+                ]
+        )
+        await backend.close()
+        await service.shutdown()
+        try await running
+    }
+}
