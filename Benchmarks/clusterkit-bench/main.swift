@@ -7,6 +7,7 @@ import Glibc
 /// `clusterkit-bench <suite> [options]`: each suite lives in its own file and registers here.
 let suites: [String: ([String]) async throws -> Void] = [
     "codec": runCodecBenchmark,
+    "controller": runControllerBenchmark,
     "codec-profile": runCodecProfile,
     "dispatch": runDispatchBenchmark,
     "events": runEventsBenchmark,

@@ -106,6 +106,38 @@ func withController<T>(
         }
     }
 
+    @Test func dispatchStraightToTheNodesOverTheControllersWebSocketAPI() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            try await withController(["--layout", directory + "/node.cfg"]) { controller in
+                let address = "127.0.0.1:\(controller.port)"
+                // Control framework (ZeekControl's print): fmt("%s") text, so strings are unquoted.
+                let control = try await BinaryRunner.run(
+                    ["dispatch", "get_id_value", "Cluster::node", "--websocket", address, "--layout", "node.cfg"],
+                    currentDirectory: directory
+                )
+                #expect(control.status == 0, "\(control.error)")
+                let rows = control.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+                #expect(rows.contains(["manager", "manager", "manager"]))
+                #expect(rows.contains(["worker-1-2", "worker", "worker-1-2"]))
+                let management = try await BinaryRunner.run(
+                    [
+                        "dispatch", "get_id_value", "Cluster::node", "--websocket", address, "--layout", "node.cfg",
+                        "--protocol", "management", "--format", "json", "--nodes", "worker-1-1,ghost",
+                    ],
+                    currentDirectory: directory
+                )
+                #expect(management.status == 2)
+                let document = try JSONValue.parse(management.output)
+                #expect(document["results"] == .object(["worker-1-1": .string("worker-1-1")]))
+                #expect(
+                    document["errors"]
+                        == .array([.object(["error": .string("unknown cluster node"), "source": .string("ghost")])])
+                )
+            }
+        }
+    }
+
     @Test func startupRefusesALayoutWithErrorsAndABusyPort() async throws {
         try await withTemporaryDirectory { directory in
             try write(
