@@ -5,9 +5,11 @@ import Foundation
 import Glibc
 #endif
 
+/// The `controller` suite: `get_id_value` round trips through a `zeekctl controller` process.
+///
 /// `clusterkit-bench controller [--nodes N] [--requests N] [--process-requests N] [--zeekctl PATH]
-/// [--zeek-client PATH]`: `get_id_value` of `Cluster::node` over a cluster of N nodes (default 100) deployed
-/// by a `zeekctl controller` process, round-trip times:
+/// [--zeek-client PATH]` asks for `Cluster::node` over a cluster of N nodes (default 100) deployed by a
+/// `zeekctl controller` process, and reports round-trip times:
 ///
 /// - `in-process client`: ``ControllerClient`` over one ``WebSocketBackend`` connection (the protocol cost);
 /// - `zeekctl dispatch`: one `zeekctl dispatch get_id_value --controller` process per request;
