@@ -4,7 +4,7 @@ import ClusterKit
 enum Invocation {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any ZeekctlCommand.Type] = [
-        CheckCommand.self, LayoutCommand.self, NodesCommand.self, DispatchCommand.self,
+        CheckCommand.self, LayoutCommand.self, NodesCommand.self, DispatchCommand.self, NodeCommand.self,
     ]
 
     /// What the command line asks for.
