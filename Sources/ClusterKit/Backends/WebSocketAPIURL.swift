@@ -30,7 +30,8 @@ extension WebSocketAPIServer {
         allowsPortZero: Bool = false
     ) throws(URLError) -> String {
         let lowest = allowsPortZero ? 0 : 1
-        var rest = Substring(text)
+        var rest = Substring(text).drop { $0 == " " }
+        while rest.last == " " { rest = rest.dropLast() }
         if let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") {
             let scheme = rest[..<colon].lowercased()
             guard scheme == "ws" else {

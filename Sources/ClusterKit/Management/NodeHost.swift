@@ -46,6 +46,8 @@ public struct HostedNodeStatus: Sendable, Hashable {
     public var restarts: Int
     /// The recent standard output and error, for deploy failures.
     public var outputs: Management.NodeOutputs?
+    /// When the node's current process started (wall-clock time), for its uptime; `nil` when unknown or not running.
+    public var startedAt: Broker.Timestamp?
 
     /// Creates a status.
     ///
@@ -54,11 +56,19 @@ public struct HostedNodeStatus: Sendable, Hashable {
     ///   - isRunning: Whether it runs.
     ///   - restarts: Restarts and revivals so far.
     ///   - outputs: Recent output.
-    public init(pid: Int? = nil, isRunning: Bool = true, restarts: Int = 0, outputs: Management.NodeOutputs? = nil) {
+    ///   - startedAt: When the current process started; default `nil`.
+    public init(
+        pid: Int? = nil,
+        isRunning: Bool = true,
+        restarts: Int = 0,
+        outputs: Management.NodeOutputs? = nil,
+        startedAt: Broker.Timestamp? = nil
+    ) {
         self.pid = pid
         self.isRunning = isRunning
         self.restarts = restarts
         self.outputs = outputs
+        self.startedAt = startedAt
     }
 }
 

@@ -13,6 +13,7 @@ import Testing
         ("[::1]:9999", "ws://[::1]:9999/v1/messages/json"),
         ("[::1]", "ws://[::1]:2149/v1/messages/json"),
         ("ws://10.0.0.1:1/other", "ws://10.0.0.1:1/other"),
+        (" host:1 ", "ws://host:1/v1/messages/json"),
     ])
     func shortFormsAreCompleted(text: String, url: String) throws {
         #expect(try WebSocketAPIServer.url(normalizing: text, defaultPort: 2149) == url)

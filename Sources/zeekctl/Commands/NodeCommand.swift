@@ -1,0 +1,66 @@
+import ClusterKit
+
+/// `zeekctl node --name NAME --hub ws://HOST:PORT`: runs one cluster node in this process, joined to a hub.
+struct NodeCommand: ZeekctlCommand {
+    static let name = "node"
+    static let summary = "run one cluster node that joins a WebSocket hub and answers requests"
+    static let usage = """
+        usage: zeekctl node --name NAME --hub ws://HOST:PORT [--layout FILE] [--set ID=JSON]...
+
+        Runs the cluster node NAME until SIGTERM or SIGINT: it connects to the WebSocket API server at
+        --hub (ws://HOST:PORT, ws://HOST:PORT/v1/messages/json or HOST:PORT), says hello with
+        Management::Node::API::notify_node_hello and answers Management node dispatches and Control
+        framework requests as a Zeek node would, from what its Zeek would hold. A lost connection is made
+        again with back-off (1 s, doubling up to 30 s, 10 attempts).
+
+        The cluster comes from --layout FILE (a node.cfg, cluster-layout.zeek or Management INI), else from
+        the supervised node configuration named by CLUSTERKIT_NODE_CONFIG, which a ClusterKit supervisor
+        sets; NAME defaults to that configuration's node, else to CLUSTER_NODE. --set ID=JSON sets an
+        identifier on the node (JSON null declares it without a value).
+
+        exit status: 0 stopped by a signal or a shutdown request, 1 the node could not start or lost its hub,
+        64 usage error
+
+        """
+    static let options: [Arguments.Option] = [
+        .value("--name"), .value("--hub"), .value("--layout"), .repeated("--set"),
+    ]
+
+    var nodeName: String?
+    var hub: String
+    var layout: String?
+    var settings: [String: ZeekValue?]
+
+    init(arguments: Arguments) throws(UsageError) {
+        guard arguments.positionals.isEmpty else {
+            throw UsageError("'zeekctl node' takes no arguments, got '\(arguments.positionals[0])'")
+        }
+        guard let hub = arguments.value("--hub") else {
+            throw UsageError("'zeekctl node' needs '--hub ws://HOST:PORT'")
+        }
+        self.hub = hub
+        nodeName = arguments.value("--name")
+        layout = arguments.value("--layout")
+        settings = try arguments.zeekSettings("--set")
+    }
+
+    func run(context: CommandContext) async -> ExitStatus {
+        do {
+            let configuration = try NodeProcess.Configuration.resolve(
+                name: nodeName,
+                layoutFile: layout.map(context.resolve),
+                hub: hub,
+                settings: settings,
+                environment: context.environment
+            )
+            try TerminationSignals.install()
+            let terminal = context.terminal
+            try await NodeProcess(configuration: configuration, log: { terminal.writeError($0 + "\n") })
+                .run(until: { _ = await TerminationSignals.next() })
+            return .success
+        } catch {
+            context.terminal.error("\(error)")
+            return .failure
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Testing
+
+@testable import ClusterKit
+
+@Suite struct NodeProcessTests {
+    static let nodeCfg = """
+        [manager]
+        type=manager
+        host=127.0.0.1
+
+        [proxy-1]
+        type=proxy
+        host=127.0.0.1
+
+        [worker-1]
+        type=worker
+        host=127.0.0.1
+        interface=eth0
+
+        """
+
+    static let supervised = Supervisor.NodeConfig(
+        name: "worker-1",
+        cluster: [
+            "manager": .init(role: .manager, host: "127.0.0.1", p: Broker.Port(27_761, .tcp)),
+            "worker-1": .init(role: .worker, host: "127.0.0.1", p: Broker.Port(27_762, .tcp)),
+        ]
+    )
+
+    static let loader = LayoutLoader(
+        reader: InMemoryLayoutReader([
+            "/c/node.cfg": nodeCfg,
+            "/run/worker-1.json": Broker.JSON.encode(supervised.brokerValue) + "\n",
+            "/run/standalone.json": Broker.JSON.encode(Supervisor.NodeConfig(name: "zeek").brokerValue),
+        ])
+    )
+
+    static func resolve(
+        name: String?,
+        layoutFile: String? = nil,
+        hub: String = "127.0.0.1:27759",
+        environment: [String: String] = [:]
+    ) throws -> NodeProcess.Configuration {
+        try NodeProcess.Configuration.resolve(
+            name: name,
+            layoutFile: layoutFile,
+            hub: hub,
+            environment: environment,
+            loader: loader
+        )
+    }
+
+    @Test func aLayoutFileGivesTheClusterAndTheNameIsChecked() throws {
+        let configuration = try Self.resolve(name: "worker-1", layoutFile: "/c/node.cfg")
+        #expect(configuration.hubURL == "ws://127.0.0.1:27759/v1/messages/json")
+        #expect(configuration.layout.names.contains("worker-1"))
+        #expect(configuration.backend.applicationName == "zeekctl-node-worker-1")
+        #expect(configuration.backend.reconnect == .standard)
+        let fromEnvironment = try Self.resolve(
+            name: nil,
+            layoutFile: "/c/node.cfg",
+            environment: ["CLUSTER_NODE": "proxy-1"]
+        )
+        #expect(fromEnvironment.name == "proxy-1")
+        #expect(throws: NodeProcessError(.unknownNode, "node 'ghost' is not in the layout /c/node.cfg")) {
+            try Self.resolve(name: "ghost", layoutFile: "/c/node.cfg")
+        }
+        #expect(throws: NodeProcessError.self) { try Self.resolve(name: "x", layoutFile: "/c/missing.cfg") }
+        #expect(
+            throws: NodeProcessError(.missingName, "no node name given and CLUSTER_NODE is not set")
+        ) { try Self.resolve(name: nil, layoutFile: "/c/node.cfg") }
+    }
+
+    @Test func withoutALayoutTheSupervisedNodeConfigurationGivesTheClusterAndTheName() throws {
+        let configuration = try Self.resolve(
+            name: nil,
+            environment: ["CLUSTERKIT_NODE_CONFIG": "/run/worker-1.json"]
+        )
+        #expect(configuration.name == "worker-1")
+        #expect(configuration.layout == Supervisor.clusterLayout(for: Self.supervised))
+        #expect(
+            NodeProcess(configuration: configuration).registry.lookup("Cluster::node") == .value(.string("worker-1"))
+        )
+        #expect(
+            throws: NodeProcessError(.unknownNode, "node 'proxy-1' is not in the layout /run/worker-1.json")
+        ) { try Self.resolve(name: "proxy-1", environment: ["CLUSTERKIT_NODE_CONFIG": "/run/worker-1.json"]) }
+        #expect(
+            throws: NodeProcessError(
+                .missingLayout,
+                "the node configuration has no cluster table",
+                location: "/run/standalone.json"
+            )
+        ) { try Self.resolve(name: nil, environment: ["CLUSTERKIT_NODE_CONFIG": "/run/standalone.json"]) }
+        #expect(
+            throws: NodeProcessError(.missingLayout, "no layout file given and CLUSTERKIT_NODE_CONFIG is not set")
+        ) { try Self.resolve(name: "worker-1") }
+        let unreadable = #expect(throws: NodeProcessError.self) {
+            try Self.resolve(name: nil, environment: ["CLUSTERKIT_NODE_CONFIG": "/run/none.json"])
+        }
+        #expect(unreadable?.code == .invalidNodeConfiguration)
+    }
+
+    @Test func applicationNamesKeepToZeeksCharacters() {
+        #expect(NodeProcess.backendOptions(name: "worker 1/ä").applicationName == "zeekctl-node-worker_1/_")
+    }
+
+    @Test func aNodeProcessJoinsAHubAnswersAndEndsWhenStopReturns() async throws {
+        let hub = InMemoryBackend.Hub()
+        try await withAPIServer(hub: hub) { server in
+            let configuration = try Self.resolve(
+                name: "worker-1",
+                layoutFile: "/c/node.cfg",
+                hub: "127.0.0.1:\(server.port)"
+            )
+            let watcher = hub.makeBackend(name: "watcher")
+            try await watcher.subscribe(NodeRuntime.API.topic, eventNames: [NodeRuntime.API.notifyNodeHello])
+            try await watcher.connect()
+            let (stopped, stop) = AsyncStream<Void>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await NodeProcess(configuration: configuration).run(until: { for await _ in stopped {} })
+                }
+                for try await received in watcher.events {
+                    #expect(received.event.arguments == [.string("worker-1")])
+                    break
+                }
+                let report = try await withDispatcher(backend: hub.makeBackend(), protocols: [.managementNode]) {
+                    try await $0.getIDValue("Cluster::node", nodes: [DispatchTarget("worker-1")], via: .managementNode)
+                }
+                #expect(report["worker-1"] == .replied(#""worker-1""#))
+                stop.finish()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func anUnreachableHubIsTheBackendsError() async throws {
+        let refused = try RefusingPort()
+        let configuration = try Self.resolve(
+            name: "worker-1",
+            layoutFile: "/c/node.cfg",
+            hub: "127.0.0.1:\(refused.port)"
+        )
+        await #expect(
+            throws: NodeProcessError(
+                .hubUnreachable,
+                "connection refused",
+                location: "ws://127.0.0.1:\(refused.port)/v1/messages/json"
+            )
+        ) { try await NodeProcess(configuration: configuration).run() }
+    }
+}
