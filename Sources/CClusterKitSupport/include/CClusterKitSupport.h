@@ -97,6 +97,12 @@ void ck_watchdog_stop(int control_fd, pid_t pid);
 /// back on exec.
 int ck_termination_signal_fd(void);
 
+/// Starts `path` in a new session (setsid), detached from the caller's terminal, with standard input from
+/// /dev/null and standard output and error appended to `output_path`, default signal dispositions and an empty
+/// signal mask. Returns 0 and sets `*pid`, or an errno value.
+int ck_spawn_detached(const char *path, char *const argv[], char *const envp[], const char *output_path,
+                      pid_t *pid);
+
 /// Whether a wait status says the process exited (WIFEXITED).
 int ck_status_exited(int status);
 /// The exit status of an exited process (WEXITSTATUS).

@@ -119,6 +119,31 @@ public final class Agent: Sendable {
     /// The states of the agent's nodes, by name.
     public var nodeStates: [String: Management.State] { state.withLock { $0.nodes.mapValues(\.state) } }
 
+    /// Every node's process as the agent and its node host know it, sorted by name.
+    public var processStatuses: [NodeProcessStatus] {
+        let (nodes, hosted) = (state.withLock { $0.nodes }, host.status())
+        return nodes.keys.sorted().compactMap { name in
+            guard let entry = nodes[name] else { return nil }
+            var state = entry.state
+            if state == .running, hosted[name]?.isRunning == false { state = .crashed }
+            return NodeProcessStatus(
+                node: name,
+                instance: options.instance,
+                role: entry.node.role,
+                state: state,
+                pid: hosted[name]?.pid,
+                port: entry.node.p.flatMap { $0 == .unset ? nil : $0 },
+                startedAt: hosted[name]?.startedAt,
+                restarts: hosted[name]?.restarts ?? 0
+            )
+        }
+    }
+
+    /// Stops every node gracefully (the node host's ``NodeHost/stopAll()``) and waits until they are gone.
+    public func stopNodes() async {
+        await host.stopAll()
+    }
+
     /// Subscribes, says hello and answers requests until cancelled or the backend's events end.
     ///
     /// - Throws: ``BackendError`` from the backend.

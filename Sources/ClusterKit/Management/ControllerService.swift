@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A Management controller that clients reach over Zeek's WebSocket API: what `zeekctl controller` runs.
 ///
 /// It puts together a ``ManagementCluster`` (the controller, and the agents and nodes it deploys) and a
@@ -59,6 +63,30 @@ public final class ControllerService: Sendable {
         public var url: String
     }
 
+    /// Node hosts that run every node as a supervised `zeekctl node` process joining the service's hub over
+    /// WebSocket (``ProcessNodeHost``), each instance's runtime directories under `stateDirectory`.
+    ///
+    /// - Parameters:
+    ///   - executablePath: The `zeekctl` binary.
+    ///   - stateDirectory: The directory for the nodes' runtime directories (`<instance>/<node>`).
+    ///   - environment: The nodes' base environment.
+    /// - Returns: A value for ``Options/makeNodeHost``.
+    public static func processNodeHosts(
+        executablePath: String,
+        stateDirectory: String,
+        environment: [String: String]
+    ) -> @Sendable (NodeHostContext) -> any NodeHost {
+        { context in
+            ProcessNodeHost(
+                configuration: ProcessSupervisor.Configuration(
+                    runtimeDirectory: stateDirectory + "/" + context.instance,
+                    environment: environment
+                ),
+                command: ProcessNodeHost.nodeCommand(executablePath: executablePath, hubURL: context.url)
+            )
+        }
+    }
+
     /// Zeek's default WebSocket port of a Management controller.
     public static let defaultPort = 2149
 
@@ -77,7 +105,10 @@ public final class ControllerService: Sendable {
         let hub = InMemoryBackend.Hub()
         let server = try WebSocketAPIServer(
             hub: hub,
-            options: WebSocketAPIServer.Options(webSocket: options.webSocket, catalog: .standard),
+            options: WebSocketAPIServer.Options(
+                webSocket: options.webSocket,
+                catalog: EventCatalog.standard.merging(ClusterKitControllerAPI.catalog)
+            ),
             log: options.connectionLog
         )
         let makeNodeHost = options.makeNodeHost.map { make in
@@ -119,16 +150,74 @@ public final class ControllerService: Sendable {
                     throw error
                 }
             }
-            // The server returns once it is shut down (by shutdown() or cancellation); the cluster then stops.
+            let responder = cluster.hub.makeBackend(name: "clusterkit-controller")
+            try await responder.subscribe(
+                ClusterKitControllerAPI.topic,
+                eventNames: [ClusterKitControllerAPI.getNodeProcessesRequest, ClusterKitControllerAPI.shutdownRequest]
+            )
+            try await responder.connect()
+            group.addTask { await self.answerClusterKitRequests(on: responder) }
+            // The server returns once it is shut down (by shutdown() or cancellation): then the nodes are
+            // stopped gracefully, and the cluster.
             await server.run()
+            await stopNodes()
+            await responder.close()
             group.cancelAll()
             try await group.waitForAll()
         }
     }
 
     /// Stops listening and closes every connection with 1001 `Terminating`; ``run(deploying:onReady:)`` then
-    /// stops the cluster and returns.
+    /// stops every node gracefully (``Agent/stopNodes()``), then the cluster, and returns.
     public func shutdown() async {
         await server.shutdown()
+    }
+
+    /// Every node's process, from every running agent, sorted by name.
+    public var processStatuses: [NodeProcessStatus] {
+        cluster.runningAgents.values.flatMap(\.processStatuses).sorted { $0.node < $1.node }
+    }
+
+    private func stopNodes() async {
+        await withDiscardingTaskGroup { group in
+            for agent in cluster.runningAgents.values { group.addTask { await agent.stopNodes() } }
+        }
+    }
+
+    /// Answers ``ClusterKitControllerAPI`` requests until the responder's backend closes.
+    private func answerClusterKitRequests(on backend: any ClusterBackend) async {
+        do {
+            for try await received in backend.events {
+                let event = received.event
+                guard case .string(let reqid)? = event.arguments.first, event.arguments.count == 1 else { continue }
+                switch event.name {
+                case ClusterKitControllerAPI.getNodeProcessesRequest:
+                    let statuses = processStatuses.map(\.brokerValue)
+                    try await backend.publish(
+                        Broker.Event(
+                            ClusterKitControllerAPI.getNodeProcessesResponse,
+                            [.string(reqid), .vector(statuses)]
+                        ),
+                        to: ClusterKitControllerAPI.topic
+                    )
+                case ClusterKitControllerAPI.shutdownRequest:
+                    let pids = [Int(getpid())] + processStatuses.compactMap(\.pid)
+                    try await backend.publish(
+                        Broker.Event(
+                            ClusterKitControllerAPI.shutdownResponse,
+                            [.string(reqid), .vector(pids.map { .count(UInt64($0)) })]
+                        ),
+                        to: ClusterKitControllerAPI.topic
+                    )
+                    // Let the response reach the client before its connection is closed.
+                    try? await Task.sleep(for: .milliseconds(100))
+                    await shutdown()
+                default:
+                    continue
+                }
+            }
+        } catch {
+            return
+        }
     }
 }

@@ -99,6 +99,20 @@ public protocol NodeHost: Sendable {
 
     /// What the host knows about its nodes, by name.
     func status() -> [String: HostedNodeStatus]
+
+    /// Stops every node and waits until they are gone (bounded), before the host itself is stopped.
+    ///
+    /// The default stops all nodes of ``status()`` at once with ``stop(_:)``.
+    func stopAll() async
+}
+
+extension NodeHost {
+    /// Stops every node of ``status()`` at once with ``stop(_:)`` and waits for all of them.
+    public func stopAll() async {
+        await withDiscardingTaskGroup { group in
+            for name in status().keys { group.addTask { await self.stop(name) } }
+        }
+    }
 }
 
 /// Runs each node as a ``NodeRuntime`` in this process, on an in-memory hub.

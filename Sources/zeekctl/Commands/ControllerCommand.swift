@@ -1,4 +1,5 @@
 import ClusterKit
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -10,11 +11,14 @@ struct ControllerCommand: ZeekctlCommand {
     static let summary = "run a Management controller (with its agents and nodes) that zeek-client can drive"
     static let usage = """
         usage: zeekctl controller [--listen HOST:PORT] [--layout FILE | --config INI] [--verbose]
+                                  [--processes [--state-dir DIR]]
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
-        'zeekctl cluster status' work against it. Deployed configurations run as agents and nodes inside this
-        process.
+        'zeekctl cluster status' work against it. Deployed configurations run as agents inside this process;
+        their nodes run inside it too, or with --processes each as a supervised 'zeekctl node' process that
+        joins over WebSocket (revived with Zeek's back-off when it crashes; runtime directories under
+        --state-dir, default a temporary directory removed at exit).
 
         --layout FILE deploys a node.cfg, cluster-layout.zeek/.bro or Management INI at start: a node.cfg or
         layout runs on one instance, agent-<hostname>; an INI as it says. --config INI is the same for an INI
@@ -29,13 +33,16 @@ struct ControllerCommand: ZeekctlCommand {
 
         """
     static let options: [Arguments.Option] = [
-        .value("--listen"), .value("--layout"), .value("--config"), .flag("--verbose", "-v"),
+        .value("--listen"), .value("--layout"), .value("--config"), .flag("--verbose", "-v"), .flag("--processes"),
+        .value("--state-dir"),
     ]
 
     var listen: WebSocketServer.Options
     var file: String?
     var format: LayoutFormat?
     var verbose: Bool
+    var processes: Bool
+    var stateDirectory: String?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -48,6 +55,9 @@ struct ControllerCommand: ZeekctlCommand {
         file = layout ?? config
         format = config == nil ? nil : .ini
         verbose = arguments.flag("--verbose")
+        processes = arguments.flag("--processes")
+        stateDirectory = arguments.value("--state-dir")
+        if stateDirectory != nil && !processes { throw UsageError("'--state-dir' needs '--processes'") }
     }
 
     /// The server options for `--listen HOST:PORT` (`:PORT` and `PORT` listen on 127.0.0.1; port 0 picks a
@@ -95,16 +105,35 @@ struct ControllerCommand: ZeekctlCommand {
             }
         }
         let log: (@Sendable (String) -> Void)? = verbose ? { @Sendable line in terminal.writeOutput(line + "\n") } : nil
+        var options = ControllerService.Options(
+            webSocket: listen,
+            controller: Controller.Options(log: log),
+            connectionLog: log
+        )
+        var temporaryDirectory: String?
+        if processes {
+            let directory: String
+            if let stateDirectory {
+                directory = context.resolve(stateDirectory)
+            } else {
+                let base =
+                    context.environment["TMPDIR"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "/tmp"
+                directory = base + "/zeekctl-controller-\(getpid())"
+                temporaryDirectory = directory
+            }
+            options.makeNodeHost = ControllerService.processNodeHosts(
+                executablePath: context.executablePath,
+                stateDirectory: directory,
+                environment: context.environment
+            )
+        }
+        defer {
+            if let temporaryDirectory { try? FileManager.default.removeItem(atPath: temporaryDirectory) }
+        }
         let service: ControllerService
         do {
             try TerminationSignals.install()
-            service = try ControllerService(
-                options: ControllerService.Options(
-                    webSocket: listen,
-                    controller: Controller.Options(log: log),
-                    connectionLog: log
-                )
-            )
+            service = try ControllerService(options: options)
         } catch {
             terminal.error("\(error)")
             return .failure

@@ -1,0 +1,300 @@
+import CClusterKitSupport
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A cluster of local node processes run by a `zeekctl controller --processes` in the background: what
+/// `zeekctl cluster start|status|stop` do.
+///
+/// ``start(_:)`` starts the controller detached (its own session, output to a log file) and returns once
+/// its start-up deployment finished with every node's hello; ``status(controller:timeout:)`` asks the
+/// controller for its node processes; ``stop(controller:timeout:isAlive:)`` has it stop everything and waits
+/// until no process of the cluster is left.
+public enum LocalCluster: Sendable {
+    /// How to start a local cluster.
+    public struct StartOptions: Sendable, Hashable {
+        /// The `zeekctl` binary to run as the controller (and, through it, as every node).
+        public var executablePath: String
+        /// The layout to deploy (node.cfg, cluster-layout.zeek or Management INI); `nil` deploys ClusterKit's
+        /// built-in example (``EmbeddedCluster/example``).
+        public var layoutPath: String?
+        /// Where the controller listens, `HOST:PORT`; default `127.0.0.1:2149`.
+        public var listen: String
+        /// The directory for the controller's log, the example configuration and the nodes' runtime
+        /// directories.
+        public var stateDirectory: String
+        /// The controller's environment.
+        public var environment: [String: String]
+        /// How long to wait for the controller to report its deployment; default 120 s.
+        public var timeout: Duration
+
+        /// Creates start options.
+        ///
+        /// - Parameters:
+        ///   - executablePath: The `zeekctl` binary.
+        ///   - layoutPath: The layout, or `nil` for the example.
+        ///   - listen: The listening address.
+        ///   - stateDirectory: The state directory (created when missing).
+        ///   - environment: The controller's environment.
+        ///   - timeout: The start-up limit.
+        public init(
+            executablePath: String,
+            layoutPath: String? = nil,
+            listen: String = "127.0.0.1:\(ControllerService.defaultPort)",
+            stateDirectory: String,
+            environment: [String: String],
+            timeout: Duration = .seconds(120)
+        ) {
+            self.executablePath = executablePath
+            self.layoutPath = layoutPath
+            self.listen = listen
+            self.stateDirectory = stateDirectory
+            self.environment = environment
+            self.timeout = timeout
+        }
+    }
+
+    /// A started cluster.
+    public struct Started: Sendable, Hashable {
+        /// The controller's process id.
+        public var pid: Int
+        /// The controller's URL.
+        public var url: String
+        /// The controller's log file.
+        public var logPath: String
+        /// The controller's report of its deployment (`deployed configuration …: N nodes on …`).
+        public var deployment: String
+    }
+
+    /// Why a local cluster could not be started, queried or stopped.
+    public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
+        /// What went wrong.
+        public enum Code: String, Sendable, Hashable {
+            /// The controller could not be spawned.
+            case spawnFailed
+            /// The controller exited during start-up.
+            case controllerExited
+            /// Nodes failed to start (the controller was stopped again).
+            case nodesFailed
+            /// No start-up report within the limit (the controller was stopped again).
+            case timedOut
+            /// Processes of the cluster were still alive at the limit of a stop.
+            case processesLeft
+            /// The controller did not answer.
+            case noAnswer
+        }
+
+        /// The code.
+        public var code: Code
+        /// The message, one line per problem.
+        public var message: String
+
+        /// The message.
+        public var description: String { message }
+    }
+
+    /// Starts the controller in the background and waits until its deployment is done.
+    ///
+    /// - Parameter options: What to start and where.
+    /// - Returns: The controller's pid, URL, log file and deployment report.
+    /// - Throws: ``Failure``: `spawnFailed`, `controllerExited` (with the end of its log), `nodesFailed` (the
+    ///   nodes that failed, each with its error; everything started was stopped), `timedOut`.
+    public static func start(_ options: StartOptions) async throws -> Started {
+        let fileManager = FileManager.default
+        try? fileManager.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
+        let logPath = options.stateDirectory + "/controller.log"
+        var arguments = [
+            "controller", "--processes", "--listen", options.listen, "--state-dir", options.stateDirectory,
+        ]
+        if let layoutPath = options.layoutPath {
+            arguments += ["--layout", layoutPath]
+        } else {
+            let example = Management.Configuration(
+                layout: EmbeddedCluster.example,
+                instance: "agent-" + ControllerService.localHostName()
+            )
+            let iniPath = options.stateDirectory + "/example.ini"
+            do {
+                try ManagementINI.text(of: example).write(toFile: iniPath, atomically: true, encoding: .utf8)
+            } catch {
+                throw Failure(code: .spawnFailed, message: "\(iniPath): cannot write the example cluster: \(error)")
+            }
+            arguments += ["--config", iniPath]
+        }
+        let start = (try? fileManager.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
+        let pid = try spawnDetached(options.executablePath, arguments, environment: options.environment, log: logPath)
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: options.timeout)
+        while true {
+            let lines = newLines(of: logPath, from: start)
+            if let listening = lines.first(where: { $0.hasPrefix("listening on ") }) {
+                let deployment = lines.first { $0.hasPrefix("deployed configuration ") } ?? ""
+                let failures = lines.filter { $0.hasPrefix("  ") }.map { String($0.dropFirst(2)) }
+                guard failures.isEmpty else {
+                    await terminate(pid)
+                    throw Failure(
+                        code: .nodesFailed,
+                        message: (["the cluster did not start: " + deployment] + failures).joined(separator: "\n")
+                    )
+                }
+                return Started(
+                    pid: Int(pid),
+                    url: String(listening.dropFirst("listening on ".count)),
+                    logPath: logPath,
+                    deployment: deployment
+                )
+            }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                let errors = lines.filter { !$0.hasPrefix("listening on ") }.suffix(20)
+                throw Failure(
+                    code: .controllerExited,
+                    message: (["the controller exited during start-up (log: \(logPath))"] + errors)
+                        .joined(separator: "\n")
+                )
+            }
+            if clock.now >= deadline {
+                await terminate(pid)
+                throw Failure(
+                    code: .timedOut,
+                    message: "the controller reported no deployment within \(options.timeout.textForPeople) "
+                        + "(log: \(logPath)); it was stopped"
+                )
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Every node process of the cluster a controller runs.
+    ///
+    /// - Parameters:
+    ///   - url: The controller's WebSocket URL.
+    ///   - timeout: How long to wait for the answer.
+    /// - Returns: The statuses, sorted by node name.
+    /// - Throws: ``BackendError`` when the controller cannot be reached; ``Failure`` (`noAnswer`) when it does
+    ///   not answer (Zeek's controller does not know the request: use `get_nodes` there).
+    public static func status(
+        controller url: String,
+        timeout: Duration = .seconds(10)
+    ) async throws
+        -> [NodeProcessStatus]
+    {
+        let backend = WebSocketBackend(url: url, options: WebSocketBackend.Options(applicationName: "zeekctl"))
+        do {
+            let statuses = try await withDispatcher(
+                backend: backend,
+                protocols: [.managementController],
+                options: DispatchOptions(timeout: timeout)
+            ) { dispatcher in
+                try await ControllerClient(dispatcher: dispatcher).getNodeProcesses()
+            }
+            await backend.close()
+            return statuses
+        } catch let error as ControllerClient.CallError {
+            await backend.close()
+            throw Failure(code: .noAnswer, message: "\(url): \(error)")
+        } catch {
+            await backend.close()
+            throw error
+        }
+    }
+
+    /// Has the controller stop every node and itself, and waits until none of those processes is left.
+    ///
+    /// - Parameters:
+    ///   - url: The controller's WebSocket URL.
+    ///   - timeout: How long to wait for the processes to be gone (the stop sequence gives nodes up to 26 s
+    ///     of SIGTERM before SIGKILL); default 60 s.
+    ///   - isAlive: Whether a process id still names a process; default `kill(pid, 0)` on this machine.
+    /// - Returns: The process ids that were stopped, the controller's first.
+    /// - Throws: ``BackendError`` when the controller cannot be reached; ``Failure``: `noAnswer`,
+    ///   `processesLeft` naming the pids still alive.
+    public static func stop(
+        controller url: String,
+        timeout: Duration = .seconds(60),
+        isAlive: @Sendable (Int) -> Bool = LocalCluster.processExists
+    ) async throws -> [Int] {
+        let backend = WebSocketBackend(url: url, options: WebSocketBackend.Options(applicationName: "zeekctl"))
+        let pids: [Int]
+        do {
+            pids = try await withDispatcher(
+                backend: backend,
+                protocols: [.managementController],
+                options: DispatchOptions(timeout: .seconds(10))
+            ) { dispatcher in
+                try await ControllerClient(dispatcher: dispatcher).shutdownController()
+            }
+            await backend.close()
+        } catch let error as ControllerClient.CallError {
+            await backend.close()
+            throw Failure(code: .noAnswer, message: "\(url): \(error)")
+        } catch {
+            await backend.close()
+            throw error
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while true {
+            let alive = pids.filter(isAlive)
+            if alive.isEmpty { return pids }
+            if clock.now >= deadline {
+                throw Failure(
+                    code: .processesLeft,
+                    message: "still running after \(timeout.textForPeople): "
+                        + alive.map { "pid \($0)" }.joined(separator: ", ")
+                )
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Whether `pid` names a process on this machine (`kill(pid, 0)` does not fail with `ESRCH`).
+    ///
+    /// A zombie child of the caller still counts as alive until it is reaped.
+    ///
+    /// - Parameter pid: The process id.
+    /// - Returns: Whether it exists.
+    @Sendable public static func processExists(_ pid: Int) -> Bool {
+        kill(pid_t(pid), 0) == 0 || errno != ESRCH
+    }
+
+    private static func spawnDetached(
+        _ path: String,
+        _ arguments: [String],
+        environment: [String: String],
+        log: String
+    ) throws -> pid_t {
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        var pid: pid_t = 0
+        let status = ck_spawn_detached(path, argv, envp, log, &pid)
+        guard status == 0 else {
+            throw Failure(code: .spawnFailed, message: "\(path): cannot start: \(String(cString: strerror(status)))")
+        }
+        return pid
+    }
+
+    private static func newLines(of path: String, from offset: Int) -> [String] {
+        guard let data = FileManager.default.contents(atPath: path), data.count > offset else { return [] }
+        let text = String(decoding: data[offset...], as: UTF8.self)
+        // Only complete lines: the last one may still be being written.
+        guard let end = text.lastIndex(of: "\n") else { return [] }
+        return text[..<end].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// SIGTERM, then SIGKILL after 30 s; reaps the child.
+    private static func terminate(_ pid: pid_t) async {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<1500 {
+            if waitpid(pid, &status, WNOHANG) == pid { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        kill(pid, SIGKILL)
+        _ = waitpid(pid, &status, 0)
+    }
+}
