@@ -167,9 +167,11 @@ public final class ControllerService: Sendable {
         }
     }
 
-    /// Stops listening and closes every connection with 1001 `Terminating`; ``run(deploying:onReady:)`` then
-    /// stops every node gracefully (``Agent/stopNodes()``), then the cluster, and returns.
+    /// Stops every node gracefully (``Agent/stopNodes()``) while their connections still stand, then stops
+    /// listening and closes every connection with 1001 `Terminating`; ``run(deploying:onReady:)`` then stops
+    /// the cluster and returns.
     public func shutdown() async {
+        await stopNodes()
         await server.shutdown()
     }
 

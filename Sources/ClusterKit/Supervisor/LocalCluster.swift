@@ -250,14 +250,19 @@ public enum LocalCluster: Sendable {
         }
     }
 
-    /// Whether `pid` names a process on this machine (`kill(pid, 0)` does not fail with `ESRCH`).
-    ///
-    /// A zombie child of the caller still counts as alive until it is reaped.
+    /// Whether `pid` names a live process on this machine: `kill(pid, 0)` does not fail with `ESRCH`, and
+    /// `/proc/<pid>/stat` does not show a zombie (an exited process its parent has not reaped yet, as orphans
+    /// wait for a slow init).
     ///
     /// - Parameter pid: The process id.
-    /// - Returns: Whether it exists.
+    /// - Returns: Whether it exists and has not exited.
     @Sendable public static func processExists(_ pid: Int) -> Bool {
-        kill(pid_t(pid), 0) == 0 || errno != ESRCH
+        guard kill(pid_t(pid), 0) == 0 || errno != ESRCH else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }
+        // `pid (comm) S ...`: the state letter follows the last parenthesis.
+        return stat[stat.index(after: close)...].trimmingPrefix(" ").first != "Z"
     }
 
     private static func spawnDetached(

@@ -1,0 +1,137 @@
+import ClusterKit
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `zeekctl cluster start|status|stop`: a local cluster of node processes in the background.
+struct ClusterCommand: ZeekctlCommand {
+    static let name = "cluster"
+    static let summary = "start, inspect and stop a local cluster of node processes in the background"
+    static let usage = """
+        usage: zeekctl cluster start [--layout FILE] [--listen HOST:PORT] [--state-dir DIR] [--timeout SECONDS]
+               zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json]
+               zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS]
+
+        start runs 'zeekctl controller --processes' in the background (its own session; log in the state
+        directory, default $TMPDIR/zeekctl-cluster-PORT) with the layout deployed (--layout: node.cfg,
+        cluster-layout.zeek or Management INI; default ./cluster-layout.zeek, else ./node.cfg, else the
+        built-in example), and returns once every node has said hello. If nodes fail it prints them, stops
+        what it started and exits 1. Default listen 127.0.0.1:2149; --timeout default 120 seconds.
+
+        status lists every node process: node, type, state, pid, port, uptime, restarts (JSON:
+        {"nodes": {NAME: {"type", "state", "pid", "port", "uptime", "restarts"}}}, uptime in seconds).
+
+        stop has the controller stop every node and itself, and returns when none of those processes is left
+        (--timeout default 60 seconds).
+
+        'zeekctl dispatch get_id_value ID --controller ws://HOST:PORT' and zeek-client work against the cluster.
+
+        exit status: 0 success, 1 failure (nodes that did not start, controller unreachable, processes left),
+        64 usage error
+
+        """
+    static let options: [Arguments.Option] = [
+        .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
+        .value("--format"),
+    ]
+
+    enum Action: String {
+        case start, status, stop
+    }
+
+    var action: Action
+    var layout: String?
+    var listen: String
+    var stateDirectory: String?
+    var timeout: Duration?
+    var controller: String
+    var format: String
+
+    init(arguments: Arguments) throws(UsageError) {
+        guard let word = arguments.positionals.first, arguments.positionals.count == 1 else {
+            throw UsageError("'zeekctl cluster' needs one action: start, status or stop")
+        }
+        guard let action = Action(rawValue: word) else {
+            throw UsageError("unknown cluster action '\(word)' (known: start, status, stop)")
+        }
+        self.action = action
+        let allowed: [Action: Set<String>] = [
+            .start: ["--layout", "--listen", "--state-dir", "--timeout"],
+            .status: ["--controller", "--format"],
+            .stop: ["--controller", "--timeout"],
+        ]
+        for option in Self.options.map(\.primaryName) where arguments.value(option) != nil {
+            guard allowed[action]?.contains(option) == true else {
+                throw UsageError("'\(option)' does not apply to 'zeekctl cluster \(word)'")
+            }
+        }
+        layout = arguments.value("--layout")
+        listen = arguments.value("--listen") ?? "127.0.0.1:\(ControllerService.defaultPort)"
+        _ = try ControllerCommand.listenOptions(listen)
+        stateDirectory = arguments.value("--state-dir")
+        if let text = arguments.value("--timeout") {
+            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+                throw UsageError("invalid value '\(text)' for '--timeout' (expected a positive number of seconds)")
+            }
+            timeout = .milliseconds(Int64((seconds * 1000).rounded()))
+        }
+        controller = try RemoteBackend.address(
+            arguments.value("--controller") ?? "127.0.0.1:\(ControllerService.defaultPort)",
+            option: "--controller",
+            defaultPort: ControllerService.defaultPort
+        )
+        format = try arguments.choice("--format", ["table", "json"]) ?? "table"
+    }
+
+    func run(context: CommandContext) async -> ExitStatus {
+        do {
+            switch action {
+            case .start: return try await start(context)
+            case .status:
+                let statuses = try await LocalCluster.status(controller: controller)
+                let now = Date().timeIntervalSince1970
+                context.terminal.writeOutput(
+                    format == "json"
+                        ? ClusterStatusRenderer.json(statuses, now: now)
+                        : ClusterStatusRenderer.table(statuses, now: now)
+                )
+                return .success
+            case .stop:
+                let pids = try await LocalCluster.stop(controller: controller, timeout: timeout ?? .seconds(60))
+                context.terminal.writeOutput(
+                    "stopped the controller and \(pids.count - 1) node process\(pids.count == 2 ? "" : "es")\n"
+                )
+                return .success
+            }
+        } catch {
+            context.terminal.error("\(error)")
+            return .failure
+        }
+    }
+
+    private func start(_ context: CommandContext) async throws -> ExitStatus {
+        var layoutPath = layout.map(context.resolve)
+        if layoutPath == nil, case .file(let path) = ClusterSource.default(in: context.currentDirectory) {
+            layoutPath = path
+        }
+        let port = listen.split(separator: ":").last.map(String.init) ?? "\(ControllerService.defaultPort)"
+        let base = context.environment["TMPDIR"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "/tmp"
+        let started = try await LocalCluster.start(
+            LocalCluster.StartOptions(
+                executablePath: context.executablePath,
+                layoutPath: layoutPath,
+                listen: listen,
+                stateDirectory: stateDirectory.map(context.resolve) ?? base + "/zeekctl-cluster-\(port)",
+                environment: context.environment,
+                timeout: timeout ?? .seconds(120)
+            )
+        )
+        context.terminal.writeOutput(
+            started.deployment
+                + "\ncontroller pid \(started.pid) listening on \(started.url) (log: \(started.logPath))\n"
+        )
+        return .success
+    }
+}
