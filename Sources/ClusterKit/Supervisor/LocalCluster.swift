@@ -29,6 +29,8 @@ public enum LocalCluster: Sendable {
         public var environment: [String: String]
         /// How long to wait for the controller to report its deployment; default 120 s.
         public var timeout: Duration
+        /// The program the nodes run instead of `executablePath` (`controller --node-program`); default `nil`.
+        public var nodeProgram: String?
 
         /// Creates start options.
         ///
@@ -39,14 +41,17 @@ public enum LocalCluster: Sendable {
         ///   - stateDirectory: The state directory (created when missing).
         ///   - environment: The controller's environment.
         ///   - timeout: The start-up limit.
+        ///   - nodeProgram: The nodes' program, or `nil` for `executablePath`.
         public init(
             executablePath: String,
             layoutPath: String? = nil,
             listen: String = "127.0.0.1:\(ControllerService.defaultPort)",
             stateDirectory: String,
             environment: [String: String],
-            timeout: Duration = .seconds(120)
+            timeout: Duration = .seconds(120),
+            nodeProgram: String? = nil
         ) {
+            self.nodeProgram = nodeProgram
             self.executablePath = executablePath
             self.layoutPath = layoutPath
             self.listen = listen
@@ -108,6 +113,7 @@ public enum LocalCluster: Sendable {
         var arguments = [
             "controller", "--processes", "--listen", options.listen, "--state-dir", options.stateDirectory,
         ]
+        if let nodeProgram = options.nodeProgram { arguments += ["--node-program", nodeProgram] }
         if let layoutPath = options.layoutPath {
             arguments += ["--layout", layoutPath]
         } else {

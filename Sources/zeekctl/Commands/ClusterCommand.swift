@@ -11,6 +11,7 @@ struct ClusterCommand: ZeekctlCommand {
     static let summary = "start, inspect and stop a local cluster of node processes in the background"
     static let usage = """
         usage: zeekctl cluster start [--layout FILE] [--listen HOST:PORT] [--state-dir DIR] [--timeout SECONDS]
+                                     [--node-program PATH]
                zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json]
                zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS]
 
@@ -18,7 +19,8 @@ struct ClusterCommand: ZeekctlCommand {
         directory, default $TMPDIR/zeekctl-cluster-PORT) with the layout deployed (--layout: node.cfg,
         cluster-layout.zeek or Management INI; default ./cluster-layout.zeek, else ./node.cfg, else the
         built-in example), and returns once every node has said hello. If nodes fail it prints them, stops
-        what it started and exits 1. Default listen 127.0.0.1:2149; --timeout default 120 seconds.
+        what it started and exits 1. Default listen 127.0.0.1:2149; --timeout default 120 seconds;
+        --node-program as for 'zeekctl controller'.
 
         status lists every node process: node, type, state, pid, port, uptime, restarts (JSON:
         {"nodes": {NAME: {"type", "state", "pid", "port", "uptime", "restarts"}}}, uptime in seconds).
@@ -34,7 +36,7 @@ struct ClusterCommand: ZeekctlCommand {
         """
     static let options: [Arguments.Option] = [
         .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
-        .value("--format"),
+        .value("--format"), .value("--node-program"),
     ]
 
     enum Action: String {
@@ -48,6 +50,7 @@ struct ClusterCommand: ZeekctlCommand {
     var timeout: Duration?
     var controller: String
     var format: String
+    var nodeProgram: String?
 
     init(arguments: Arguments) throws(UsageError) {
         guard let word = arguments.positionals.first, arguments.positionals.count == 1 else {
@@ -58,7 +61,7 @@ struct ClusterCommand: ZeekctlCommand {
         }
         self.action = action
         let allowed: [Action: Set<String>] = [
-            .start: ["--layout", "--listen", "--state-dir", "--timeout"],
+            .start: ["--layout", "--listen", "--state-dir", "--timeout", "--node-program"],
             .status: ["--controller", "--format"],
             .stop: ["--controller", "--timeout"],
         ]
@@ -83,6 +86,7 @@ struct ClusterCommand: ZeekctlCommand {
             defaultPort: ControllerService.defaultPort
         )
         format = try arguments.choice("--format", ["table", "json"]) ?? "table"
+        nodeProgram = arguments.value("--node-program")
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -125,7 +129,8 @@ struct ClusterCommand: ZeekctlCommand {
                 listen: listen,
                 stateDirectory: stateDirectory.map(context.resolve) ?? base + "/zeekctl-cluster-\(port)",
                 environment: context.environment,
-                timeout: timeout ?? .seconds(120)
+                timeout: timeout ?? .seconds(120),
+                nodeProgram: nodeProgram.map(context.resolve)
             )
         )
         context.terminal.writeOutput(

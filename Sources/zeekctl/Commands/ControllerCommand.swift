@@ -11,14 +11,15 @@ struct ControllerCommand: ZeekctlCommand {
     static let summary = "run a Management controller (with its agents and nodes) that zeek-client can drive"
     static let usage = """
         usage: zeekctl controller [--listen HOST:PORT] [--layout FILE | --config INI] [--verbose]
-                                  [--processes [--state-dir DIR]]
+                                  [--processes [--state-dir DIR] [--node-program PATH]]
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
         'zeekctl cluster status' work against it. Deployed configurations run as agents inside this process;
         their nodes run inside it too, or with --processes each as a supervised 'zeekctl node' process that
         joins over WebSocket (revived with Zeek's back-off when it crashes; runtime directories under
-        --state-dir, default a temporary directory removed at exit).
+        --state-dir, default a temporary directory removed at exit). --node-program runs another program
+        instead of this zeekctl for the nodes (a wrapper, say), with the arguments 'node --name NAME --hub URL'.
 
         --layout FILE deploys a node.cfg, cluster-layout.zeek/.bro or Management INI at start: a node.cfg or
         layout runs on one instance, agent-<hostname>; an INI as it says. --config INI is the same for an INI
@@ -34,7 +35,7 @@ struct ControllerCommand: ZeekctlCommand {
         """
     static let options: [Arguments.Option] = [
         .value("--listen"), .value("--layout"), .value("--config"), .flag("--verbose", "-v"), .flag("--processes"),
-        .value("--state-dir"),
+        .value("--state-dir"), .value("--node-program"),
     ]
 
     var listen: WebSocketServer.Options
@@ -43,6 +44,7 @@ struct ControllerCommand: ZeekctlCommand {
     var verbose: Bool
     var processes: Bool
     var stateDirectory: String?
+    var nodeProgram: String?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -57,7 +59,10 @@ struct ControllerCommand: ZeekctlCommand {
         verbose = arguments.flag("--verbose")
         processes = arguments.flag("--processes")
         stateDirectory = arguments.value("--state-dir")
-        if stateDirectory != nil && !processes { throw UsageError("'--state-dir' needs '--processes'") }
+        nodeProgram = arguments.value("--node-program")
+        if (stateDirectory != nil || nodeProgram != nil) && !processes {
+            throw UsageError("'--state-dir' and '--node-program' need '--processes'")
+        }
     }
 
     /// The server options for `--listen HOST:PORT` (`:PORT` and `PORT` listen on 127.0.0.1; port 0 picks a
@@ -122,7 +127,7 @@ struct ControllerCommand: ZeekctlCommand {
                 temporaryDirectory = directory
             }
             options.makeNodeHost = ControllerService.processNodeHosts(
-                executablePath: context.executablePath,
+                executablePath: nodeProgram.map(context.resolve) ?? context.executablePath,
                 stateDirectory: directory,
                 environment: context.environment
             )

@@ -1,0 +1,158 @@
+import ClusterKit
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `zeekctl controller --processes` and `zeekctl cluster start|status|stop` with real node processes.
+@Suite(.timeLimit(.minutes(2))) struct ClusterEndToEndTests {
+    /// A free loopback port (bound, read, released): good enough for a start that is checked.
+    static func freePort() async throws -> Int {
+        let server = try WebSocketServer(options: WebSocketServer.Options(port: 0))
+        let port = server.port
+        await server.shutdown()
+        return port
+    }
+
+    static func statusJSON(_ port: Int) async throws -> JSONValue {
+        let run = try await BinaryRunner.run(
+            ["cluster", "status", "--controller", "127.0.0.1:\(port)", "--format", "json"]
+        )
+        #expect(run.status == 0, "\(run.error)")
+        return try JSONValue.parse(run.output)
+    }
+
+    /// The controller's pid from `cluster start`'s output (`controller pid N listening on …`).
+    static func controllerPID(_ output: String) -> Int? {
+        guard let range = output.range(of: "controller pid ") else { return nil }
+        return Int(output[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    static func pid(_ document: JSONValue, _ node: String) -> Int32? {
+        guard case .integer(let pid)? = document["nodes"]?[node]?["pid"] else { return nil }
+        return Int32(pid)
+    }
+
+    @Test func startStatusDispatchAndStopLeaveNoProcess() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let port = try await Self.freePort()
+            let start = try await BinaryRunner.run(
+                ["cluster", "start", "--listen", "127.0.0.1:\(port)", "--state-dir", directory + "/state"],
+                currentDirectory: directory
+            )
+            try #require(start.status == 0, "\(start.output)\(start.error)")
+            // Should an expectation below throw before the stop, the controller does not outlive the test.
+            let controllerPID = try #require(Self.controllerPID(start.output))
+            defer { if LocalCluster.processExists(controllerPID) { kill(pid_t(controllerPID), SIGTERM) } }
+            #expect(start.output.hasPrefix("deployed configuration "))
+            let status = try await Self.statusJSON(port)
+            let names = status["nodes"]?.objectMembers?.map(\.key) ?? []
+            #expect(names == ["logger-1", "manager", "proxy-1", "worker-1-1", "worker-1-2"])
+            var pids: [Int32] = []
+            for name in names {
+                let node = status["nodes"]?[name]
+                #expect(node?["state"] == .string("RUNNING"))
+                #expect(node?["restarts"] == .integer(0))
+                #expect(node?["port"] != .null)
+                if case .double(let uptime)? = node?["uptime"] { #expect(uptime >= 0) } else { Issue.record("uptime") }
+                let pid = try #require(Self.pid(status, name))
+                #expect(kill(pid, 0) == 0)
+                pids.append(pid)
+            }
+            #expect(status["nodes"]?["manager"]?["type"] == .string("manager"))
+
+            let table = try await BinaryRunner.run(["cluster", "status", "--controller", "ws://127.0.0.1:\(port)"])
+            #expect(table.output.hasPrefix("NODE        TYPE     STATE    PID"))
+
+            let values = try await BinaryRunner.run(
+                ["dispatch", "get_id_value", "Cluster::node", "--controller", "127.0.0.1:\(port)", "--format", "json"]
+            )
+            #expect(values.status == 0, "\(values.error)")
+            #expect(try JSONValue.parse(values.output)["results"]?["worker-1-2"] == .string("worker-1-2"))
+
+            let stop = try await BinaryRunner.run(["cluster", "stop", "--controller", "127.0.0.1:\(port)"])
+            #expect(stop.status == 0, "\(stop.error)")
+            #expect(stop.output == "stopped the controller and 5 node processes\n")
+            for pid in pids { #expect(!LocalCluster.processExists(Int(pid)), "pid \(pid) left") }
+            let after = try await BinaryRunner.run(["cluster", "status", "--controller", "127.0.0.1:\(port)"])
+            #expect(after.status == 1)
+            #expect(after.error.contains("connection refused"))
+        }
+    }
+
+    @Test func aKilledNodeIsNamedThenRevivedWithItsRestartCounted() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            try await withController(["--processes", "--layout", directory + "/node.cfg"]) { controller in
+                let before = try await Self.statusJSON(controller.port)
+                let victim = try #require(Self.pid(before, "worker-1-1"))
+                kill(victim, SIGKILL)
+                // Right after the kill: the request names the dead node and keeps the others' values.
+                let partial = try await BinaryRunner.run(
+                    [
+                        "dispatch", "get_id_value", "Cluster::node", "--controller", "127.0.0.1:\(controller.port)",
+                        "--format", "json",
+                    ]
+                )
+                let document = try JSONValue.parse(partial.output)
+                #expect(partial.status == 2, "\(partial.output)")
+                #expect(document["results"]?["manager"] == .string("manager"))
+                #expect(document["results"]?["worker-1-1"] == nil)
+                #expect(partial.output.contains("worker-1-1"))
+
+                // Revived by the supervisor (1 s back-off): a new pid, one restart, and answers again.
+                let clock = ContinuousClock()
+                let deadline = clock.now.advanced(by: .seconds(30))
+                var revived: JSONValue?
+                while clock.now < deadline {
+                    let status = try await Self.statusJSON(controller.port)
+                    if let pid = Self.pid(status, "worker-1-1"), pid != victim,
+                        status["nodes"]?["worker-1-1"]?["state"] == .string("RUNNING")
+                    {
+                        revived = status
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let status = try #require(revived, "worker-1-1 was not revived")
+                #expect(status["nodes"]?["worker-1-1"]?["restarts"] == .integer(1))
+                #expect(status["nodes"]?["manager"]?["restarts"] == .integer(0))
+                let again = try await BinaryRunner.run(
+                    ["dispatch", "get_id_value", "Cluster::node", "--controller", "127.0.0.1:\(controller.port)"]
+                )
+                #expect(again.status == 0, "\(again.output)\(again.error)")
+            }
+        }
+    }
+
+    @Test func startFailsWithTheNodesThatDidNotStartAndStopsEverything() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let port = try await Self.freePort()
+            // Nodes whose program exits at once: none ever says hello.
+            try write("#!/bin/sh\nexit 3\n", to: "broken-node", in: directory)
+            chmod(directory + "/broken-node", 0o755)
+            let start = try await BinaryRunner.run(
+                [
+                    "cluster", "start", "--listen", "127.0.0.1:\(port)", "--state-dir", directory + "/state",
+                    "--layout",
+                    "node.cfg", "--node-program", "broken-node",
+                ],
+                currentDirectory: directory,
+                timeout: .seconds(90)
+            )
+            if start.status == 0 {
+                _ = try await BinaryRunner.run(["cluster", "stop", "--controller", "127.0.0.1:\(port)"])
+            }
+            #expect(start.status == 1)
+            #expect(start.error.contains("the cluster did not start"), "\(start.error)")
+            #expect(start.error.contains("manager"))
+            // What was started is gone: nothing listens any more.
+            let status = try await BinaryRunner.run(["cluster", "status", "--controller", "127.0.0.1:\(port)"])
+            #expect(status.status == 1)
+        }
+    }
+}
