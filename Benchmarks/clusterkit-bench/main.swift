@@ -8,6 +8,7 @@ import Glibc
 let suites: [String: ([String]) async throws -> Void] = [
     "codec": runCodecBenchmark,
     "controller": runControllerBenchmark,
+    "cluster": runClusterBenchmark,
     "codec-profile": runCodecProfile,
     "dispatch": runDispatchBenchmark,
     "events": runEventsBenchmark,
