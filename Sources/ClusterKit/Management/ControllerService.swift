@@ -7,7 +7,7 @@ import Glibc
 /// It puts together a ``ManagementCluster`` (the controller, and the agents and nodes it deploys) and a
 /// ``WebSocketAPIServer`` on the same hub, listening where Zeek's controller does by default
 /// (`127.0.0.1:2149`), so that `zeek-client`, ``ControllerClient`` and `zeekctl dispatch --controller` drive
-/// it as they would drive Zeek's. Creating the service binds the port; ``run(onReady:)`` serves until the
+/// it as they would drive Zeek's. Creating the service binds the port; ``run(deploying:onReady:)`` serves until the
 /// task is cancelled or ``shutdown()`` is called, then closes every connection with 1001 `Terminating` and
 /// stops the agents and nodes.
 public final class ControllerService: Sendable {
