@@ -73,18 +73,7 @@ struct DispatchCommand: ZeekctlCommand {
         format = try arguments.choice("--format", ["table", "json"]) ?? "table"
         grouped = arguments.flag("--group")
         layout = arguments.value("--layout")
-        settings = [:]
-        for assignment in arguments.all("--set") {
-            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
-                throw UsageError("invalid '--set \(assignment)' (expected ID=JSON)")
-            }
-            let json = String(assignment[assignment.index(after: equals)...])
-            do {
-                settings[String(assignment[..<equals])] = ZeekValue.from(json: try JSONValue.parse(json))
-            } catch {
-                throw UsageError("invalid JSON in '--set \(assignment)': \(error)")
-            }
-        }
+        settings = try arguments.zeekSettings("--set")
         controller = try arguments.value("--controller").map { text throws(UsageError) in
             try RemoteBackend.address(text, option: "--controller", defaultPort: 2149)
         }
