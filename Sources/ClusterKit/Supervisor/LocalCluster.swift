@@ -135,9 +135,11 @@ public enum LocalCluster: Sendable {
         let deadline = clock.now.advanced(by: options.timeout)
         while true {
             let lines = newLines(of: logPath, from: start)
-            if let listening = lines.first(where: { $0.hasPrefix("listening on ") }) {
+            let prefix = ControllerService.listeningPrefix
+            if let listening = lines.first(where: { $0.hasPrefix(prefix) }) {
                 let deployment = lines.first { $0.hasPrefix("deployed configuration ") } ?? ""
-                let failures = lines.filter { $0.hasPrefix("  ") }.map { String($0.dropFirst(2)) }
+                let indent = ControllerService.failureIndent
+                let failures = lines.filter { $0.hasPrefix(indent) }.map { String($0.dropFirst(indent.count)) }
                 guard failures.isEmpty else {
                     await terminate(pid)
                     throw Failure(
@@ -147,14 +149,14 @@ public enum LocalCluster: Sendable {
                 }
                 return Started(
                     pid: Int(pid),
-                    url: String(listening.dropFirst("listening on ".count)),
+                    url: String(listening.dropFirst(prefix.count)),
                     logPath: logPath,
                     deployment: deployment
                 )
             }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
-                let errors = lines.filter { !$0.hasPrefix("listening on ") }.suffix(20)
+                let errors = lines.filter { !$0.hasPrefix(prefix) }.suffix(20)
                 throw Failure(
                     code: .controllerExited,
                     message: (["the controller exited during start-up (log: \(logPath))"] + errors)

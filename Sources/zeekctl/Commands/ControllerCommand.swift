@@ -149,8 +149,8 @@ struct ControllerCommand: ZeekctlCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await service.run(deploying: deploying) { results in
-                        terminal.writeOutput(Self.startupReport(deploying, results))
-                        terminal.writeOutput("listening on \(url)\n")
+                        terminal.writeOutput(ControllerService.startupReport(deploying, results))
+                        terminal.writeOutput(ControllerService.listeningLine(url) + "\n")
                     }
                 }
                 group.addTask {
@@ -168,21 +168,5 @@ struct ControllerCommand: ZeekctlCommand {
             return .failure
         }
         return .success
-    }
-
-    /// What the start-up deployment did: one line, plus one per node that failed.
-    static func startupReport(_ configuration: Management.Configuration?, _ results: [Management.Result]) -> String {
-        guard let configuration else { return "" }
-        let failures = results.filter { !$0.success }
-        let instances = configuration.instances.map(\.name).joined(separator: ", ")
-        var text =
-            "deployed configuration \(configuration.id): \(configuration.nodes.count) node"
-            + "\(configuration.nodes.count == 1 ? "" : "s") on \(instances)"
-        text += failures.isEmpty ? "\n" : ", \(failures.count) failed\n"
-        for failure in failures {
-            let subject = failure.node ?? failure.instance ?? "controller"
-            text += "  \(subject): \(failure.error ?? "failed")\n"
-        }
-        return text
     }
 }
