@@ -64,7 +64,8 @@ extension ControllerService {
     /// The start of each line of ``startupReport(_:_:)`` that names a failure.
     public static let failureIndent = "  "
 
-    /// What a start-up deployment did, as `zeekctl controller` prints it and ``LocalCluster`` reads it back:
+    /// What a start-up deployment did, as `zeekctl controller` prints it and ``LocalCluster`` reads it back.
+    ///
     /// `deployed configuration ID: N nodes on INSTANCES` (plus `, K failed`), then one line per failure
     /// indented by ``failureIndent`` (`  NODE: ERROR`). Empty without a configuration.
     ///
