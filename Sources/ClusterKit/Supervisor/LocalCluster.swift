@@ -189,24 +189,7 @@ public enum LocalCluster: Sendable {
     ) async throws
         -> [NodeProcessStatus]
     {
-        let backend = WebSocketBackend(url: url, options: WebSocketBackend.Options(applicationName: "zeekctl"))
-        do {
-            let statuses = try await withDispatcher(
-                backend: backend,
-                protocols: [.managementController],
-                options: DispatchOptions(timeout: timeout)
-            ) { dispatcher in
-                try await ControllerClient(dispatcher: dispatcher).getNodeProcesses()
-            }
-            await backend.close()
-            return statuses
-        } catch let error as ControllerClient.CallError {
-            await backend.close()
-            throw Failure(code: .noAnswer, message: "\(url): \(error)")
-        } catch {
-            await backend.close()
-            throw error
-        }
+        try await withControllerClient(url, timeout: timeout) { try await $0.getNodeProcesses() }
     }
 
     /// Has the controller stop every node and itself, and waits until none of those processes is left.
@@ -224,24 +207,7 @@ public enum LocalCluster: Sendable {
         timeout: Duration = .seconds(60),
         isAlive: @Sendable (Int) -> Bool = LocalCluster.processExists
     ) async throws -> [Int] {
-        let backend = WebSocketBackend(url: url, options: WebSocketBackend.Options(applicationName: "zeekctl"))
-        let pids: [Int]
-        do {
-            pids = try await withDispatcher(
-                backend: backend,
-                protocols: [.managementController],
-                options: DispatchOptions(timeout: .seconds(10))
-            ) { dispatcher in
-                try await ControllerClient(dispatcher: dispatcher).shutdownController()
-            }
-            await backend.close()
-        } catch let error as ControllerClient.CallError {
-            await backend.close()
-            throw Failure(code: .noAnswer, message: "\(url): \(error)")
-        } catch {
-            await backend.close()
-            throw error
-        }
+        let pids = try await withControllerClient(url, timeout: .seconds(10)) { try await $0.shutdownController() }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while true {
@@ -250,12 +216,48 @@ public enum LocalCluster: Sendable {
             if clock.now >= deadline {
                 throw Failure(
                     code: .processesLeft,
-                    message: "still running after \(timeout.textForPeople): "
+                    message: "\(url): still running after \(timeout.textForPeople): "
                         + alive.map { "pid \($0)" }.joined(separator: ", ")
                 )
             }
             try await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    /// Runs `body` with a ``ControllerClient`` on a new connection to `url` (announced as `zeekctl`), closing
+    /// the connection whatever happens; a controller that does not answer becomes ``Failure`` `noAnswer`.
+    private static func withControllerClient<T: Sendable>(
+        _ url: String,
+        timeout: Duration,
+        _ body: @escaping @Sendable (ControllerClient) async throws -> T
+    ) async throws -> T {
+        let backend = WebSocketBackend(url: url, options: WebSocketBackend.Options(applicationName: "zeekctl"))
+        do {
+            let value = try await withDispatcher(
+                backend: backend,
+                protocols: [.managementController],
+                options: DispatchOptions(timeout: timeout)
+            ) { dispatcher in
+                try await body(ControllerClient(dispatcher: dispatcher))
+            }
+            await backend.close()
+            return value
+        } catch let error as ControllerClient.CallError {
+            await backend.close()
+            throw Failure(code: .noAnswer, message: "\(url): \(error)")
+        } catch {
+            await backend.close()
+            throw error
+        }
+    }
+
+    /// The directory for temporary state: `$TMPDIR` (without a trailing slash), else `/tmp`.
+    ///
+    /// - Parameter environment: The environment variables.
+    /// - Returns: The directory.
+    public static func temporaryDirectory(environment: [String: String]) -> String {
+        guard let directory = environment["TMPDIR"], !directory.isEmpty else { return "/tmp" }
+        return directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
     }
 
     /// Whether `pid` names a live process on this machine: `kill(pid, 0)` does not fail with `ESRCH`, and

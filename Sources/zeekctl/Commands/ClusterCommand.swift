@@ -121,7 +121,7 @@ struct ClusterCommand: ZeekctlCommand {
             layoutPath = path
         }
         let port = listen.split(separator: ":").last.map(String.init) ?? "\(ControllerService.defaultPort)"
-        let base = context.environment["TMPDIR"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "/tmp"
+        let base = LocalCluster.temporaryDirectory(environment: context.environment)
         let started = try await LocalCluster.start(
             LocalCluster.StartOptions(
                 executablePath: context.executablePath,

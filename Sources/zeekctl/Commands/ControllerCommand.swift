@@ -121,9 +121,9 @@ struct ControllerCommand: ZeekctlCommand {
             if let stateDirectory {
                 directory = context.resolve(stateDirectory)
             } else {
-                let base =
-                    context.environment["TMPDIR"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "/tmp"
-                directory = base + "/zeekctl-controller-\(getpid())"
+                directory =
+                    LocalCluster.temporaryDirectory(environment: context.environment)
+                    + "/zeekctl-controller-\(getpid())"
                 temporaryDirectory = directory
             }
             options.makeNodeHost = ControllerService.processNodeHosts(
