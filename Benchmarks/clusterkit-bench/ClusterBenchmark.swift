@@ -45,29 +45,8 @@ func runClusterBenchmark(arguments: [String]) async throws {
     let startTime = clock.now - startedAt
     print("  start until every node said hello: \(Measure.format(Measure.seconds(startTime) * 1000, digits: 1)) ms")
     do {
-        let backend = WebSocketBackend(url: started.url)
-        let latencies = try await withDispatcher(backend: backend, protocols: [.managementController]) { dispatcher in
-            let client = ControllerClient(dispatcher: dispatcher)
-            var latencies: [Double] = []
-            for round in 0..<(requests + 20) {
-                let start = clock.now
-                let results = try await client.getIDValue("Cluster::node")
-                let elapsed = clock.now - start
-                guard results.count == nodeCount, results.allSatisfy(\.success) else {
-                    throw ControllerBenchmarkError(
-                        "round \(round): \(results.count) results, not \(nodeCount) successes"
-                    )
-                }
-                if round >= 20 { latencies.append(Measure.seconds(elapsed) * 1000) }
-            }
-            return latencies
-        }
-        await backend.close()
-        let p50 = Measure.format(Measure.quantile(latencies, 0.5), digits: 2)
-        let p99 = Measure.format(Measure.quantile(latencies, 0.99), digits: 2)
-        print(
-            "  get_id_value over \(nodeCount) processes: p50 \(p50) ms, p99 \(p99) ms over \(latencies.count) requests"
-        )
+        let latencies = try await getIDValueRoundTrips(url: started.url, nodeCount: nodeCount, requests: requests)
+        report("get_id_value over \(nodeCount) processes (one connection)", latencies)
     } catch {
         _ = try? await LocalCluster.stop(controller: started.url)
         throw error

@@ -52,24 +52,7 @@ func runControllerBenchmark(arguments: [String]) async throws {
     let url = try controller.waitForLine(prefix: "listening on ", timeout: .seconds(60))
     let port = url.split(separator: ":").last?.split(separator: "/").first.map(String.init) ?? ""
 
-    // In-process client over one connection.
-    let backend = WebSocketBackend(url: url)
-    let clock = ContinuousClock()
-    let latencies = try await withDispatcher(backend: backend, protocols: [.managementController]) { dispatcher in
-        let client = ControllerClient(dispatcher: dispatcher)
-        var latencies: [Double] = []
-        for round in 0..<(requests + 20) {
-            let start = clock.now
-            let results = try await client.getIDValue("Cluster::node")
-            let elapsed = clock.now - start
-            guard results.count == nodeCount, results.allSatisfy(\.success) else {
-                throw ControllerBenchmarkError("round \(round): \(results.count) results, not \(nodeCount) successes")
-            }
-            if round >= 20 { latencies.append(Measure.seconds(elapsed) * 1000) }
-        }
-        return latencies
-    }
-    await backend.close()
+    let latencies = try await getIDValueRoundTrips(url: url, nodeCount: nodeCount, requests: requests)
     report("in-process client (one connection)", latencies)
 
     let dispatch = try measureProcesses(processRequests) {
@@ -91,6 +74,36 @@ func runControllerBenchmark(arguments: [String]) async throws {
     }
 }
 
+/// `get_id_value` of `Cluster::node` through the controller at `url`, `requests` times over one connection
+/// after 20 warm-up rounds; the round-trip times in milliseconds. Every round must get `nodeCount` successes.
+func getIDValueRoundTrips(url: String, nodeCount: Int, requests: Int) async throws -> [Double] {
+    let backend = WebSocketBackend(url: url)
+    let clock = ContinuousClock()
+    do {
+        let latencies = try await withDispatcher(backend: backend, protocols: [.managementController]) { dispatcher in
+            let client = ControllerClient(dispatcher: dispatcher)
+            var latencies: [Double] = []
+            for round in 0..<(requests + 20) {
+                let start = clock.now
+                let results = try await client.getIDValue("Cluster::node")
+                let elapsed = clock.now - start
+                guard results.count == nodeCount, results.allSatisfy(\.success) else {
+                    throw ControllerBenchmarkError(
+                        "round \(round): \(results.count) results, not \(nodeCount) successes"
+                    )
+                }
+                if round >= 20 { latencies.append(Measure.seconds(elapsed) * 1000) }
+            }
+            return latencies
+        }
+        await backend.close()
+        return latencies
+    } catch {
+        await backend.close()
+        throw error
+    }
+}
+
 private func measureProcesses(_ count: Int, _ run: () throws -> Int32) throws -> [Double] {
     let clock = ContinuousClock()
     var latencies: [Double] = []
@@ -104,7 +117,7 @@ private func measureProcesses(_ count: Int, _ run: () throws -> Int32) throws ->
     return latencies
 }
 
-private func report(_ label: String, _ latencies: [Double]) {
+func report(_ label: String, _ latencies: [Double]) {
     let p50 = Measure.format(Measure.quantile(latencies, 0.5), digits: 2)
     let p99 = Measure.format(Measure.quantile(latencies, 0.99), digits: 2)
     let maximum = Measure.format(latencies.max() ?? 0, digits: 2)
