@@ -74,8 +74,10 @@ func runControllerBenchmark(arguments: [String]) async throws {
     }
 }
 
-/// `get_id_value` of `Cluster::node` through the controller at `url`, `requests` times over one connection
-/// after 20 warm-up rounds; the round-trip times in milliseconds. Every round must get `nodeCount` successes.
+/// The round-trip times, in milliseconds, of `get_id_value` of `Cluster::node` through a controller.
+///
+/// `requests` rounds over one connection to `url`, after 20 warm-up rounds; every round must get `nodeCount`
+/// successes.
 func getIDValueRoundTrips(url: String, nodeCount: Int, requests: Int) async throws -> [Double] {
     let backend = WebSocketBackend(url: url)
     let clock = ContinuousClock()
