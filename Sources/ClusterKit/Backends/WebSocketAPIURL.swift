@@ -29,6 +29,36 @@ extension WebSocketAPIServer {
         defaultPort: Int,
         allowsPortZero: Bool = false
     ) throws(URLError) -> String {
+        let address = try parseAddress(text, defaultPort: defaultPort, allowsPortZero: allowsPortZero)
+        let hostText = address.host.contains(":") ? "[\(address.host)]" : address.host
+        return "ws://\(hostText):\(address.port)\(address.path)"
+    }
+
+    /// The server options for a listening address as an operator writes it: `HOST:PORT`, `[IPv6]:PORT`,
+    /// `HOST` (`defaultPort`), and `:PORT` or `PORT` for `127.0.0.1`; port 0 picks a free port.
+    ///
+    /// - Parameters:
+    ///   - text: The address.
+    ///   - defaultPort: The port when none is given.
+    /// - Returns: Options with that host and port, the rest default.
+    /// - Throws: ``URLError`` for an empty host, a scheme other than `ws://`, a path, or a port outside 0...65535.
+    public static func listenOptions(_ text: String, defaultPort: Int) throws(URLError) -> WebSocketServer.Options {
+        var address = text
+        if !address.isEmpty, address.allSatisfy(\.isNumber) { address = "127.0.0.1:" + address }
+        if address.hasPrefix(":") { address = "127.0.0.1" + address }
+        let parsed = try parseAddress(address, defaultPort: defaultPort, allowsPortZero: true)
+        guard parsed.path == path else {
+            throw URLError(text: text, reason: "a listening address has no path ('\(parsed.path)')")
+        }
+        return WebSocketServer.Options(host: parsed.host, port: parsed.port)
+    }
+
+    /// Host (IPv6 without brackets), port and path of an address; the path is ``path`` when none is given.
+    private static func parseAddress(
+        _ text: String,
+        defaultPort: Int,
+        allowsPortZero: Bool
+    ) throws(URLError) -> (host: String, port: Int, path: String) {
         let lowest = allowsPortZero ? 0 : 1
         var rest = Substring(text).drop { $0 == " " }
         while rest.last == " " { rest = rest.dropLast() }
@@ -65,8 +95,7 @@ extension WebSocketAPIServer {
             port = try parsePort(rest[rest.index(after: colon)...], in: text, lowest: lowest)
         }
         guard !host.isEmpty else { throw URLError(text: text, reason: "no host") }
-        let hostText = host.contains(":") ? "[\(host)]" : String(host)
-        return "ws://\(hostText):\(port)\(path)"
+        return (String(host), port, path)
     }
 
     private static func parsePort(_ text: Substring, in whole: String, lowest: Int) throws(URLError) -> Int {

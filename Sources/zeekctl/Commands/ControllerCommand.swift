@@ -68,28 +68,11 @@ struct ControllerCommand: ZeekctlCommand {
     /// The server options for `--listen HOST:PORT` (`:PORT` and `PORT` listen on 127.0.0.1; port 0 picks a
     /// free one).
     static func listenOptions(_ text: String) throws(UsageError) -> WebSocketServer.Options {
-        var address = text
-        if address.allSatisfy(\.isNumber) { address = "127.0.0.1:" + address }
-        if address.hasPrefix(":") { address = "127.0.0.1" + address }
-        let url: String
         do {
-            url = try WebSocketAPIServer.url(
-                normalizing: address,
-                defaultPort: ControllerService.defaultPort,
-                allowsPortZero: true
-            )
+            return try WebSocketAPIServer.listenOptions(text, defaultPort: ControllerService.defaultPort)
         } catch {
             throw UsageError("invalid value '\(text)' for '--listen' (expected HOST:PORT): \(error.reason)")
         }
-        // ws://HOST:PORT/v1/messages/json, HOST possibly in brackets.
-        let authority = url.dropFirst("ws://".count).prefix { $0 != "/" }
-        guard authority.count + "ws://".count + WebSocketAPIServer.path.count == url.count,
-            let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...])
-        else {
-            throw UsageError("invalid value '\(text)' for '--listen' (expected HOST:PORT)")
-        }
-        let host = authority[..<colon].filter { $0 != "[" && $0 != "]" }
-        return WebSocketServer.Options(host: String(host), port: port)
     }
 
     func run(context: CommandContext) async -> ExitStatus {

@@ -135,3 +135,24 @@ import Testing
         try await running
     }
 }
+
+@Suite struct ListenAddressTests {
+    @Test(arguments: [
+        ("127.0.0.1:0", "127.0.0.1", 0), ("2150", "127.0.0.1", 2150), (":2150", "127.0.0.1", 2150),
+        ("0.0.0.0", "0.0.0.0", 2149), ("[::1]:9", "::1", 9),
+    ])
+    func addressesBecomeServerOptions(text: String, host: String, port: Int) throws {
+        let options = try WebSocketAPIServer.listenOptions(text, defaultPort: 2149)
+        #expect(options.host == host)
+        #expect(options.port == port)
+    }
+
+    @Test func aPathOrABadPortIsRefused() {
+        #expect(throws: WebSocketAPIServer.URLError.self) {
+            try WebSocketAPIServer.listenOptions("ws://127.0.0.1:1/x", defaultPort: 2149)
+        }
+        #expect(throws: WebSocketAPIServer.URLError.self) {
+            try WebSocketAPIServer.listenOptions("127.0.0.1:99999", defaultPort: 2149)
+        }
+    }
+}
