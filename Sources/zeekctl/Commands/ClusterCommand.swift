@@ -46,6 +46,7 @@ struct ClusterCommand: ZeekctlCommand {
     var action: Action
     var layout: String?
     var listen: String
+    var listenPort: Int
     var stateDirectory: String?
     var timeout: Duration?
     var controller: String
@@ -72,7 +73,7 @@ struct ClusterCommand: ZeekctlCommand {
         }
         layout = arguments.value("--layout")
         listen = arguments.value("--listen") ?? "127.0.0.1:\(ControllerService.defaultPort)"
-        _ = try ControllerCommand.listenOptions(listen)
+        listenPort = try ControllerCommand.listenOptions(listen).port
         stateDirectory = arguments.value("--state-dir")
         if let text = arguments.value("--timeout") {
             guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
@@ -120,14 +121,13 @@ struct ClusterCommand: ZeekctlCommand {
         if layoutPath == nil, case .file(let path) = ClusterSource.default(in: context.currentDirectory) {
             layoutPath = path
         }
-        let port = listen.split(separator: ":").last.map(String.init) ?? "\(ControllerService.defaultPort)"
         let base = LocalCluster.temporaryDirectory(environment: context.environment)
         let started = try await LocalCluster.start(
             LocalCluster.StartOptions(
                 executablePath: context.executablePath,
                 layoutPath: layoutPath,
                 listen: listen,
-                stateDirectory: stateDirectory.map(context.resolve) ?? base + "/zeekctl-cluster-\(port)",
+                stateDirectory: stateDirectory.map(context.resolve) ?? base + "/zeekctl-cluster-\(listenPort)",
                 environment: context.environment,
                 timeout: timeout ?? .seconds(120),
                 nodeProgram: nodeProgram.map(context.resolve)
