@@ -24,6 +24,9 @@
 /// subscriptions, after exponentially growing delays measured on the injected clock (1 s, 2 s, 4 s, … up to
 /// ``Options/Reconnect/maximumDelay``), giving up after ``Options/Reconnect/maximumAttempts`` attempts;
 /// others wait for the outcome. ``connect()`` itself never retries: its error says at once what is wrong.
+/// The `onReconnect` handler given to ``init(url:options:clock:log:onReconnect:)`` runs once after every
+/// connection that replaces a lost one, such as a node's `notify_node_hello` that Zeek sends on every peering
+/// with its agent.
 ///
 /// Errors are ``BackendError``s located at the URL, such as
 /// `ws://127.0.0.1:2149/v1/messages/json: connection refused`,
@@ -146,17 +149,28 @@ public final class WebSocketBackend: ClusterBackend {
     ///   - options: Header, ack limit, client options, reconnection.
     ///   - clock: The clock the ack limit and reconnection delays are measured on (a ``ManualClock`` in tests).
     ///   - log: Gets one line for each skipped data message, error frame, lost connection and reconnection.
+    ///   - onReconnect: Runs after every connection that replaces a lost one (a reconnection, or ``connect()``
+    ///     after a loss), with the subscriptions in place, in the task that made it; it may publish. It does not
+    ///     run for the first connection or after a resubscription. Default none.
     public init(
         url: String,
         options: Options = .standard,
         clock: any Clock<Duration> = ContinuousClock(),
-        log: (@Sendable (String) -> Void)? = nil
+        log: (@Sendable (String) -> Void)? = nil,
+        onReconnect: (@Sendable (WebSocketBackend) async -> Void)? = nil
     ) {
         self.url = url
         self.options = options
         let session = WebSocketSession(url: url, options: options, clock: clock, log: log)
         self.session = session
         self.events = BackendEvents(next: { try await session.nextEvent() })
+        if let onReconnect {
+            // Weak: the session belongs to the backend, and the handler must not keep it alive.
+            session.onReconnect { [weak self] in
+                guard let self else { return }
+                await onReconnect(self)
+            }
+        }
     }
 
     /// The ack's `endpoint` of the current (or last) connection, as in

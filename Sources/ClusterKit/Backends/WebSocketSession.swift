@@ -62,6 +62,8 @@ final class WebSocketSession: Sendable {
     let clock: any Clock<Duration>
     let log: (@Sendable (String) -> Void)?
     private let state = Mutex(State())
+    /// Runs after a connection that replaces a lost one is installed; set once, by the backend.
+    private let reconnected = Mutex<(@Sendable () async -> Void)?>(nil)
     /// Counted apart from the state: it changes with every event, and the lock is for the connection.
     private let receivedEvents = Atomic<Int>(0)
 
@@ -74,6 +76,20 @@ final class WebSocketSession: Sendable {
     }
 
     var nodeID: String { state.withLock { $0.diagnostics.ack?.endpoint ?? "" } }
+
+    /// Sets what runs after every connection that replaces a lost one.
+    ///
+    /// That is an automatic reconnection, or ``connect()`` after a loss; not the first connection, not a
+    /// resubscription. It runs in the task that made the connection, after the busy flag is released, so it
+    /// may publish.
+    func onReconnect(_ handler: @escaping @Sendable () async -> Void) {
+        reconnected.withLock { $0 = handler }
+    }
+
+    private func runReconnectHandler() async {
+        guard let handler = reconnected.withLock({ $0 }) else { return }
+        await handler()
+    }
 
     var diagnostics: WebSocketBackend.Diagnostics {
         state.withLock { state in
@@ -169,15 +185,23 @@ final class WebSocketSession: Sendable {
     // MARK: - Connecting
 
     func connect() async throws {
+        if try await connectOnce() { await runReconnectHandler() }
+    }
+
+    /// Connects unless connected; returns whether the new connection replaces a lost one.
+    private func connectOnce() async throws -> Bool {
         try await acquire()
         defer { release() }
+        let isAfterLoss: Bool
         switch state.withLock({ $0.phase }) {
         case .closed: throw closedError
-        case .connected: return
-        case .idle, .broken, .failed: break
+        case .connected: return false
+        case .idle: isAfterLoss = false
+        case .broken, .failed: isAfterLoss = true
         }
         guard let live = try await install(retiring: nil) else { throw closedError }
         log?("connected to \(url) as '\(live.ack.endpoint)' (server version \(live.ack.version))")
+        return isAfterLoss
     }
 
     /// Opens a connection with the current subscriptions and makes it the current one.
@@ -529,12 +553,18 @@ final class WebSocketSession: Sendable {
         return failure
     }
 
-    /// Reconnects with exponential back-off, unless another task did or the session was closed.
+    /// Reconnects with exponential back-off, unless another task did or the session was closed; then runs the
+    /// reconnection handler.
     private func reconnect() async throws {
+        if try await reconnectOnce() { await runReconnectHandler() }
+    }
+
+    /// The attempts of ``reconnect()``; returns whether this task made the new connection.
+    private func reconnectOnce() async throws -> Bool {
         try await acquire()
         defer { release() }
         guard case .broken(_, var failure) = state.withLock({ $0.phase }), let policy = options.reconnect else {
-            return
+            return false
         }
         let clock = self.clock
         var delay = policy.initialDelay
@@ -543,12 +573,12 @@ final class WebSocketSession: Sendable {
                 "reconnecting to \(url) in \(delay.textForPeople) (attempt \(attempt) of \(policy.maximumAttempts))"
             )
             let wait = delay
-            guard try await unlessClosed({ try await clock.sleep(for: wait) }) != nil else { return }
+            guard try await unlessClosed({ try await clock.sleep(for: wait) }) != nil else { return false }
             state.withLock { $0.diagnostics.reconnectAttempts += 1 }
             do {
-                guard let live = try await install(retiring: nil) else { return }
+                guard let live = try await install(retiring: nil) else { return false }
                 log?("reconnected to \(url) as '\(live.ack.endpoint)'")
-                return
+                return true
             } catch let error as BackendError {
                 failure = error
                 log?("reconnection attempt \(attempt) failed: \(error.message)")
@@ -566,6 +596,7 @@ final class WebSocketSession: Sendable {
             state.diagnostics.lastError = final
         }
         log?("\(final)")
+        return false
     }
 
     // MARK: - Closing

@@ -5,7 +5,8 @@
 /// `Management::Node::API::notify_node_hello`, and answers Management node dispatches and Control framework
 /// requests until the task is cancelled, `stop` returns, or a `Control::shutdown_request` arrives; then it
 /// closes the connection. A lost connection is made again with the backend's back-off (see
-/// ``Configuration/backend``). This is what `zeekctl node` runs, and what a ``ProcessNodeHost`` starts for each
+/// ``Configuration/backend``), and the node says hello again on the new one, as a Zeek node does on every
+/// peering with its agent. This is what `zeekctl node` runs, and what a ``ProcessNodeHost`` starts for each
 /// node.
 ///
 /// ```swift
@@ -68,11 +69,20 @@ public struct NodeProcess: Sendable {
     ///   backend's, as in `ws://127.0.0.1:27759/v1/messages/json: connection refused`), `connectionLost` when
     ///   the connection is lost and reconnecting fails.
     public func run(until stop: (@Sendable () async -> Void)? = nil) async throws {
+        let (hello, log) = (NodeRuntime.hello(configuration.name), self.log)
         let backend = WebSocketBackend(
             url: configuration.hubURL,
             options: configuration.backend,
             clock: clock,
-            log: log
+            log: log,
+            onReconnect: { backend in
+                do {
+                    try await backend.publish(hello, to: NodeRuntime.API.topic)
+                } catch {
+                    // The connection is gone again; the next reconnection says hello, or the node stops.
+                    log?("no hello after reconnecting: \(error)")
+                }
+            }
         )
         let runtime = NodeRuntime(
             name: configuration.name,

@@ -69,6 +69,14 @@ public final class NodeRuntime: Sendable {
         state.withLock { $0.registry.set(id, value) }
     }
 
+    /// The node's `Management::Node::API::notify_node_hello(name)`, published on ``API/topic``.
+    ///
+    /// - Parameter name: The node's name.
+    /// - Returns: The event.
+    public static func hello(_ name: String) -> Broker.Event {
+        Broker.Event(API.notifyNodeHello, [.string(name)])
+    }
+
     /// The number of events received that the node does not handle or that had the wrong arguments.
     public var ignoredEvents: Int { state.withLock { $0.ignoredEvents } }
 
@@ -84,7 +92,7 @@ public final class NodeRuntime: Sendable {
         try await backend.subscribe(API.topic, eventNames: [API.dispatchRequest])
         try await backend.subscribe(scheme.nodeTopic(name))
         try await backend.connect()
-        try await backend.publish(Broker.Event(API.notifyNodeHello, [.string(name)]), to: API.topic)
+        try await backend.publish(Self.hello(name), to: API.topic)
     }
 
     /// Starts the node and answers requests until the backend's event stream ends, a shutdown request

@@ -414,6 +414,52 @@ import Testing
         }
     }
 
+    @Test func theReconnectHandlerPublishesFirstOnEveryConnectionThatReplacesALostOne() async throws {
+        try await Self.withFakeZeek { server, url in
+            let clock = ManualClock()
+            let log = LogLines()
+            let backend = WebSocketBackend(
+                url: url,
+                options: .init(reconnect: .standard),
+                clock: clock,
+                log: log.sink,
+                onReconnect: { backend in try? await backend.publish(ping(99), to: "zeek/hello") }
+            )
+            try await backend.subscribe("zeek/")
+            async let connecting: Void = backend.connect()
+            let first = try #require(try await server.accept())
+            _ = try await first.receive()
+            try await first.send(text: Self.ack("fake-0"))
+            try await connecting
+            // The first connection is no reconnection: what the backend sends first is its own event.
+            try await backend.publish(ping(1), to: "zeek/a")
+            #expect(try await receiveEvent(first) == TopicEvent(topic: "zeek/a", event: ping(1)))
+            await first.close(code: .goingAway, reason: "Terminating")
+
+            async let next = nextEvent(backend)
+            await log.next(containing: "in 1 s (attempt 1 of 10)")
+            await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(1))
+            let second = try #require(try await server.accept())
+            #expect(try await second.receive() == .text(#"["zeek/"]"#))
+            try await second.send(text: Self.ack("fake-1"))
+            #expect(try await receiveEvent(second) == TopicEvent(topic: "zeek/hello", event: ping(99)))
+            try await second.send(text: dataFrame("zeek/b", ping(2)))
+            #expect(try await next == TopicEvent(topic: "zeek/b", event: ping(2)))
+
+            // A resubscription replaces a connection that was not lost: no handler.
+            async let subscribing: Void = backend.subscribe("other/")
+            let third = try #require(try await server.accept())
+            #expect(try await third.receive() == .text(#"["zeek/","other/"]"#))
+            try await third.send(text: Self.ack("fake-2"))
+            try await subscribing
+            try await backend.publish(ping(3), to: "zeek/c")
+            #expect(try await receiveEvent(third) == TopicEvent(topic: "zeek/c", event: ping(3)))
+            #expect(backend.diagnostics.connections == 3)
+            await backend.close()
+        }
+    }
+
     // MARK: - End to end
 
     @Test func controllerClientOverWebSocketDrivesAManagementCluster() async throws {

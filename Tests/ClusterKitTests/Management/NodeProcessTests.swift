@@ -2,7 +2,7 @@ import Testing
 
 @testable import ClusterKit
 
-@Suite struct NodeProcessTests {
+@Suite(.timeLimit(.minutes(1))) struct NodeProcessTests {
     static let nodeCfg = """
         [manager]
         type=manager
@@ -124,6 +124,37 @@ import Testing
                     #expect(received.event.arguments == [.string("worker-1")])
                     break
                 }
+                let report = try await withDispatcher(backend: hub.makeBackend(), protocols: [.managementNode]) {
+                    try await $0.getIDValue("Cluster::node", nodes: [DispatchTarget("worker-1")], via: .managementNode)
+                }
+                #expect(report["worker-1"] == .replied(#""worker-1""#))
+                stop.finish()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func aNodeSaysHelloAgainWhenItReconnectsToARestartedHub() async throws {
+        let hub = InMemoryBackend.Hub()
+        let watcher = hub.makeBackend(name: "watcher")
+        try await watcher.subscribe(NodeRuntime.API.topic, eventNames: [NodeRuntime.API.notifyNodeHello])
+        try await watcher.connect()
+        let port = try await withAPIServer(hub: hub) { $0.port }
+        var configuration = try Self.resolve(name: "worker-1", layoutFile: "/c/node.cfg", hub: "127.0.0.1:\(port)")
+        configuration.backend.reconnect = .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+        let node = configuration
+        let (stopped, stop) = AsyncStream<Void>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            try await withAPIServer(hub: hub, configure: { $0.port = port }) { server in
+                group.addTask { try await NodeProcess(configuration: node).run(until: { for await _ in stopped {} }) }
+                let hello = try await nextEvent(watcher)
+                #expect(hello?.event == NodeRuntime.hello("worker-1"))
+                await server.shutdown()
+            }
+            // The same port again: the node finds it on one of its attempts, says hello, and answers.
+            try await withAPIServer(hub: hub, configure: { $0.port = port }) { _ in
+                let again = try await nextEvent(watcher)
+                #expect(again?.event == NodeRuntime.hello("worker-1"))
                 let report = try await withDispatcher(backend: hub.makeBackend(), protocols: [.managementNode]) {
                     try await $0.getIDValue("Cluster::node", nodes: [DispatchTarget("worker-1")], via: .managementNode)
                 }
