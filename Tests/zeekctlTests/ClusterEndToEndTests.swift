@@ -128,6 +128,78 @@ import Glibc
         }
     }
 
+    /// The cluster nodes of `zeek-client get-nodes`' only instance: name to (state, pid).
+    static func zeekClientNodes(_ port: Int) async throws -> [String: (state: String, pid: Int32)] {
+        let run = try await ZeekClient.run(["get-nodes"], port: port)
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        let instances = try JSONValue.parse(run.output)["results"]?.objectMembers ?? []
+        try #require(instances.count == 1, "\(run.output)")
+        var nodes: [String: (state: String, pid: Int32)] = [:]
+        for member in instances[0].value.objectMembers ?? [] where member.value["mgmt_role"] == .null {
+            guard case .string(let state)? = member.value["state"], case .integer(let pid)? = member.value["pid"] else {
+                Issue.record("no state or pid for \(member.key): \(run.output)")
+                continue
+            }
+            nodes[member.key] = (state, Int32(pid))
+        }
+        return nodes
+    }
+
+    /// Waits (at most 30 s) until none of `pids` is a live process.
+    static func waitUntilGone(_ pids: [Int32], _ what: String) async throws {
+        try await withDeadline(.seconds(30), what) {
+            while pids.contains(where: { LocalCluster.processExists(Int($0)) }) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    @Test func zeekClientSeesTheProcessesRestartsThemAndDeploysNewOnes() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            try write(
+                "[instances]\nagent-1\n\n[solo]\ninstance = agent-1\nrole = manager\n",
+                to: "solo.ini",
+                in: directory
+            )
+            try await withController(["--processes", "--layout", directory + "/node.cfg"]) { controller in
+                let port = controller.port
+                let before = try await Self.zeekClientNodes(port)
+                #expect(before.keys.sorted() == ["logger-1", "manager", "proxy-1", "worker-1-1", "worker-1-2"])
+                for (name, node) in before {
+                    #expect(node.state == "RUNNING", "\(name)")
+                    #expect(node.pid != controller.process.pid && LocalCluster.processExists(Int(node.pid)), "\(name)")
+                }
+                #expect(Set(before.values.map(\.pid)).count == before.count, "one process per node")
+
+                // restart: the named node gets a new process, the others keep theirs.
+                let restart = try await ZeekClient.run(["restart", "worker-1-1"], port: port)
+                #expect(restart.status == 0, "\(restart.output)\(restart.error)")
+                #expect(try JSONValue.parse(restart.output)["results"] == .object(["worker-1-1": .bool(true)]))
+                let old = try #require(before["worker-1-1"]?.pid)
+                try await Self.waitUntilGone([old], "the old worker-1-1 process")
+                let restarted = try await Self.zeekClientNodes(port)
+                let new = try #require(restarted["worker-1-1"])
+                #expect(new.pid != old && new.state == "RUNNING" && LocalCluster.processExists(Int(new.pid)))
+                #expect(restarted["manager"]?.pid == before["manager"]?.pid)
+
+                // deploy-config: every old process stops, the new configuration's node runs and answers.
+                let deploy = try await ZeekClient.run(["deploy-config", directory + "/solo.ini"], port: port)
+                #expect(deploy.status == 0, "\(deploy.output)\(deploy.error)")
+                let previous = restarted.values.map(\.pid)
+                try await Self.waitUntilGone(previous, "the first configuration's node processes")
+                let after = try await Self.zeekClientNodes(port)
+                #expect(after.keys.sorted() == ["solo"])
+                let solo = try #require(after["solo"])
+                #expect(solo.state == "RUNNING" && !previous.contains(solo.pid))
+                #expect(LocalCluster.processExists(Int(solo.pid)))
+                let value = try await ZeekClient.run(["get-id-value", "Cluster::node"], port: port)
+                #expect(value.status == 0, "\(value.output)\(value.error)")
+                #expect(try JSONValue.parse(value.output)["results"] == .object(["solo": .string("solo")]))
+            }
+        }
+    }
+
     @Test func startFailsWithTheNodesThatDidNotStartAndStopsEverything() async throws {
         try await withTemporaryDirectory { directory in
             try write(clusterNodeCfg, to: "node.cfg", in: directory)

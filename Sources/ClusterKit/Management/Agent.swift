@@ -124,13 +124,11 @@ public final class Agent: Sendable {
         let (nodes, hosted) = (state.withLock { $0.nodes }, host.status())
         return nodes.keys.sorted().compactMap { name in
             guard let entry = nodes[name] else { return nil }
-            var state = entry.state
-            if state == .running, hosted[name]?.isRunning == false { state = .crashed }
             return NodeProcessStatus(
                 node: name,
                 instance: options.instance,
                 role: entry.node.role,
-                state: state,
+                state: Self.reportedState(entry.state, hosted[name]),
                 pid: hosted[name]?.pid,
                 port: entry.node.p.flatMap { $0 == .unset ? nil : $0 },
                 startedAt: hosted[name]?.startedAt,
@@ -461,15 +459,19 @@ public final class Agent: Sendable {
         )
     }
 
+    /// A node's state as `get_nodes` reports it: a running node whose process exited and waits for revival is
+    /// `CRASHED`.
+    private static func reportedState(_ state: Management.State, _ hosted: HostedNodeStatus?) -> Management.State {
+        state == .running && hosted?.isRunning == false ? .crashed : state
+    }
+
     private func nodeStatusResult(_ reqid: String) -> Management.Result {
         let (nodes, hosted) = (state.withLock { $0.nodes }, host.status())
         var statuses: [Management.NodeStatus] = nodes.keys.sorted().compactMap { name in
             guard let entry = nodes[name] else { return nil }
-            var state = entry.state
-            if state == .running, hosted[name]?.isRunning == false { state = .crashed }
             return Management.NodeStatus(
                 node: name,
-                state: state,
+                state: Self.reportedState(entry.state, hosted[name]),
                 mgmtRole: .none,
                 clusterRole: entry.node.role,
                 pid: hosted[name]?.pid,

@@ -45,6 +45,28 @@ final class MuteNodeHost: NodeHost {
     func status() -> [String: HostedNodeStatus] { inner.status() }
 }
 
+/// A node host whose listed nodes run in process but are reported as exited processes waiting for revival.
+final class ExitedNodeHost: NodeHost {
+    private let inner: InProcessNodeHost
+    private let exited: [String: Int]
+
+    init(hub: InMemoryBackend.Hub, exited: [String: Int]) {
+        self.inner = InProcessNodeHost(hub: hub)
+        self.exited = exited
+    }
+
+    func run() async { await inner.run() }
+    func launch(_ launch: NodeLaunch) async -> String? { await inner.launch(launch) }
+    func stop(_ name: String) async { await inner.stop(name) }
+    func restart(_ name: String) async -> Bool { await inner.restart(name) }
+
+    func status() -> [String: HostedNodeStatus] {
+        var statuses = inner.status()
+        for (name, pid) in exited { statuses[name] = HostedNodeStatus(pid: pid, isRunning: false, restarts: 2) }
+        return statuses
+    }
+}
+
 @Suite struct ControllerTests {
     static let configuration = Management.Configuration(
         id: "cfg-1",
@@ -188,6 +210,27 @@ final class MuteNodeHost: NodeHost {
             #expect(restarted.allSatisfy { $0.success })
             let unknownRestart = try await client.restart(["ghost"])
             #expect(unknownRestart.map(\.error) == ["unknown cluster node"])
+        }
+    }
+
+    @Test func aNodeWhoseProcessExitedIsReportedCrashedWithItsLastPID() async throws {
+        let host: @Sendable (InMemoryBackend.Hub) -> any NodeHost = {
+            ExitedNodeHost(hub: $0, exited: ["worker-1": 4242])
+        }
+        try await Self.withCluster(deploying: Self.configuration, makeNodeHost: host) { client, cluster in
+            let nodes = try await client.getNodes()
+            let statuses = try [Management.NodeStatus](brokerValue: try #require(nodes.first?.data))
+            let states = Dictionary(uniqueKeysWithValues: statuses.map { ($0.node, $0.state) })
+            #expect(states["worker-1"] == .crashed)
+            #expect(statuses.first { $0.node == "worker-1" }?.pid == 4242)
+            #expect(states["worker-2"] == .running && states["manager"] == .running)
+
+            let agent = try #require(cluster.runningAgents["agent-1"])
+            let processes = agent.processStatuses
+            #expect(processes.map(\.node) == ["logger-1", "manager", "worker-1", "worker-2"])
+            let crashed = try #require(processes.first { $0.node == "worker-1" })
+            #expect(crashed.state == .crashed && crashed.pid == 4242 && crashed.restarts == 2)
+            #expect(processes.filter { $0.state == .running }.map(\.node) == ["logger-1", "manager", "worker-2"])
         }
     }
 
