@@ -69,7 +69,7 @@ public struct NodeProcess: Sendable {
     ///   backend's, as in `ws://127.0.0.1:27759/v1/messages/json: connection refused`), `connectionLost` when
     ///   the connection is lost and reconnecting fails.
     public func run(until stop: (@Sendable () async -> Void)? = nil) async throws {
-        let (hello, log) = (NodeRuntime.hello(configuration.name), self.log)
+        let hello = NodeRuntime.hello(configuration.name)
         let backend = WebSocketBackend(
             url: configuration.hubURL,
             options: configuration.backend,

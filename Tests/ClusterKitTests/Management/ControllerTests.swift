@@ -25,10 +25,7 @@ final class MuteNodeHost: NodeHost {
         do {
             try await backend.subscribe(NodeRuntime.API.topic, eventNames: [NodeRuntime.API.dispatchRequest])
             try await backend.connect()
-            try await backend.publish(
-                Broker.Event(NodeRuntime.API.notifyNodeHello, [.string(launch.name)]),
-                to: NodeRuntime.API.topic
-            )
+            try await backend.publish(NodeRuntime.hello(launch.name), to: NodeRuntime.API.topic)
         } catch {
             return "\(error)"
         }
