@@ -226,20 +226,25 @@ public final class Dispatcher: Sendable {
 
     private func dispatchControl(id: String, nodes: [DispatchTarget]) async throws -> DispatchReport {
         let requestID = RequestID(UniqueID.make())
-        // Take the node and identifier pairs that are free; the others still wait for an earlier reply.
-        let claimed: [String] = state.withLock { state in
+        // Take the node and identifier pairs that are free; the others still wait for an earlier reply. A node
+        // named twice is asked once.
+        let (claimed, busy) = state.withLock { state in
             var claimed: [String] = []
+            var busy: [String] = []
             for node in nodes {
                 let key = ControlKey(node: node.name, id: id)
-                if state.controlSlots[key] == nil {
+                switch state.controlSlots[key] {
+                case nil:
                     state.controlSlots[key] = .pending(requestID)
                     claimed.append(node.name)
+                case .pending(requestID):
+                    continue
+                default:
+                    if !busy.contains(node.name) { busy.append(node.name) }
                 }
             }
-            return claimed
+            return (claimed, busy)
         }
-        let claimedSet = Set(claimed)
-        let busy = nodes.map(\.name).filter { !claimedSet.contains($0) }
         let replies: [String: NodeOutcome]
         do {
             replies = try await collect(requestID, nodes: nodes) { _ in
