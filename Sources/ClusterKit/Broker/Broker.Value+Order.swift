@@ -74,8 +74,8 @@ extension Broker.Value: Comparable {
         case (.count(let a), .count(let b)): a == b
         case (.integer(let a), .integer(let b)): a == b
         case (.real(let a), .real(let b)): a == b || (a.isNaN && b.isNaN)
-        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
-        case (.enumValue(let a), .enumValue(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.string(let a), .string(let b)): a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+        case (.enumValue(let a), .enumValue(let b)): a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
         case (.address(let a), .address(let b)): a == b
         case (.subnet(let a), .subnet(let b)): a == b
         case (.port(let a), .port(let b)): a == b

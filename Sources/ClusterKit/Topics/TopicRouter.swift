@@ -302,7 +302,7 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
                     "the topic router is full: it has \(values.count) subscribers, the most it takes"
                 )
             }
-            let fits = prefix.withUTF8 { trie.find($0) != nil || trie.canInsert($0) }
+            let fits = prefix.withUTF8 { trie.canInsert($0) || trie.find($0) != nil }
             guard fits else {
                 let bytes = prefix.name.utf8.count
                 throw TopicRouterError(
