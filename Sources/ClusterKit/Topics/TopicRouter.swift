@@ -296,14 +296,18 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
         }
 
         mutating func subscribe(_ prefix: Topic, _ subscriber: Subscriber) throws(TopicRouterError) -> Bool {
-            guard ids[subscriber] != nil || freeIDs.count > 0 || values.count < maximumSubscribers else {
+            guard values.count < maximumSubscribers || !freeIDs.isEmpty || ids[subscriber] != nil else {
                 throw TopicRouterError(
                     .full,
                     "the topic router is full: it has \(values.count) subscribers, the most it takes"
                 )
             }
-            let fits = prefix.withUTF8 { trie.canInsert($0) || trie.find($0) != nil }
-            guard fits else {
+            // One pass over the prefix's bytes: the capacity check is O(1) unless the router is nearly full.
+            let inserted = prefix.withUTF8 { bytes -> Int32? in
+                guard trie.canInsert(bytes) || trie.find(bytes) != nil else { return nil }
+                return trie.insert(bytes)
+            }
+            guard let node = inserted else {
                 let bytes = prefix.name.utf8.count
                 throw TopicRouterError(
                     .full,
@@ -312,7 +316,6 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
                         + "\(trie.limits.maximumNodes) tree nodes"
                 )
             }
-            let node = prefix.withUTF8 { trie.insert($0) }
             let id = intern(subscriber)
             guard trie.addSubscriber(id, to: node) else { return false }
             nodesByID[Int(id)].append(node)
