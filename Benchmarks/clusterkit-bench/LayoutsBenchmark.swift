@@ -27,12 +27,19 @@ enum LayoutsBenchmark {
             }
             index += 1
         }
+        // The generated files go past the default node limit (10,000) on purpose: raise it to fit.
+        func limits(_ nodes: Int) -> LayoutLimits {
+            var limits = LayoutLimits.standard
+            limits.maximumNodes = max(limits.maximumNodes, 2 * nodes)
+            return limits
+        }
         if arguments.contains("--breakdown") {
-            let (text, _) = nodeCfg(nodes: sizes.first ?? 10_000)
+            let size = sizes.first ?? 10_000
+            let (text, _) = nodeCfg(nodes: size)
             let parsed = NodeCfg.parse(text, file: "node.cfg")
             for _ in 0..<3 {
                 let t0 = now()
-                let built = ZeekctlCluster.build(from: parsed, settings: .standard, resolver: nil)
+                let built = ZeekctlCluster.build(from: parsed, settings: .standard, resolver: nil, limits: limits(size))
                 let t1 = now()
                 let layout = built.cluster.layout
                 let t2 = now()
@@ -63,7 +70,7 @@ enum LayoutsBenchmark {
                 let start = now()
                 let parsed = NodeCfg.parse(text, file: "node.cfg")
                 let afterRead = now()
-                let result = LayoutValidator().validate(parsed)
+                let result = LayoutValidator(options: .init(limits: limits(size))).validate(parsed)
                 let afterCheck = now()
                 let generated = try LayoutGenerator.generate(result.cluster)
                 let end = now()

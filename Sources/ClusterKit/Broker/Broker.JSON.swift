@@ -8,6 +8,9 @@ extension Broker {
     /// and whitespace, timespans in `min` and `h`, timestamps with fractions and zones, and Broker's own
     /// non-JSON quirks (`\v` escapes, raw control bytes in strings, `nan`/`inf` reals).
     ///
+    /// Decoding is linear in the input whatever the key order: a `data` member before its `@data-type` is
+    /// skipped once and decoded once, at any depth.
+    ///
     /// Limits: by default an input may be at most 64 MiB and nest 128 levels deep (``JSONValue/Limits``);
     /// beyond either the decoder throws instead of growing memory or the stack.
     public enum JSON: Sendable {

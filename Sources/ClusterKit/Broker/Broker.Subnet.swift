@@ -15,8 +15,8 @@ extension Broker {
         ///   - address: Any address in the network.
         ///   - prefixLength: The prefix length: 0–32 for IPv4, 0–128 for IPv6; out of range gives `nil`.
         public init?(_ address: Address, prefixLength: Int) {
-            let bits = address.isIPv4 ? prefixLength + 96 : prefixLength
             guard prefixLength >= 0, prefixLength <= (address.isIPv4 ? 32 : 128) else { return nil }
+            let bits = address.isIPv4 ? prefixLength + 96 : prefixLength
             let highMask: UInt64 = bits >= 64 ? .max : (bits == 0 ? 0 : ~(UInt64.max >> UInt64(bits)))
             let lowMask: UInt64 = bits <= 64 ? 0 : (bits >= 128 ? .max : ~(UInt64.max >> UInt64(bits - 64)))
             self.network = Address(high: address.high & highMask, low: address.low & lowMask)

@@ -1,10 +1,20 @@
 /// Reads Broker JSON v1 values and WebSocket envelopes from UTF-8 bytes.
 ///
-/// Key order and whitespace do not matter: a `data` member that comes before its `@data-type` is skipped
-/// once and read again when the type is known.
+/// Key order and whitespace do not matter, and neither costs more than one pass: a `data` member that comes
+/// before its `@data-type` is skipped once, and while it is skipped the position of the `@data-type` of every
+/// Broker value object inside it is remembered (``typeMemo``). When the type arrives the `data` is read
+/// again, and the objects inside it find their type in the memo instead of being skipped again. So every
+/// byte is skipped at most once and read at most once, whatever the nesting (a skip at every level would
+/// make deep input quadratic).
 struct BrokerJSONDecoder {
     var scanner: JSONScanner
     let maximumDepth: Int
+    /// Where the `@data-type` string of each object inside a skipped `data` member is, by its `{` offset.
+    ///
+    /// Filled only by ``skipRecordingTypes(depth:)``; entries are removed when used.
+    var typeMemo: [Int: JSONScanner.RawString] = [:]
+    /// The bytes passed over by ``skipRecordingTypes(depth:)``: at most the input's size (for tests).
+    private(set) var deferredBytesSkipped = 0
 
     init(bytes: UnsafeBufferPointer<UInt8>, validatesUTF8: Bool, limits: JSONValue.Limits) throws(JSONError) {
         guard bytes.count <= limits.maximumInputSize else {
@@ -33,8 +43,8 @@ struct BrokerJSONDecoder {
             )
         }
         guard depth < maximumDepth else { throw scanner.nestingTooDeep(maximumDepth) }
+        var parts = ValueParts(brace: scanner.index)
         scanner.index += 1
-        var parts = ValueParts()
         if !scanner.consume(UInt8(ascii: "}")) {
             repeat {
                 let key = try scanner.scanString()
@@ -54,8 +64,11 @@ struct BrokerJSONDecoder {
 
     /// The `@data-type` and `data` members of an object as they are read.
     struct ValueParts {
+        /// The offset of the object's `{`, the key of ``BrokerJSONDecoder/typeMemo``.
+        var brace: Int
         var type: Broker.DataType?
         var value: Broker.Value?
+        var sawType = false
         var sawData = false
         /// Where a `data` member seen before `@data-type` starts.
         var deferredData: Int?
@@ -77,8 +90,11 @@ struct BrokerJSONDecoder {
         depth: Int
     ) throws(JSONError) -> Bool {
         if scanner.rawString(key, equals: "@data-type") {
-            guard parts.type == nil else { throw JSONError(.duplicateKey, "duplicate key '@data-type'", at: key.quote) }
+            guard !parts.sawType else { throw JSONError(.duplicateKey, "duplicate key '@data-type'", at: key.quote) }
+            parts.sawType = true
             let typeName = try scanner.scanString()
+            // Known already when `data` came first and found this member in the memo.
+            if parts.type != nil { return true }
             guard let type = dataType(typeName) else {
                 throw JSONError(
                     .unknownDataType,
@@ -98,11 +114,23 @@ struct BrokerJSONDecoder {
         if scanner.rawString(key, equals: "data") {
             guard !parts.sawData else { throw JSONError(.duplicateKey, "duplicate key 'data'", at: key.quote) }
             parts.sawData = true
+            if parts.type == nil, !typeMemo.isEmpty, let typeName = typeMemo.removeValue(forKey: parts.brace) {
+                guard let type = dataType(typeName) else {
+                    throw JSONError(
+                        .unknownDataType,
+                        "unknown @data-type '\(try scanner.string(typeName))'",
+                        at: typeName.quote
+                    )
+                }
+                parts.type = type
+            }
             if let type = parts.type {
                 parts.value = try decodePayload(type, depth: depth + 1)
             } else {
                 parts.deferredData = scanner.index
-                try scanner.skipValue(depth: depth + 1, maximumDepth: maximumDepth)
+                let before = scanner.index
+                try skipRecordingTypes(depth: depth + 1)
+                deferredBytesSkipped += scanner.index - before
             }
             return true
         }
@@ -133,6 +161,49 @@ struct BrokerJSONDecoder {
         default: break
         }
         return nil
+    }
+
+    /// Skips a `data` member read before its `@data-type`, as ``JSONScanner/skipValue(depth:maximumDepth:)``
+    /// does, and records in ``typeMemo`` where the first `@data-type` string of every object inside it is.
+    ///
+    /// It also passes over Zeek's `nan`, `inf` and `-inf`, which a `real` payload may hold.
+    private mutating func skipRecordingTypes(depth: Int) throws(JSONError) {
+        switch scanner.peekToken() {
+        case UInt8(ascii: "{"):
+            guard depth < maximumDepth else { throw scanner.nestingTooDeep(maximumDepth) }
+            let brace = scanner.index
+            scanner.index += 1
+            if scanner.consume(UInt8(ascii: "}")) { return }
+            var recorded = false
+            repeat {
+                let key = try scanner.scanString()
+                try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
+                if !recorded, scanner.rawString(key, equals: "@data-type"),
+                    scanner.peekToken() == UInt8(ascii: "\"")
+                {
+                    let typeName = try scanner.scanString()
+                    if scanner.validatesUTF8 || typeName.hasEscapes { _ = try scanner.string(typeName) }
+                    typeMemo[brace] = typeName
+                    recorded = true
+                } else {
+                    try skipRecordingTypes(depth: depth + 1)
+                }
+            } while scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "}"), "',' or '}' in an object")
+        case UInt8(ascii: "["):
+            guard depth < maximumDepth else { throw scanner.nestingTooDeep(maximumDepth) }
+            scanner.index += 1
+            if scanner.consume(UInt8(ascii: "]")) { return }
+            repeat {
+                try skipRecordingTypes(depth: depth + 1)
+            } while scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "]"), "',' or ']' in an array")
+        case UInt8(ascii: "n"), UInt8(ascii: "i"), UInt8(ascii: "-"):
+            if scanNonFiniteReal() != nil { return }
+            try scanner.skipValue(depth: depth, maximumDepth: maximumDepth)
+        default:
+            try scanner.skipValue(depth: depth, maximumDepth: maximumDepth)
+        }
     }
 
     // MARK: - Payloads
@@ -284,6 +355,7 @@ struct BrokerJSONDecoder {
 
     /// Reads Zeek's `nan`, `inf` and `-inf`, which are not JSON but what Zeek writes for such reals.
     private mutating func scanNonFiniteReal() -> Double? {
+        scanner.skipWhitespace()
         let bytes = scanner.bytes
         var position = scanner.index
         var sign = 1.0
@@ -383,8 +455,8 @@ struct BrokerJSONDecoder {
             }
             throw JSONError(.invalidMessage, "expected a JSON object, got \(scanner.kindOfNextValue())", at: start)
         }
+        var parts = ValueParts(brace: scanner.index)
         scanner.index += 1
-        var parts = ValueParts()
         var strings: [String: String] = [:]
         var versionText: String?
         if !scanner.consume(UInt8(ascii: "}")) {

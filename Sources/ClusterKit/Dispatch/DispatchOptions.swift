@@ -5,15 +5,28 @@ public struct DispatchOptions: Sendable, Hashable {
     public var timeout: Duration
     /// The most requests waiting at once; default 100,000.
     public var maximumPendingRequests: Int
+    /// How long after a Control request ended without a node's reply that reply is still expected, and
+    /// dropped as late when it comes; default 10 s.
+    ///
+    /// Until then, another Control request for the same node and identifier fails for that node at once
+    /// (the Control framework has no request ids; see ``Dispatcher``). A reply later than this could be
+    /// taken for the answer to a newer request. Zero or less: no grace period.
+    public var controlReplyGrace: Duration
 
     /// Creates options.
     ///
     /// - Parameters:
     ///   - timeout: The deadline of one request.
     ///   - maximumPendingRequests: The most requests waiting at once.
-    public init(timeout: Duration = .seconds(10), maximumPendingRequests: Int = 100_000) {
+    ///   - controlReplyGrace: How long a late Control reply is still expected and dropped.
+    public init(
+        timeout: Duration = .seconds(10),
+        maximumPendingRequests: Int = 100_000,
+        controlReplyGrace: Duration = .seconds(10)
+    ) {
         self.timeout = timeout
         self.maximumPendingRequests = maximumPendingRequests
+        self.controlReplyGrace = controlReplyGrace
     }
 
     /// The defaults.

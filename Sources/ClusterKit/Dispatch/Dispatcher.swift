@@ -14,6 +14,23 @@ import Synchronization
 /// have not answered by then are ``NodeOutcome/timedOut(after:)``. ``run()`` must be running (it reads the
 /// backend's events and drives the deadlines) while requests are made; ``withDispatcher(backend:protocols:clock:options:scheme:_:)``
 /// does that for a scoped use.
+///
+/// The first answer of a node counts; repeated answers are dropped and counted in ``ignoredReplies``.
+///
+/// ## The Control framework has no request ids
+///
+/// `Control::id_value_response` carries only the identifier and the value, so a reply can be told apart
+/// from another only by its node (its reply topic) and identifier. To never credit one request's reply to
+/// another, the dispatcher keeps at most one Control request per node and identifier on the wire:
+/// - While a request for a node and identifier waits, another request for the same pair does not ask that
+///   node again: the node's outcome is at once ``NodeOutcome/failed(_:)``, saying an earlier request is still
+///   unanswered.
+/// - When a request ends without a node's reply (it timed out or was cancelled), the reply may still come:
+///   for ``DispatchOptions/controlReplyGrace`` after the end, the pair stays taken, and a reply that arrives
+///   then is dropped as late (counted in ``ignoredReplies``) instead of answering a later request.
+/// - A reply later than that grace period cannot be told from the answer to a newer request for the same
+///   node and identifier, and would be taken for it (it is then that node's value of that identifier from a
+///   moment earlier). Management requests carry request ids and have none of these limits.
 public final class Dispatcher: Sendable {
     /// The backend requests go through.
     public let backend: any ClusterBackend
@@ -30,14 +47,39 @@ public final class Dispatcher: Sendable {
         var outcome: NodeOutcome
     }
 
+    /// Replies that answered no waiting request and were dropped.
+    public struct IgnoredReplies: Sendable, Hashable {
+        /// Control replies that came after their request ended, within ``DispatchOptions/controlReplyGrace``.
+        public var late: Int
+        /// Second and later answers of one node (or of the controller) to one request.
+        public var duplicates: Int
+
+        /// Creates counts.
+        ///
+        /// - Parameters:
+        ///   - late: Late Control replies.
+        ///   - duplicates: Repeated answers.
+        public init(late: Int = 0, duplicates: Int = 0) {
+            self.late = late
+            self.duplicates = duplicates
+        }
+    }
+
+    /// The replies dropped so far because they answered no waiting request: late Control replies and
+    /// repeated answers (replies meant for other clients on the same topics are not counted).
+    public var ignoredReplies: IgnoredReplies { state.withLock { $0.ignored } }
+
     /// Requests waiting for answers, by how answers are matched.
     private struct State {
         /// Management node requests by request id.
         var nodeRequests: Set<String> = []
         /// Controller requests by request id.
         var controllerRequests: Set<String> = []
-        /// Control requests by node and identifier, oldest first (the Control framework has no request ids).
-        var controlRequests: [ControlKey: [RequestID]] = [:]
+        /// The Control request on the wire for each node and identifier (the Control framework has no
+        /// request ids; see the type's documentation).
+        var controlSlots: [ControlKey: ControlSlot] = [:]
+        /// Dropped replies.
+        var ignored = IgnoredReplies()
         /// The controller's answers (results and errors), by request id.
         var controllerAnswers: [String: [Management.Result]] = [:]
         /// Generic requests: the response event awaited, by request id.
@@ -46,9 +88,20 @@ public final class Dispatcher: Sendable {
         var genericAnswers: [String: [Broker.Value]] = [:]
     }
 
-    private struct ControlKey: Hashable {
+    private struct ControlKey: Hashable, Sendable {
         var node: String
         var id: String
+    }
+
+    /// Who a Control reply for one node and identifier belongs to.
+    private enum ControlSlot: Equatable {
+        /// The request waits for the node's reply.
+        case pending(RequestID)
+        /// The request has the node's reply; more replies are duplicates.
+        case answered(RequestID)
+        /// The request ended without the reply; a reply now is late. The id is the grace period's tracker
+        /// request, whose end frees the slot.
+        case late(RequestID)
     }
 
     /// Creates a dispatcher.
@@ -67,10 +120,12 @@ public final class Dispatcher: Sendable {
         self.backend = backend
         self.options = options
         self.scheme = scheme
+        // Out-of-range options must not trap here: a negative timeout fails each request with a
+        // `RequestError` instead, and the pending limit is at least 1.
         self.tracker = RequestTracker(
             options: RequestTrackerOptions(
-                defaultTimeout: options.timeout,
-                maximumPendingRequests: options.maximumPendingRequests
+                defaultTimeout: max(.zero, options.timeout),
+                maximumPendingRequests: max(1, options.maximumPendingRequests)
             ),
             clock: clock
         )
@@ -171,38 +226,115 @@ public final class Dispatcher: Sendable {
 
     private func dispatchControl(id: String, nodes: [DispatchTarget]) async throws -> DispatchReport {
         let requestID = RequestID(UniqueID.make())
-        let replies = try await collect(requestID, nodes: nodes) { state in
-            for node in nodes {
-                state.controlRequests[ControlKey(node: node.name, id: id), default: []].append(requestID)
-            }
-        } send: {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for node in nodes {
-                    group.addTask {
-                        do {
-                            try await self.backend.publish(
-                                Broker.Event("Control::id_value_request", [.string(id)]),
-                                to: self.scheme.nodeTopic(node.name)
-                            )
-                        } catch let error as BackendError where error.code != .closed && error.code != .notConnected {
-                            self.tracker.record(
-                                NodeReply(node: node.name, outcome: .unreachable(error.description)),
-                                for: requestID,
-                                from: .node(node.name)
-                            )
-                        }
-                    }
-                }
-                try await group.waitForAll()
-            }
-        } cleanup: { state in
+        // Take the node and identifier pairs that are free; the others still wait for an earlier reply. A node
+        // named twice is asked once.
+        let (claimed, busy) = state.withLock { state in
+            var claimed: [String] = []
+            var busy: [String] = []
             for node in nodes {
                 let key = ControlKey(node: node.name, id: id)
-                state.controlRequests[key]?.removeAll { $0 == requestID }
-                if state.controlRequests[key]?.isEmpty == true { state.controlRequests[key] = nil }
+                switch state.controlSlots[key] {
+                case nil:
+                    state.controlSlots[key] = .pending(requestID)
+                    claimed.append(node.name)
+                case .pending(requestID):
+                    continue
+                default:
+                    if !busy.contains(node.name) { busy.append(node.name) }
+                }
+            }
+            return (claimed, busy)
+        }
+        let replies: [String: NodeOutcome]
+        do {
+            replies = try await collect(requestID, nodes: nodes) { _ in
+            } send: {
+                for node in busy {
+                    self.tracker.record(
+                        NodeReply(
+                            node: node,
+                            outcome: .failed(
+                                "an earlier Control request for '\(id)' to this node is still unanswered (the "
+                                    + "Control framework has no request ids to tell their replies apart)"
+                            )
+                        ),
+                        for: requestID,
+                        from: .node(node)
+                    )
+                }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for node in claimed {
+                        group.addTask {
+                            do {
+                                try await self.backend.publish(
+                                    Broker.Event("Control::id_value_request", [.string(id)]),
+                                    to: self.scheme.nodeTopic(node)
+                                )
+                            } catch let error as BackendError where error.code != .closed && error.code != .notConnected
+                            {
+                                self.tracker.record(
+                                    NodeReply(node: node, outcome: .unreachable(error.description)),
+                                    for: requestID,
+                                    from: .node(node)
+                                )
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            } cleanup: { _ in
+            }
+        } catch {
+            releaseControl(claimed, id: id, requestID: requestID, outcomes: [:])
+            throw error
+        }
+        releaseControl(claimed, id: id, requestID: requestID, outcomes: replies)
+        return DispatchReport(entries: entries(nodes: nodes, replies: replies), valueEncoding: .text)
+    }
+
+    /// Frees the Control slots of a request that ended: answered ones, and those whose request never reached
+    /// the node (``NodeOutcome/unreachable(_:)``), at once; the others (timed out, cancelled) after
+    /// ``DispatchOptions/controlReplyGrace``, dropping their late reply until then.
+    private func releaseControl(
+        _ nodes: [String],
+        id: String,
+        requestID: RequestID,
+        outcomes: [String: NodeOutcome]
+    ) {
+        let graceID = RequestID(UniqueID.make())
+        let late: [ControlKey] = state.withLock { state in
+            var late: [ControlKey] = []
+            for node in nodes {
+                let key = ControlKey(node: node, id: id)
+                switch state.controlSlots[key] {
+                case .pending(requestID):
+                    if case .unreachable? = outcomes[node] {
+                        state.controlSlots[key] = nil
+                    } else {
+                        state.controlSlots[key] = .late(graceID)
+                        late.append(key)
+                    }
+                case .answered(requestID):
+                    state.controlSlots[key] = nil
+                default:
+                    break
+                }
+            }
+            return late
+        }
+        guard !late.isEmpty else { return }
+        let free: @Sendable () -> Void = { [weak self] in
+            self?.state.withLock { state in
+                for key in late where state.controlSlots[key] == .late(graceID) { state.controlSlots[key] = nil }
             }
         }
-        return DispatchReport(entries: entries(nodes: nodes, replies: replies), valueEncoding: .text)
+        do {
+            try tracker.start(graceID, timeout: options.controlReplyGrace, finishesWhenAllAnswered: false) { _, _ in
+                free()
+            }
+        } catch {
+            free()  // The tracker is full or the grace negative: no grace period.
+        }
     }
 
     private func dispatchToController(id: String, nodes: [DispatchTarget]) async throws -> DispatchReport {
@@ -352,11 +484,15 @@ public final class Dispatcher: Sendable {
     }
 
     private func failPending(_ reason: String) {
-        let (nodeRequests, controllerRequests, control) = state.withLock {
-            ($0.nodeRequests, $0.controllerRequests, $0.controlRequests)
+        let (nodeRequests, controllerRequests, control) = state.withLock { state in
+            let control = state.controlSlots.values.compactMap { slot -> RequestID? in
+                if case .pending(let id) = slot { return id }
+                return nil
+            }
+            return (state.nodeRequests, state.controllerRequests, Set(control))
         }
         for id in nodeRequests.union(controllerRequests) { fail(RequestID(id), reason) }
-        for ids in control.values { for id in ids { fail(id, reason) } }
+        for id in control { fail(id, reason) }
     }
 
     private func fail(_ id: RequestID, _ reason: String) {
@@ -373,10 +509,18 @@ public final class Dispatcher: Sendable {
     private func handle(_ received: TopicEvent) {
         let event = received.event
         if case .string(let reqid)? = event.arguments.first,
-            state.withLock({ $0.genericRequests[reqid] == event.name })
+            let isFirst = state.withLock({ state -> Bool? in
+                guard state.genericRequests[reqid] == event.name else { return nil }
+                // The first answer counts; later ones are duplicates.
+                guard state.genericAnswers[reqid] == nil else {
+                    state.ignored.duplicates += 1
+                    return false
+                }
+                state.genericAnswers[reqid] = event.arguments
+                return true
+            })
         {
-            state.withLock { $0.genericAnswers[reqid] = event.arguments }
-            tracker.markAnswered(.instance("response"), for: RequestID(reqid))
+            if isFirst { tracker.markAnswered(.instance("response"), for: RequestID(reqid)) }
             return
         }
         switch event.name {
@@ -388,15 +532,17 @@ public final class Dispatcher: Sendable {
             let outcome: NodeOutcome
             if result.success {
                 guard case .string(let text)? = result.data else {
-                    tracker.record(
-                        NodeReply(
-                            node: node,
-                            outcome: .failed(
-                                "invalid result data type \(result.data.map { Broker.JSON.encode($0) } ?? "none")"
-                            )
-                        ),
-                        for: RequestID(reqid),
-                        from: .node(node)
+                    countDuplicate(
+                        tracker.record(
+                            NodeReply(
+                                node: node,
+                                outcome: .failed(
+                                    "invalid result data type \(result.data.map { Broker.JSON.encode($0) } ?? "none")"
+                                )
+                            ),
+                            for: RequestID(reqid),
+                            from: .node(node)
+                        )
                     )
                     return
                 }
@@ -404,32 +550,62 @@ public final class Dispatcher: Sendable {
             } else {
                 outcome = .failed(result.error ?? "no reason given")
             }
-            tracker.record(NodeReply(node: node, outcome: outcome), for: RequestID(reqid), from: .node(node))
+            countDuplicate(
+                tracker.record(NodeReply(node: node, outcome: outcome), for: RequestID(reqid), from: .node(node))
+            )
         case "Control::id_value_response":
             guard event.arguments.count >= 2, case .string(let id) = event.arguments[0],
                 case .string(let value) = event.arguments[1],
                 let node = scheme.controlReplyNode(of: received.topic)
             else { return }
             let key = ControlKey(node: node, id: id)
-            guard let requestID = state.withLock({ $0.controlRequests[key]?.first }) else { return }
-            let recording = tracker.record(
-                NodeReply(node: node, outcome: .replied(value)),
-                for: requestID,
-                from: .node(node)
-            )
-            if recording != .unknownRequest {
-                state.withLock { _ = $0.controlRequests[key]?.removeFirst() }
+            let requestID = state.withLock { state -> RequestID? in
+                switch state.controlSlots[key] {
+                case .pending(let requestID):
+                    state.controlSlots[key] = .answered(requestID)
+                    return requestID
+                case .answered:
+                    state.ignored.duplicates += 1
+                    return nil
+                case .late:
+                    state.controlSlots[key] = nil  // The late reply came: the pair is free again.
+                    state.ignored.late += 1
+                    return nil
+                case nil:
+                    return nil  // Not ours: another client's request, or later than the grace period.
+                }
             }
+            guard let requestID else { return }
+            tracker.record(NodeReply(node: node, outcome: .replied(value)), for: requestID, from: .node(node))
         case ControllerAPI.getIDValueResponse:
             guard event.arguments.count >= 2, case .string(let reqid) = event.arguments[0],
                 state.withLock({ $0.controllerRequests.contains(reqid) }),
                 let results = try? [Management.Result](brokerValue: event.arguments[1])
             else { return }
-            state.withLock { $0.controllerAnswers[reqid] = results }
-            tracker.markAnswered(.instance("controller"), for: RequestID(reqid))
+            let isFirst = state.withLock { state in
+                guard state.controllerAnswers[reqid] == nil else {
+                    state.ignored.duplicates += 1
+                    return false
+                }
+                state.controllerAnswers[reqid] = results
+                return true
+            }
+            if isFirst { tracker.markAnswered(.instance("controller"), for: RequestID(reqid)) }
         default:
             return
         }
+    }
+}
+
+extension Dispatcher {
+    /// Whether a Control request for `id` to `node` is on the wire or its late reply still expected; for tests.
+    func isControlPairTaken(node: String, id: String) -> Bool {
+        state.withLock { $0.controlSlots[ControlKey(node: node, id: id)] != nil }
+    }
+
+    /// Counts a repeated answer that the tracker dropped.
+    private func countDuplicate(_ recording: RequestTracker<NodeReply>.Recording) {
+        if recording == .duplicateAnswer { state.withLock { $0.ignored.duplicates += 1 } }
     }
 }
 

@@ -38,9 +38,12 @@ public struct ClusterLayoutScript: Sendable, Hashable {
     ///   - text: The script.
     ///   - file: The file name for locations; a name ending in `.bro` marks a Bro 2.x layout, whose legacy
     ///     fields are not reported.
+    ///   - limits: The most entries read (``LayoutLimits/maximumNodes``); the entries past it are an error
+    ///     and left out.
     /// - Returns: The layout and every problem found.
-    public static func parse(_ text: String, file: String) -> ClusterLayoutScript {
+    public static func parse(_ text: String, file: String, limits: LayoutLimits = .standard) -> ClusterLayoutScript {
         var reader = Reader(bytes: Array(text.utf8), file: file, isBro: file.hasSuffix(".bro"))
+        reader.maximumNodes = limits.maximumNodes
         reader.run()
         return ClusterLayoutScript(
             file: file,
@@ -67,6 +70,10 @@ extension ClusterLayoutScript {
         var unevaluatedPorts: Set<String> = []
         var setsManagerIsLogger = false
         var issues: [ValidationIssue] = []
+        /// The most entries kept; see ``LayoutLimits/maximumNodes``.
+        var maximumNodes = LayoutLimits.standard.maximumNodes
+        /// Entries read so far, kept or not.
+        var entryCount = 0
 
         init(bytes: [UInt8], file: String, isBro: Bool) {
             self.bytes = bytes
@@ -403,6 +410,21 @@ extension ClusterLayoutScript {
                 fields.append((field, expression(), fieldLine))
                 skipTrivia()
                 _ = consume(",")
+            }
+            entryCount += 1
+            guard entryCount <= maximumNodes else {
+                if entryCount == maximumNodes + 1 {
+                    issues.append(
+                        .error(
+                            .tooManyNodes,
+                            "more than \(maximumNodes) entries in Cluster::nodes (LayoutLimits.maximumNodes): node "
+                                + "'\(name)' and the entries after it are left out",
+                            at: location,
+                            node: name
+                        )
+                    )
+                }
+                return
             }
             if let node = makeNode(name: name, fields: fields, location: location) {
                 if locations[name] == nil { locations[name] = location }

@@ -6,6 +6,11 @@
 /// keys are lower-cased; `=` or `:` separates key and value; lines indented deeper than their key continue
 /// its value; empty lines inside a value are kept, trailing ones dropped; `[DEFAULT]` holds keys every
 /// section inherits; `%(name)s` and `%%` are interpolated when values are read.
+///
+/// Interpolation is bounded: references nest at most ``LayoutLimits/maximumInterpolationDepth`` (10) deep,
+/// as in Python, and the text it makes is counted against ``LayoutLimits/maximumInterpolatedValueSize`` per
+/// value and ``LayoutLimits/maximumInterpolatedTotalSize`` per document, so that a chain of keys that each
+/// repeat the one before cannot expand to gigabytes.
 struct ConfigParserDocument: Sendable {
     /// One key of a section.
     struct Entry: Sendable {
@@ -61,6 +66,10 @@ struct ConfigParserDocument: Sendable {
     var sections: [Section] = []
     /// Problems found while reading (syntax only; interpolation problems come from ``items(of:)``).
     var issues: [ValidationIssue] = []
+    /// The bounds on interpolation.
+    let limits: LayoutLimits
+    /// The interpolation budget left for the rest of the document, in bytes.
+    private(set) var interpolationBudgetLeft: Int
 
     /// The section named `name`, if any.
     func section(named name: String) -> Section? { sections.first { $0.name == name } }
@@ -72,8 +81,11 @@ struct ConfigParserDocument: Sendable {
     ///   - file: The file name for issues.
     ///   - allowsNoValue: Whether a key without `=`/`:` is a key without value (Management INI) rather than
     ///     a syntax error (node.cfg).
-    init(parsing text: String, file: String, allowsNoValue: Bool) {
+    ///   - limits: The bounds on interpolation.
+    init(parsing text: String, file: String, allowsNoValue: Bool, limits: LayoutLimits = .standard) {
         self.file = file
+        self.limits = limits
+        interpolationBudgetLeft = max(0, limits.maximumInterpolatedTotalSize)
         defaults = Section(name: "DEFAULT", line: 0)
         let bytes = Array(text.utf8)
         var sectionPositions: [String: Int] = [:]
@@ -275,7 +287,7 @@ extension ConfigParserDocument {
 
     /// The keys of a section with `[DEFAULT]` merged in, in configparser's `items()` order (default keys
     /// first, then the section's own), values interpolated; interpolation problems become issues.
-    func items(of section: Section) -> (items: [Item], issues: [ValidationIssue]) {
+    mutating func items(of section: Section) -> (items: [Item], issues: [ValidationIssue]) {
         var items: [Item] = []
         items.reserveCapacity(defaults.entries.count + section.entries.count)
         for entry in defaults.entries {
@@ -291,7 +303,7 @@ extension ConfigParserDocument {
         var issues: [ValidationIssue] = []
         for position in items.indices {
             guard let raw = items[position].value, raw.utf8.contains(UInt8(ascii: "%")) else { continue }
-            switch interpolate(raw, key: items[position].key, in: section, depth: 1) {
+            switch interpolateValue(raw, in: section) {
             case .success(let value):
                 items[position].value = value
             case .failure(let problem):
@@ -299,9 +311,8 @@ extension ConfigParserDocument {
                 let owner = items[position].isDefault ? "DEFAULT" : section.name
                 issues.append(
                     .error(
-                        .badInterpolation,
-                        "bad '%' in value of key '\(items[position].key)' in section '\(owner)': \(problem.text)"
-                            + " (write a literal '%' as '%%')",
+                        problem.code,
+                        problem.message(key: items[position].key, section: owner),
                         at: SourceLocation(file: file, line: items[position].line),
                         node: items[position].isDefault ? nil : section.name,
                         key: items[position].key
@@ -314,30 +325,74 @@ extension ConfigParserDocument {
 
     /// Why a value could not be interpolated.
     struct InterpolationProblem: Error, Sendable {
+        /// What is wrong: a bad `%`, nesting too deep, or text too long.
         var text: String
+        /// ``ValidationIssue/Code/badInterpolation`` or ``ValidationIssue/Code/interpolationTooLarge``.
+        var code: ValidationIssue.Code = .badInterpolation
+
+        /// The issue's message for `key` of `section`.
+        func message(key: String, section: String) -> String {
+            switch code {
+            case .interpolationTooLarge: "value of key '\(key)' in section '\(section)': \(text)"
+            default: "bad '%' in value of key '\(key)' in section '\(section)': \(text) (write a literal '%' as '%%')"
+            }
+        }
+    }
+
+    /// Interpolates one value within the per-value and the document's budgets, and charges what it used to
+    /// the document.
+    private mutating func interpolateValue(_ value: String, in section: Section) -> Result<String, InterpolationProblem>
+    {
+        let perValue = max(0, limits.maximumInterpolatedValueSize)
+        let totalIsTighter = interpolationBudgetLeft < perValue
+        let budget = min(perValue, interpolationBudgetLeft)
+        var left = budget
+        let result = interpolate(value, in: section, depth: 1, budget: &left)
+        interpolationBudgetLeft -= budget - left
+        guard case .failure(var problem) = result, problem.code == .interpolationTooLarge else { return result }
+        problem.text =
+            totalIsTighter
+            ? "interpolation would make more than \(limits.maximumInterpolatedTotalSize) bytes in this file "
+                + "(LayoutLimits.maximumInterpolatedTotalSize)"
+            : "interpolation would make it longer than \(perValue) bytes (LayoutLimits.maximumInterpolatedValueSize)"
+        return .failure(problem)
     }
 
     /// configparser's `BasicInterpolation` of one value.
+    ///
+    /// `budget` is what the text made may still cost: every byte appended costs one, every `%(name)s`
+    /// resolved costs its own length. Running out is an ``ValidationIssue/Code/interpolationTooLarge``
+    /// problem, so the work is bounded whatever the references repeat.
     private func interpolate(
         _ value: String,
-        key: String,
         in section: Section,
-        depth: Int
+        depth: Int,
+        budget: inout Int
     ) -> Result<String, InterpolationProblem> {
-        guard depth <= 10 else {
-            return .failure(InterpolationProblem(text: "references nest more than 10 deep (a loop?)"))
+        let maximumDepth = LayoutLimits.maximumInterpolationDepth
+        guard depth <= maximumDepth else {
+            return .failure(InterpolationProblem(text: "references nest more than \(maximumDepth) deep (a loop?)"))
+        }
+        let tooLarge = InterpolationProblem(text: "", code: .interpolationTooLarge)
+        func charge(_ cost: Int, _ budget: inout Int) -> Bool {
+            guard cost <= budget else { return false }
+            budget -= cost
+            return true
         }
         var output = ""
         var rest = Substring(value)
         while !rest.isEmpty {
             guard let percent = rest.firstIndex(of: "%") else {
+                guard charge(rest.utf8.count, &budget) else { return .failure(tooLarge) }
                 output += rest
                 break
             }
+            guard charge(rest[..<percent].utf8.count, &budget) else { return .failure(tooLarge) }
             output += rest[..<percent]
             rest = rest[percent...]
             let next = rest.dropFirst().first
             if next == "%" {
+                guard charge(1, &budget) else { return .failure(tooLarge) }
                 output += "%"
                 rest = rest.dropFirst(2)
             } else if next == "(" {
@@ -348,6 +403,7 @@ extension ConfigParserDocument {
                     return .failure(InterpolationProblem(text: "bad reference '\(rest)'"))
                 }
                 let name = body[..<close].lowercased()
+                guard charge(body[..<close].utf8.count + 4, &budget) else { return .failure(tooLarge) }
                 rest = body[body.index(close, offsetBy: 2)...]
                 let referenced = section.entry(name) ?? defaults.entry(name)
                 guard let referenced else {
@@ -355,11 +411,12 @@ extension ConfigParserDocument {
                 }
                 let text = referenced.value ?? ""
                 if text.utf8.contains(UInt8(ascii: "%")) {
-                    switch interpolate(text, key: name, in: section, depth: depth + 1) {
+                    switch interpolate(text, in: section, depth: depth + 1, budget: &budget) {
                     case .success(let value): output += value
                     case .failure(let problem): return .failure(problem)
                     }
                 } else {
+                    guard charge(text.utf8.count, &budget) else { return .failure(tooLarge) }
                     output += text
                 }
             } else {
@@ -370,13 +427,16 @@ extension ConfigParserDocument {
     }
 
     /// One key's value as `get(section, key, fallback=None)` returns it: `nil` when absent or without value.
-    func value(_ key: String, in section: Section) -> (value: String?, line: Int?, problem: String?) {
+    mutating func value(
+        _ key: String,
+        in section: Section
+    ) -> (value: String?, line: Int?, problem: InterpolationProblem?) {
         guard let entry = section.entry(key) ?? defaults.entry(key) else { return (nil, nil, nil) }
         guard let raw = entry.value else { return (nil, entry.line, nil) }
         guard raw.utf8.contains(UInt8(ascii: "%")) else { return (raw, entry.line, nil) }
-        switch interpolate(raw, key: key, in: section, depth: 1) {
+        switch interpolateValue(raw, in: section) {
         case .success(let value): return (value, entry.line, nil)
-        case .failure(let problem): return (nil, entry.line, problem.text)
+        case .failure(let problem): return (nil, entry.line, problem)
         }
     }
 }

@@ -64,7 +64,8 @@ public struct LayoutLoader: Sendable {
     ///   - format: The format, or `nil` to take it from the name (``LayoutFormat/init(fileName:)``).
     ///   - displayName: The name used in issues; default `path`.
     /// - Returns: The layout and every issue.
-    /// - Throws: ``LayoutLoadError`` when the format is unknown or the file cannot be read.
+    /// - Throws: ``LayoutLoadError`` when the format is unknown, or the file cannot be read, is not a regular
+    ///   file, or is larger than ``LayoutLimits/maximumFileSize`` of the options' limits.
     public func load(path: String, format: LayoutFormat? = nil, displayName: String? = nil) throws -> LoadedLayout {
         let name = displayName ?? path
         guard let format = format ?? LayoutFormat(fileName: path) else {
@@ -76,14 +77,19 @@ public struct LayoutLoader: Sendable {
         }
         let text: String
         do {
-            text = try reader.text(ofFile: path)
+            text = try reader.text(ofFile: path, maximumSize: options.limits.maximumFileSize)
+        } catch let error as LayoutLoadError {
+            throw error.naming(name)
         } catch {
-            throw LayoutLoadError(.unreadableFile, "cannot read file: \(name)", path: name)
+            throw LayoutLoadError.unreadable(name)
         }
         return load(text: text, file: name, format: format)
     }
 
     /// Reads and checks text.
+    ///
+    /// Text larger than ``LayoutLimits/maximumFileSize`` of the options' limits is not read: the result has
+    /// an empty layout and one ``ValidationIssue/Code/fileTooLarge`` error.
     ///
     /// - Parameters:
     ///   - text: The file's text.
@@ -92,9 +98,19 @@ public struct LayoutLoader: Sendable {
     /// - Returns: The layout and every issue.
     public func load(text: String, file: String, format: LayoutFormat) -> LoadedLayout {
         let validator = LayoutValidator(options: options)
+        let limits = options.limits
+        guard text.utf8.count <= limits.maximumFileSize else {
+            let issue = ValidationIssue.error(
+                .fileTooLarge,
+                "the text is \(text.utf8.count) bytes, more than the limit of \(limits.maximumFileSize) bytes; "
+                    + "it is not read",
+                at: SourceLocation(file: file)
+            )
+            return LoadedLayout(format: format, file: file, layout: Cluster.Layout(), locations: [:], issues: [issue])
+        }
         switch format {
         case .nodeCfg:
-            let result = validator.validate(NodeCfg.parse(text, file: file))
+            let result = validator.validate(NodeCfg.parse(text, file: file, limits: limits))
             var locations: [String: SourceLocation] = [:]
             for node in result.cluster.nodes { locations[node.name] = node.location }
             return LoadedLayout(
@@ -106,7 +122,7 @@ public struct LayoutLoader: Sendable {
                 issues: result.issues
             )
         case .layout:
-            let script = ClusterLayoutScript.parse(text, file: file)
+            let script = ClusterLayoutScript.parse(text, file: file, limits: limits)
             return LoadedLayout(
                 format: format,
                 file: file,
@@ -115,7 +131,7 @@ public struct LayoutLoader: Sendable {
                 issues: validator.validate(script)
             )
         case .ini:
-            let ini = ManagementINI.parse(text, file: file, hostName: options.hostName)
+            let ini = ManagementINI.parse(text, file: file, hostName: options.hostName, limits: limits)
             let result = validator.validate(ini)
             return LoadedLayout(
                 format: format,

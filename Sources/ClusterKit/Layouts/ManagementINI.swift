@@ -30,14 +30,17 @@ public struct ManagementINI: Sendable, Hashable {
     ///   - hostName: The local host name, for nodes without `instance` (they get `agent-<hostName>`, as
     ///     `zeek-client` uses `socket.gethostname()`); default `localhost`.
     ///   - configurationID: The id of the configuration; default a fresh one.
+    ///   - limits: The bounds on interpolation and on the number of nodes (node sections past
+    ///     ``LayoutLimits/maximumNodes`` are an error and left out).
     /// - Returns: The configuration (when valid for `zeek-client`) and every problem.
     public static func parse(
         _ text: String,
         file: String,
         hostName: String = "localhost",
-        configurationID: String = Management.Configuration.makeID()
+        configurationID: String = Management.Configuration.makeID(),
+        limits: LayoutLimits = .standard
     ) -> ManagementINI {
-        let document = ConfigParserDocument(parsing: text, file: file, allowsNoValue: true)
+        var document = ConfigParserDocument(parsing: text, file: file, allowsNoValue: true, limits: limits)
         var issues = document.issues
         var locations: [String: SourceLocation] = [:]
         var instances: [Management.Instance] = []
@@ -46,7 +49,25 @@ public struct ManagementINI: Sendable, Hashable {
         var hasErrors = issues.containsErrors
         func location(_ line: Int?) -> SourceLocation { SourceLocation(file: file, line: line) }
 
-        for section in document.sections {
+        var nodeSections = 0
+        let sections = document.sections
+        for (sectionIndex, section) in sections.enumerated() {
+            if section.name != "instances" {
+                nodeSections += 1
+                guard nodeSections <= limits.maximumNodes else {
+                    issues.append(
+                        .error(
+                            .tooManyNodes,
+                            "more than \(limits.maximumNodes) nodes (LayoutLimits.maximumNodes): node '\(section.name)' "
+                                + "and the \(sections.count - sectionIndex - 1) sections after it are left out",
+                            at: location(section.line),
+                            node: section.name
+                        )
+                    )
+                    hasErrors = true
+                    break
+                }
+            }
             if section.name == "instances" {
                 let (items, problems) = document.items(of: section)
                 issues += problems
@@ -84,7 +105,9 @@ public struct ManagementINI: Sendable, Hashable {
                         )
                         continue
                     }
-                    guard let number = TextLines.pythonInt(Substring(portText)), (1...65535).contains(number) else {
+                    guard let number = TextLines.pythonInt(Substring(portText)), (1...65_535).contains(number),
+                        let port = UInt16(exactly: number)
+                    else {
                         issues.append(
                             .error(
                                 .invalidInstanceSpec,
@@ -96,7 +119,7 @@ public struct ManagementINI: Sendable, Hashable {
                         continue
                     }
                     instances.append(
-                        Management.Instance(name: item.key, host: address, listenPort: .tcp(UInt16(number)))
+                        Management.Instance(name: item.key, host: address, listenPort: .tcp(port))
                     )
                 }
                 continue
@@ -107,7 +130,7 @@ public struct ManagementINI: Sendable, Hashable {
                 instanceFreeNodes.append(name)
             }
             let before = issues.count
-            if let node = readNode(section, document: document, hostName: hostName, issues: &issues) {
+            if let node = readNode(section, document: &document, hostName: hostName, issues: &issues) {
                 nodes.append(node)
             }
             if issues[before...].containsErrors { hasErrors = true }
@@ -141,7 +164,7 @@ public struct ManagementINI: Sendable, Hashable {
     /// Reads one node section in `Node.from_config_parser`'s order.
     private static func readNode(
         _ section: ConfigParserDocument.Section,
-        document: ConfigParserDocument,
+        document: inout ConfigParserDocument,
         hostName: String,
         issues: inout [ValidationIssue]
     ) -> Management.Node? {
@@ -165,8 +188,8 @@ public struct ManagementINI: Sendable, Hashable {
             if let problem {
                 issues.append(
                     .error(
-                        .badInterpolation,
-                        "bad '%' in value of key '\(key)' in section '\(name)': \(problem) (write a literal '%' as '%%')",
+                        problem.code,
+                        problem.message(key: key, section: name),
                         at: SourceLocation(file: file, line: line),
                         node: name,
                         key: key
@@ -176,14 +199,20 @@ public struct ManagementINI: Sendable, Hashable {
             }
             return (value, line)
         }
-        func integer(_ key: String) -> (value: Int?, line: Int?) {
+        /// An integer key; with `clamped`, a number beyond `Int` becomes `Int.max` or `Int.min` (for ports, which
+        /// are then out of range) instead of failing to convert, as Python's unbounded `int` would not fail.
+        /// The value's text is kept for messages: a clamped number is shown as written.
+        func integer(_ key: String, clamped: Bool = false) -> (value: Int?, line: Int?, text: String) {
             let (text, line) = get(key)
-            guard let text else { return (nil, line) }
-            guard let number = TextLines.pythonInt(Substring(text)) else {
+            guard let text else { return (nil, line, "None") }
+            let parsed = clamped ? TextLines.pythonIntClamped(Substring(text)) : TextLines.pythonInt(Substring(text))
+            guard let number = parsed else {
                 fail(.notAnInteger, "cannot convert \"\(name).\(key)\" value \"\(text)\" to int", line: line, key: key)
-                return (nil, line)
+                return (nil, line, text)
             }
-            return (number, line)
+            let shown =
+                TextLines.pythonInt(Substring(text)).map(String.init) ?? String(TextLines.strip(Substring(text)))
+            return (number, line, shown)
         }
 
         var (instance, _) = get("instance")
@@ -201,10 +230,10 @@ public struct ManagementINI: Sendable, Hashable {
                 )
             )
         }
-        let (port, portLine) = integer("port")
+        let (port, portLine, portText) = integer("port", clamped: true)
         let (interface, _) = get("interface")
-        let (cpuAffinity, _) = integer("cpu_affinity")
-        let (metricsPort, metricsLine) = integer("metrics_port")
+        let (cpuAffinity, _, _) = integer("cpu_affinity")
+        let (metricsPort, metricsLine, _) = integer("metrics_port", clamped: true)
         if instance == nil || instance == "" { instance = "agent-" + hostName }
 
         var clusterRole: Supervisor.ClusterRole?
@@ -217,13 +246,13 @@ public struct ManagementINI: Sendable, Hashable {
             fail(.missingRole, "node requires a role", line: roleLine, key: "role")
         }
         if let port, !(1...65535).contains(port) {
-            fail(.portOutOfRange, "port \(port) outside valid range", line: portLine, key: "port")
+            fail(.portOutOfRange, "port \(portText) outside valid range", line: portLine, key: "port")
         }
         if let metricsPort, !(1...65535).contains(metricsPort) {
             // zeek-client prints the value of `port` here, not of `metrics_port`.
             fail(
                 .metricsPortOutOfRange,
-                "metrics port \(port.map(String.init) ?? "None") outside valid range",
+                "metrics port \(port == nil ? "None" : portText) outside valid range",
                 line: metricsLine,
                 key: "metrics_port"
             )
@@ -271,12 +300,12 @@ public struct ManagementINI: Sendable, Hashable {
             name: name,
             instance: instance,
             role: clusterRole,
-            p: port.map { .tcp(UInt16($0)) },
+            p: port.flatMap { UInt16(exactly: $0) }.map { .tcp($0) },
             scripts: scripts,
             interface: interface,
             cpuAffinity: cpuAffinity,
             env: env,
-            metricsPort: metricsPort.map { .tcp(UInt16($0)) }
+            metricsPort: metricsPort.flatMap { UInt16(exactly: $0) }.map { .tcp($0) }
         )
     }
 }

@@ -86,13 +86,16 @@ public struct NodeCfg: Sendable, Hashable {
     /// - Parameters:
     ///   - text: The text.
     ///   - file: The file name for locations.
+    ///   - limits: The bounds on interpolation (``LayoutLimits/maximumInterpolatedValueSize``,
+    ///     ``LayoutLimits/maximumInterpolatedTotalSize``); a value past them is an error and empty.
     /// - Returns: The sections and every reading problem.
-    public static func parse(_ text: String, file: String) -> NodeCfg {
-        let document = ConfigParserDocument(parsing: text, file: file, allowsNoValue: false)
+    public static func parse(_ text: String, file: String, limits: LayoutLimits = .standard) -> NodeCfg {
+        var document = ConfigParserDocument(parsing: text, file: file, allowsNoValue: false, limits: limits)
         var sections: [Section] = []
         sections.reserveCapacity(document.sections.count)
         var reportedDefaultProblems: Set<Int> = []
-        for raw in document.sections {
+        let rawSections = document.sections
+        for raw in rawSections {
             var section = Section(name: raw.name, line: raw.line, fields: [], issues: [])
             let (items, problems) = document.items(of: raw)
             for problem in problems {

@@ -91,6 +91,21 @@ enum TextLines {
     /// Python's `int(text)` for base 10: optional white space, an optional sign, ASCII digits with single
     /// underscores between them; `nil` when Python would raise `ValueError` or the value does not fit `Int`.
     static func pythonInt(_ text: Substring) -> Int? {
+        guard let (value, overflow) = pythonIntParts(text), !overflow else { return nil }
+        return value
+    }
+
+    /// Python's `int(text)` as ``pythonInt(_:)`` reads it, with values beyond `Int` clamped to its range.
+    ///
+    /// A value above `Int.max` becomes `Int.max` (below `Int.min`, `Int.min`) instead of `nil`, for range
+    /// checks that must report a huge number as out of range rather than as not a number. `nil` only when
+    /// Python would raise `ValueError`.
+    static func pythonIntClamped(_ text: Substring) -> Int? {
+        pythonIntParts(text)?.value
+    }
+
+    /// The value (clamped to `Int`'s range) and whether it overflowed, or `nil` for text Python rejects.
+    private static func pythonIntParts(_ text: Substring) -> (value: Int, overflow: Bool)? {
         let stripped = strip(text)
         var bytes = stripped.utf8[...]
         var negative = false
@@ -100,6 +115,7 @@ enum TextLines {
         }
         guard let first = bytes.first, first != UInt8(ascii: "_") else { return nil }
         var value = 0
+        var overflow = false
         var previousUnderscore = false
         for byte in bytes {
             if byte == UInt8(ascii: "_") {
@@ -109,12 +125,17 @@ enum TextLines {
             }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
             previousUnderscore = false
-            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { continue }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
-            if overflow || overflow2 { return nil }
-            value = sum
+            if overflow1 || overflow2 {
+                overflow = true
+            } else {
+                value = sum
+            }
         }
         if previousUnderscore { return nil }
-        return negative ? -value : value
+        if overflow { return (negative ? .min : .max, true) }
+        return (negative ? -value : value, false)
     }
 }

@@ -9,11 +9,6 @@ public struct ZeekctlCluster: Sendable, Hashable {
     /// The node.cfg file name.
     public var file: String
 
-    /// The largest `lb_procs` expanded for one section (each process needs its own port).
-    public static let maximumProcessesPerSection = 65_535
-    /// The most nodes expanded in all.
-    public static let maximumNodes = 1_000_000
-
     /// A Boolean value indicating whether ZeekControl treats this as a standalone setup (exactly one node).
     public var isStandalone: Bool { nodes.count == 1 }
 
@@ -39,15 +34,19 @@ public struct ZeekctlCluster: Sendable, Hashable {
     ///   - settings: The zeekctl.cfg settings.
     ///   - resolver: Resolves host names; `nil` resolves IP literals only and leaves other hosts without
     ///     an address (and does not report lookups).
+    ///   - limits: The most nodes (``LayoutLimits/maximumNodes``) and the largest `lb_procs`
+    ///     (``LayoutLimits/maximumProcessesPerSection``); sections past them are reported and not expanded.
     /// - Returns: The cluster and the problems, in ZeekControl's order (section by section).
     public static func build(
         from nodeCfg: NodeCfg,
         settings: ZeekctlSettings = .standard,
-        resolver: (any HostResolver)? = nil
+        resolver: (any HostResolver)? = nil,
+        limits: LayoutLimits = .standard
     ) -> (cluster: ZeekctlCluster, issues: [ValidationIssue], droppedSections: Int) {
-        var builder = Builder(file: nodeCfg.file, settings: settings, resolver: resolver)
-        builder.nodes.reserveCapacity(nodeCfg.sections.count * 4)
-        builder.lowerNames.reserveCapacity(nodeCfg.sections.count * 4)
+        var builder = Builder(file: nodeCfg.file, settings: settings, resolver: resolver, limits: limits)
+        let expected = min(nodeCfg.sections.count * 4, max(0, limits.maximumNodes))
+        builder.nodes.reserveCapacity(expected)
+        builder.lowerNames.reserveCapacity(expected)
         builder.issues = nodeCfg.issues
         for section in nodeCfg.sections {
             builder.add(section)
@@ -71,6 +70,9 @@ extension ZeekctlCluster {
         let file: String
         let settings: ZeekctlSettings
         let resolver: (any HostResolver)?
+        let limits: LayoutLimits
+        /// Whether the node limit was reached (reported once; later sections are left out).
+        var reachedNodeLimit = false
         var nodes: [ZeekctlNode] = []
         var issues: [ValidationIssue] = []
         var counts: [ZeekctlNodeType: Int] = [:]
@@ -81,10 +83,11 @@ extension ZeekctlCluster {
         var envCache: [String: (variables: [String: String], problems: [EnvVarsProblem])] = [:]
         var pinCache: [String: [Int]?] = [:]
 
-        init(file: String, settings: ZeekctlSettings, resolver: (any HostResolver)?) {
+        init(file: String, settings: ZeekctlSettings, resolver: (any HostResolver)?, limits: LayoutLimits) {
             self.file = file
             self.settings = settings
             self.resolver = resolver
+            self.limits = limits
         }
 
         func location(_ section: NodeCfg.Section, _ key: String? = nil) -> SourceLocation {
@@ -94,6 +97,24 @@ extension ZeekctlCluster {
         mutating func add(_ section: NodeCfg.Section) {
             issues += section.issues
             let name = section.name
+            guard !reachedNodeLimit else {
+                droppedSections += 1
+                return
+            }
+            guard nodes.count < limits.maximumNodes else {
+                issues.append(
+                    .error(
+                        .tooManyNodes,
+                        "more than \(limits.maximumNodes) nodes (LayoutLimits.maximumNodes): node '\(name)' and the "
+                            + "sections after it are left out",
+                        at: location(section),
+                        node: name
+                    )
+                )
+                reachedNodeLimit = true
+                droppedSections += 1
+                return
+            }
             let typeText = section["type"]
             guard !typeText.isEmpty else {
                 issues.append(
@@ -173,7 +194,7 @@ extension ZeekctlCluster {
                             key: "lb_procs"
                         )
                     )
-                } else if let number = TextLines.pythonInt(Substring(node.lbProcs)) {
+                } else if let number = TextLines.pythonIntClamped(Substring(node.lbProcs)) {
                     if number < 1 {
                         issues.append(
                             .error(
@@ -184,15 +205,24 @@ extension ZeekctlCluster {
                                 key: "lb_procs"
                             )
                         )
-                    } else if number > ZeekctlCluster.maximumProcessesPerSection
-                        || nodes.count + number > ZeekctlCluster.maximumNodes
-                    {
+                    } else if number > limits.maximumProcessesPerSection {
                         issues.append(
                             .error(
                                 .tooManyProcesses,
-                                "lb_procs=\(number) for node '\(name)' is more than ClusterKit expands (at most "
-                                    + "\(ZeekctlCluster.maximumProcessesPerSection) per node and "
-                                    + "\(ZeekctlCluster.maximumNodes) in all)",
+                                "lb_procs=\(TextLines.strip(Substring(node.lbProcs))) for node '\(name)' is more than "
+                                    + "ClusterKit expands (at most \(limits.maximumProcessesPerSection) per node: "
+                                    + "LayoutLimits.maximumProcessesPerSection)",
+                                at: location(section, "lb_procs"),
+                                node: name,
+                                key: "lb_procs"
+                            )
+                        )
+                    } else if number > limits.maximumNodes - nodes.count {
+                        issues.append(
+                            .error(
+                                .tooManyProcesses,
+                                "lb_procs=\(number) for node '\(name)' would take the layout past \(limits.maximumNodes) "
+                                    + "nodes (LayoutLimits.maximumNodes; \(nodes.count) before it)",
                                 at: location(section, "lb_procs"),
                                 node: name,
                                 key: "lb_procs"
@@ -498,8 +528,21 @@ extension ZeekctlCluster {
                     id = known
                 } else {
                     id = nextID[host] ?? settings.pfRingClusterID
-                    nextID[host] = id + 1
+                    nextID[host] = ZeekctlSettings.saturating(id, plus: 1)
                     clusterIDs[key] = id
+                    if !(1...ZeekctlSettings.maximumPFRingClusterID).contains(id) {
+                        issues.append(
+                            .error(
+                                .invalidZeekctlOption,
+                                "PF_RING cluster id \(id) of node '\(nodes[index].name)' (PFRINGClusterID plus one per "
+                                    + "further interface on host '\(host)') is outside 1-"
+                                    + "\(ZeekctlSettings.maximumPFRingClusterID)",
+                                at: nodes[index].location,
+                                node: nodes[index].name,
+                                key: "PFRINGClusterID"
+                            )
+                        )
+                    }
                 }
                 var environment = nodes[index].envVars
                 if environment["PCAP_PF_RING_CLUSTER_ID"] == nil { environment["PCAP_PF_RING_CLUSTER_ID"] = String(id) }
@@ -547,7 +590,8 @@ extension ZeekctlCluster {
             return
         }
         guard let managerIndex = nodes.firstIndex(where: { $0.type == .manager }) else { return }
-        var port = settings.firstLayoutPort + 1  // `control` takes the first
+        // Counters saturate at Int.max instead of overflowing; ports past 65535 are reported by the validator.
+        var port = ZeekctlSettings.saturating(settings.firstLayoutPort, plus: 1)  // `control` takes the first
         var metrics = settings.metricsPort
         let managerFirst = settings.zeekVersion >= ZeekVersion(7, 0)
         var order: [Int] = []
@@ -557,14 +601,14 @@ extension ZeekctlCluster {
         order += nodes.indices.filter { nodes[$0].type == .worker }
         for index in order {
             nodes[index].port = port
-            port += 1
+            port = ZeekctlSettings.saturating(port, plus: 1)
         }
         if hasMetrics {
             for index in [managerIndex] + loggers
                 + order.filter({ nodes[$0].type == .proxy || nodes[$0].type == .worker })
             {
                 nodes[index].metricsPort = metrics
-                metrics += 1
+                metrics = ZeekctlSettings.saturating(metrics, plus: 1)
             }
         }
     }

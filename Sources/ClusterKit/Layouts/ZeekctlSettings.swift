@@ -4,6 +4,10 @@
 /// and 27760 from it; `MetricsPort` 9991 from Zeek 7.0; `ClusterBackend` Broker and `UseWebSocket` off in
 /// Zeek 8.0, ZeroMQ and on from Zeek 8.1; `WebSocketHost` `127.0.0.1`, `WebSocketPort` 27759;
 /// `TimeMachinePort` `47757/tcp`.
+///
+/// Values read from zeekctl.cfg are range-checked (``resolved(from:version:)``): ports 0–65535,
+/// `PFRINGClusterID` 0–2,147,483,647. Values set directly are not; the port counters that start from them
+/// never overflow, and a port past 65535 is reported by ``LayoutValidator`` for the node that gets it.
 public struct ZeekctlSettings: Sendable, Hashable {
     /// The cluster backend (`ClusterBackend`).
     public enum Backend: String, Sendable, Hashable, CaseIterable {
@@ -38,6 +42,8 @@ public struct ZeekctlSettings: Sendable, Hashable {
     /// `lb_custom.InterfaceSuffix`, put after it.
     public var customInterfaceSuffix: String
     /// `PFRINGClusterID`; 0 turns the PF_RING environment off.
+    ///
+    /// Read from zeekctl.cfg: 0 to ``maximumPFRingClusterID``.
     public var pfRingClusterID: Int
     /// `PFRINGClusterType`.
     public var pfRingClusterType: String
@@ -101,6 +107,26 @@ public struct ZeekctlSettings: Sendable, Hashable {
                 )
             )
         }
+        /// The option's value as an integer in `range`, or `nil` after reporting why not (the default stays).
+        func integer(in range: ClosedRange<Int>, _ what: String) -> Int? {
+            guard let number = TextLines.pythonIntClamped(Substring(option.value)) else {
+                invalid("int")
+                return nil
+            }
+            guard range.contains(number) else {
+                issues.append(
+                    .error(
+                        .invalidZeekctlOption,
+                        "zeekctl option '\(option.name)' has value '\(option.value)' outside the range of \(what) "
+                            + "(\(range.lowerBound)-\(range.upperBound))",
+                        at: option.location,
+                        key: option.name
+                    )
+                )
+                return nil
+            }
+            return number
+        }
         func unsupported(since: ZeekVersion) -> Bool {
             guard zeekVersion < since else { return false }
             issues.append(
@@ -130,13 +156,13 @@ public struct ZeekctlSettings: Sendable, Hashable {
         }
         switch option.name {
         case "zeekport":
-            if let number = TextLines.pythonInt(Substring(value)) { zeekPort = number } else { invalid("int") }
+            if let number = integer(in: Self.portRange, "ports") { zeekPort = number }
         case "metricsport":
             guard !unsupported(since: ZeekVersion(7, 0)) else { return }
-            if let number = TextLines.pythonInt(Substring(value)) { metricsPort = number } else { invalid("int") }
+            if let number = integer(in: Self.portRange, "ports") { metricsPort = number }
         case "websocketport":
             guard !unsupported(since: ZeekVersion(8, 0)) else { return }
-            if let number = TextLines.pythonInt(Substring(value)) { webSocketPort = number } else { invalid("int") }
+            if let number = integer(in: Self.portRange, "ports") { webSocketPort = number }
         case "usewebsocket":
             guard !unsupported(since: ZeekVersion(8, 0)) else { return }
             switch value.lowercased() {
@@ -168,7 +194,9 @@ public struct ZeekctlSettings: Sendable, Hashable {
         case "lb_custom.interfaceprefix": customInterfacePrefix = value
         case "lb_custom.interfacesuffix": customInterfaceSuffix = value
         case "pfringclusterid":
-            if let number = TextLines.pythonInt(Substring(value)) { pfRingClusterID = number } else { invalid("int") }
+            if let number = integer(in: 0...Self.maximumPFRingClusterID, "PF_RING cluster ids") {
+                pfRingClusterID = number
+            }
         case "pfringclustertype": pfRingClusterType = value
         default: break
         }
@@ -179,5 +207,23 @@ public struct ZeekctlSettings: Sendable, Hashable {
 
     /// The first port the layout's counter hands out: `ZeekPort`, plus 2 with ZeroMQ (its XPUB and XSUB
     /// ports on the manager).
-    public var firstLayoutPort: Int { clusterBackend == .zeroMQ ? zeekPort + 2 : zeekPort }
+    ///
+    /// Never overflows: past `Int.max` it stays at `Int.max` (a port the validator reports as out of range).
+    public var firstLayoutPort: Int { clusterBackend == .zeroMQ ? Self.saturating(zeekPort, plus: 2) : zeekPort }
+
+    /// The ports zeekctl.cfg may give (`ZeekPort`, `MetricsPort`, `WebSocketPort`): 0–65535.
+    public static let portRange = 0...65_535
+
+    /// The largest `PFRINGClusterID` read from zeekctl.cfg: 2,147,483,647.
+    ///
+    /// That is the largest value PF_RING's libpcap reads from `PCAP_PF_RING_CLUSTER_ID` (an `int`). The ids
+    /// ZeekControl derives from it (one more per extra interface on a host) must stay within it too.
+    public static let maximumPFRingClusterID = Int(Int32.max)
+
+    /// `base + offset` for port counters, `Int.max` instead of overflowing (`Int.min` below).
+    static func saturating(_ base: Int, plus offset: Int) -> Int {
+        let (sum, overflow) = base.addingReportingOverflow(offset)
+        guard overflow else { return sum }
+        return offset > 0 ? .max : .min
+    }
 }

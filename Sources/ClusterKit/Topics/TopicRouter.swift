@@ -40,10 +40,20 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
         }
     }
 
-    @usableFromInline let state: Mutex<State> = Mutex(State())
+    @usableFromInline let state: Mutex<State>
 
     /// Creates an empty router.
-    public init() {}
+    public init() {
+        state = Mutex(State())
+    }
+
+    /// Creates an empty router with smaller bounds, for tests.
+    init(limits: TopicTrie.Limits, maximumSubscribers: Int = State.defaultMaximumSubscribers) {
+        var state = State()
+        state.trie.limits = limits
+        state.maximumSubscribers = maximumSubscribers
+        self.state = Mutex(state)
+    }
 
     // MARK: - Changing subscriptions
 
@@ -51,15 +61,36 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
     ///
     /// The subscribe hooks run first, even when the subscription exists already.
     ///
+    /// A router is full when its distinct prefixes hold 512 MiB, or its tree 2^26 nodes, or it knows 2^30
+    /// subscribers; subscribing then changes nothing and returns `false` (``trySubscribe(_:_:)`` throws
+    /// instead).
+    ///
+    /// - Parameters:
+    ///   - prefix: The topic prefix; the empty topic matches every topic.
+    ///   - subscriber: The subscriber.
+    /// - Returns: `true` when the subscription is new, `false` when `subscriber` held it already or the router
+    ///   is full.
+    @discardableResult
+    public func subscribe(_ prefix: Topic, _ subscriber: Subscriber) -> Bool {
+        (try? trySubscribe(prefix, subscriber)) ?? false
+    }
+
+    /// Subscribes `subscriber` to every topic that starts with `prefix`, or throws when the router is full.
+    ///
+    /// The subscribe hooks run first, also when the router then refuses. A router is full when its distinct
+    /// prefixes hold 512 MiB, or its tree 2^26 nodes, or it knows 2^30 subscribers: far more than any cluster
+    /// needs, and below what its 32-bit offsets hold.
+    ///
     /// - Parameters:
     ///   - prefix: The topic prefix; the empty topic matches every topic.
     ///   - subscriber: The subscriber.
     /// - Returns: `true` when the subscription is new, `false` when `subscriber` held it already.
+    /// - Throws: ``TopicRouterError`` when the router is full; nothing has changed then.
     @discardableResult
-    public func subscribe(_ prefix: Topic, _ subscriber: Subscriber) -> Bool {
+    public func trySubscribe(_ prefix: Topic, _ subscriber: Subscriber) throws(TopicRouterError) -> Bool {
         let hooks = state.withLock { $0.subscribeHooks }
         for entry in hooks { entry.hook(prefix, subscriber) }
-        return state.withLock { $0.subscribe(prefix, subscriber) }
+        return try state.withLock { state throws(TopicRouterError) in try state.subscribe(prefix, subscriber) }
     }
 
     /// Removes the subscription of `subscriber` to `prefix`.
@@ -255,14 +286,36 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
         var subscribeHooks: [HookEntry] = []
         var unsubscribeHooks: [HookEntry] = []
         var nextHookID: UInt64 = 0
+        /// The most subscriber ids (they are 32-bit): 2^30.
+        static var defaultMaximumSubscribers: Int { 1 << 30 }
+        var maximumSubscribers = State.defaultMaximumSubscribers
 
         mutating func makeHookID() -> HookID {
             nextHookID += 1
             return HookID(value: nextHookID)
         }
 
-        mutating func subscribe(_ prefix: Topic, _ subscriber: Subscriber) -> Bool {
-            let node = prefix.withUTF8 { trie.insert($0) }
+        mutating func subscribe(_ prefix: Topic, _ subscriber: Subscriber) throws(TopicRouterError) -> Bool {
+            guard values.count < maximumSubscribers || !freeIDs.isEmpty || ids[subscriber] != nil else {
+                throw TopicRouterError(
+                    .full,
+                    "the topic router is full: it has \(values.count) subscribers, the most it takes"
+                )
+            }
+            // One pass over the prefix's bytes: the capacity check is O(1) unless the router is nearly full.
+            let inserted = prefix.withUTF8 { bytes -> Int32? in
+                guard trie.canInsert(bytes) || trie.find(bytes) != nil else { return nil }
+                return trie.insert(bytes)
+            }
+            guard let node = inserted else {
+                let bytes = prefix.name.utf8.count
+                throw TopicRouterError(
+                    .full,
+                    "the topic router is full: a new prefix of \(bytes) bytes would pass its limit of "
+                        + "\(trie.limits.maximumLabelBytes) bytes of distinct prefixes or "
+                        + "\(trie.limits.maximumNodes) tree nodes"
+                )
+            }
             let id = intern(subscriber)
             guard trie.addSubscriber(id, to: node) else { return false }
             nodesByID[Int(id)].append(node)

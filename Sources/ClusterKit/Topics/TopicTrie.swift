@@ -11,8 +11,29 @@
 /// rewrites everything in depth-first order when garbage outweighs live data or the tree has doubled.
 ///
 /// Invariant: every node other than the root has subscribers or at least two children.
+///
+/// Offsets into the pools and node indices are 32-bit to keep nodes small. ``Limits`` keeps every one of them
+/// far from `Int32.max`: an insertion that would pass a limit is refused (``canInsert(_:)``) before anything
+/// changes, so no conversion can trap however many or long the prefixes.
 @usableFromInline
 struct TopicTrie: Sendable {
+    /// Bounds on the trie's size, each far below what its 32-bit offsets hold.
+    struct Limits: Sendable, Hashable {
+        /// The most bytes of distinct prefix labels (live label pool bytes): 512 MiB.
+        ///
+        /// With garbage kept below half the pool between layouts, the pool stays below 2^31 bytes.
+        var maximumLabelBytes = 1 << 29
+        /// The most tree nodes in use: 2^26 (67,108,864).
+        ///
+        /// The edge pool then stays below 2^31 entries too.
+        var maximumNodes = 1 << 26
+
+        static let standard = Limits()
+    }
+
+    /// The bounds checked by ``canInsert(_:)``.
+    var limits = Limits.standard
+
     struct Node {
         /// The label's first eight bytes (fewer for a shorter label), little-endian, zero-padded.
         var labelHead: UInt64
@@ -65,6 +86,17 @@ struct TopicTrie: Sendable {
 
     /// The number of nodes in use, the root included.
     var nodeCount: Int { nodes.count - freeNodes.count }
+
+    /// The bytes of labels in use (the label pool without its garbage).
+    var liveLabelBytes: Int { labels.count - labelGarbage }
+
+    /// Whether inserting `prefix` stays within ``limits``.
+    ///
+    /// An insertion adds at most the prefix's length in label bytes and two nodes. Checked before
+    /// ``insert(_:)``, which then cannot push an offset past 32 bits.
+    func canInsert(_ prefix: UnsafeBufferPointer<UInt8>) -> Bool {
+        prefix.count <= limits.maximumLabelBytes - liveLabelBytes && nodeCount + 2 <= limits.maximumNodes
+    }
 
     // MARK: - Lookup
 

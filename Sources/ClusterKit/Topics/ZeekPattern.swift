@@ -137,7 +137,8 @@ public struct ZeekPatternError: Error, Sendable, Hashable {
         case invalidRepetition
         /// The pattern uses syntax this reader does not support (`{name}`, `(?...)`).
         case unsupportedSyntax
-        /// The pattern would need too many automaton states (huge repetition counts).
+        /// The pattern would need too many automaton states (huge repetition counts), nests groups more than
+        /// 100 deep, or stacks more than 16 repetition operators on one atom.
         case tooComplex
     }
 
@@ -255,6 +256,13 @@ extension ZeekPattern {
         let bytes: [UInt8]
         let source: String
         var position = 0
+        /// How deep the groups being read nest.
+        var depth = 0
+
+        /// The deepest nesting of groups read: parsing and compiling recurse once per level.
+        static let maximumDepth = 100
+        /// The most repetition operators in a row on one atom (`a**` is `a*`; each one is a level of the tree).
+        static let maximumRepetitions = 16
 
         init(bytes: [UInt8], source: String) {
             self.bytes = bytes
@@ -288,7 +296,15 @@ extension ZeekPattern {
             var items: [Tree] = []
             while let byte = current, byte != UInt8(ascii: "|"), byte != UInt8(ascii: ")") {
                 var atom = try parseAtom()
+                var repetitions = 0
                 while let (minimum, maximum) = try parseRepetition() {
+                    repetitions += 1
+                    guard repetitions <= Self.maximumRepetitions else {
+                        throw error(
+                            .tooComplex,
+                            "more than \(Self.maximumRepetitions) repetition operators in a row at offset \(position)"
+                        )
+                    }
                     switch atom {
                     case .startAnchor, .endAnchor:
                         throw error(.invalidRepetition, "nothing to repeat at offset \(position)")
@@ -366,6 +382,11 @@ extension ZeekPattern {
             case UInt8(ascii: "("):
                 if current == UInt8(ascii: "?") {
                     throw error(.unsupportedSyntax, "'(?' groups are not supported")
+                }
+                depth += 1
+                defer { depth -= 1 }
+                guard depth <= Self.maximumDepth else {
+                    throw error(.tooComplex, "groups nest more than \(Self.maximumDepth) deep at offset \(start)")
                 }
                 let inner = current == UInt8(ascii: ")") ? Tree.sequence([]) : try parseAlternation()
                 guard current == UInt8(ascii: ")") else {

@@ -46,11 +46,20 @@ enum CrossNodeRules {
         var issues: [ValidationIssue] = []
         let fileLocation = SourceLocation(file: context.file)
         let nodes = layout.nodes
+        // The first entry of each name, built when a location is first needed (most layouts need none), so
+        // that many issues cost one lookup each rather than a scan of the table each.
+        var firstEntry: [String: Int]?
         func location(_ name: String) -> SourceLocation {
-            if let aligned = context.entryLocations, let index = nodes.firstIndex(where: { $0.name == name }),
-                index < aligned.count
-            {
-                return aligned[index]
+            if let aligned = context.entryLocations {
+                if firstEntry == nil {
+                    var entries: [String: Int] = [:]
+                    entries.reserveCapacity(nodes.count)
+                    for index in nodes.indices where entries[nodes[index].name] == nil {
+                        entries[nodes[index].name] = index
+                    }
+                    firstEntry = entries
+                }
+                if let index = firstEntry?[name], index < aligned.count { return aligned[index] }
             }
             return context.locations[name] ?? fileLocation
         }

@@ -28,6 +28,8 @@ public struct LayoutValidator: Sendable {
         public var instanceAddresses: [String: Broker.Address]
         /// The local host name, for INI nodes without an instance (`agent-<hostName>`); default `localhost`.
         public var hostName: String
+        /// The bounds on file size, node count, `lb_procs` and interpolation; default ``LayoutLimits/standard``.
+        public var limits: LayoutLimits
 
         /// Creates options; the defaults make no machine-dependent check.
         ///
@@ -39,6 +41,7 @@ public struct LayoutValidator: Sendable {
         ///   - controller: The controller's settings.
         ///   - instanceAddresses: Addresses of connecting agents.
         ///   - hostName: The local host name.
+        ///   - limits: The bounds on file size, node count, `lb_procs` and interpolation.
         public init(
             settings: ZeekctlSettings = .standard,
             hostResolver: (any HostResolver)? = nil,
@@ -46,7 +49,8 @@ public struct LayoutValidator: Sendable {
             checksLocalhostRule: Bool = false,
             controller: Management.ControllerOptions = .standard,
             instanceAddresses: [String: Broker.Address] = [:],
-            hostName: String = "localhost"
+            hostName: String = "localhost",
+            limits: LayoutLimits = .standard
         ) {
             self.settings = settings
             self.hostResolver = hostResolver
@@ -55,6 +59,7 @@ public struct LayoutValidator: Sendable {
             self.controller = controller
             self.instanceAddresses = instanceAddresses
             self.hostName = hostName
+            self.limits = limits
         }
 
         /// No machine-dependent checks, current ZeekControl defaults.
@@ -99,7 +104,12 @@ public struct LayoutValidator: Sendable {
     /// - Parameter nodeCfg: The node.cfg as read.
     /// - Returns: The cluster and every issue.
     public func validate(_ nodeCfg: NodeCfg) -> NodeCfgResult {
-        let built = ZeekctlCluster.build(from: nodeCfg, settings: options.settings, resolver: options.hostResolver)
+        let built = ZeekctlCluster.build(
+            from: nodeCfg,
+            settings: options.settings,
+            resolver: options.hostResolver,
+            limits: options.limits
+        )
         var issues = built.issues
         let cluster = built.cluster
         issues += ZeekctlRules.check(cluster, droppedSections: built.droppedSections, options: options)
@@ -162,7 +172,11 @@ public struct LayoutValidator: Sendable {
                 .init(label: "the ZeroMQ XPUB port (ZeekPort)", host: managerKey, port: settings.zeekPort)
             )
             context.endpoints.append(
-                .init(label: "the ZeroMQ XSUB port (ZeekPort + 1)", host: managerKey, port: settings.zeekPort + 1)
+                .init(
+                    label: "the ZeroMQ XSUB port (ZeekPort + 1)",
+                    host: managerKey,
+                    port: ZeekctlSettings.saturating(settings.zeekPort, plus: 1)
+                )
             )
         }
         if settings.useWebSocket && settings.zeekVersion >= ZeekVersion(8, 0) {

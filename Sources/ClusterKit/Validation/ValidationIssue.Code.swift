@@ -11,8 +11,16 @@ extension ValidationIssue {
         case duplicateKey
         /// A line that is neither a section header, a `key = value` line nor a comment (a `ParsingError`).
         case syntaxError
-        /// A bare `%` or a bad `%(name)s` reference (an interpolation error traceback).
+        /// A bare `%`, a bad `%(name)s` reference, or references nested more than 10 deep (an interpolation
+        /// error traceback).
         case badInterpolation
+        /// Interpolation would make a value, or all values of the file together, longer than
+        /// ``LayoutLimits/maximumInterpolatedValueSize`` or ``LayoutLimits/maximumInterpolatedTotalSize``.
+        case interpolationTooLarge
+        /// Text larger than ``LayoutLimits/maximumFileSize``; it is not read.
+        case fileTooLarge
+        /// More nodes than ``LayoutLimits/maximumNodes``; the ones past the limit are left out.
+        case tooManyNodes
 
         // MARK: node.cfg (ZeekControl's checks, in its order)
 
@@ -42,7 +50,8 @@ extension ValidationIssue {
         case lbMethodWithoutProcs
         /// A `pin_cpus` item that is not a non-negative integer.
         case invalidPinCPUs
-        /// More processes than ClusterKit expands (65,535 per section, 1,000,000 in all).
+        /// An `lb_procs` above ``LayoutLimits/maximumProcessesPerSection`` (default 1,024), or one that would
+        /// take the layout past ``LayoutLimits/maximumNodes``; the section is not expanded.
         case tooManyProcesses
         /// `lb_procs` without `lb_method`.
         case missingLBMethod
@@ -77,7 +86,7 @@ extension ValidationIssue {
 
         /// A zeekctl.cfg line without `=`.
         case zeekctlSyntaxError
-        /// A zeekctl.cfg value of the wrong type, or wrapped in quotes.
+        /// A zeekctl.cfg value of the wrong type or out of range (ports 0–65535), or wrapped in quotes.
         case invalidZeekctlOption
 
         // MARK: generated layout

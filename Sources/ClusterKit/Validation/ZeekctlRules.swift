@@ -110,7 +110,9 @@ enum ZeekctlRules {
         for index in nodes.indices {
             let nameNeedsCheck = nodes[index].name.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }
             let reserved = nodes[index].name == "control" || nodes[index].name == "time-machine"
-            let outOfRange = (nodes[index].port ?? 0) > 65535 || (nodes[index].metricsPort ?? 0) > 65535
+            let outOfRange =
+                !ZeekctlSettings.portRange.contains(nodes[index].port ?? 0)
+                || !ZeekctlSettings.portRange.contains(nodes[index].metricsPort ?? 0)
             guard nameNeedsCheck || reserved || outOfRange else { continue }
             let node = nodes[index]
             if node.name.unicodeScalars.contains(where: {
@@ -140,25 +142,42 @@ enum ZeekctlRules {
                 )
             }
             for (label, value) in [("port", node.port), ("metrics port", node.metricsPort)]
-            where (value ?? 0) > 65535 {
+            where !ZeekctlSettings.portRange.contains(value ?? 0) {
                 let value = value ?? 0
+                let setting = label == "port" ? "ZeekPort" : "MetricsPort"
                 issues.append(
                     .error(
                         .portOutOfRange,
-                        "\(label) \(value) of node '\(node.name)' is outside the valid range (ZeekControl's "
-                            + "\(label == "port" ? "ZeekPort" : "MetricsPort") counter passed 65535)",
+                        "\(label) \(value) of node '\(node.name)' is outside the valid range ("
+                            + (value > 65535
+                                ? "ZeekControl's \(setting) counter passed 65535)" : "\(setting) is negative)"),
                         at: node.location,
-                        node: node.name
+                        node: node.name,
+                        key: setting
                     )
                 )
             }
         }
-        if let control = cluster.controlPort, control > 65535 {
+        if let control = cluster.controlPort, !ZeekctlSettings.portRange.contains(control) {
             issues.append(
                 .error(
                     .portOutOfRange,
-                    "port \(control) of the 'control' entry is outside the valid range",
-                    at: SourceLocation(file: cluster.file)
+                    "port \(control) of the 'control' entry is outside the valid range (ZeekPort "
+                        + "\(settings.zeekPort)\(settings.clusterBackend == .zeroMQ ? " + 2 for ZeroMQ" : ""))",
+                    at: SourceLocation(file: cluster.file),
+                    key: "ZeekPort"
+                )
+            )
+        }
+        if settings.useWebSocket && settings.zeekVersion >= ZeekVersion(8, 0),
+            !ZeekctlSettings.portRange.contains(settings.webSocketPort)
+        {
+            issues.append(
+                .error(
+                    .portOutOfRange,
+                    "WebSocketPort \(settings.webSocketPort) is outside the valid range (0-65535)",
+                    at: SourceLocation(file: cluster.file),
+                    key: "WebSocketPort"
                 )
             )
         }

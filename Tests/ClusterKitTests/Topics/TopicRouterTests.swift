@@ -308,3 +308,44 @@ extension TopicRouterTests {
         #expect(after.isEmpty)
     }
 }
+
+// MARK: - Limits
+
+extension TopicRouterTests {
+    @Test func aFullRouterRefusesWithAnErrorAndChangesNothing() throws {
+        let router = TopicRouter<String>(limits: TopicTrie.Limits(maximumLabelBytes: 16, maximumNodes: 64))
+        let calls = Mutex<[String]>([])
+        router.onSubscribe { prefix, _ in calls.withLock { $0.append(prefix.name) } }
+        #expect(try router.trySubscribe("zeek/cluster/abc", "a"))  // 16 bytes: exactly the limit
+        #expect(try router.trySubscribe("zeek/cluster/abc", "b"))  // an existing prefix needs no room
+        let error = try #require(throws: TopicRouterError.self) { try router.trySubscribe("zeek/x", "c") }
+        #expect(error.code == .full)
+        #expect(
+            error.description
+                == "the topic router is full: a new prefix of 6 bytes would pass its limit of 16 bytes of distinct "
+                + "prefixes or 64 tree nodes"
+        )
+        #expect(!router.subscribe("zeek/x", "c"))
+        #expect(router.subscriptions(of: "c").isEmpty)
+        #expect(router.subscribers(matching: "zeek/cluster/abc/1") == ["a", "b"])
+        #expect(router.isConsistent())
+        // The hooks ran for every call, refused ones included.
+        #expect(calls.withLock { $0 } == ["zeek/cluster/abc", "zeek/cluster/abc", "zeek/x", "zeek/x"])
+        // Room comes back when prefixes go.
+        router.unsubscribeAll("a")
+        router.unsubscribeAll("b")
+        #expect(try router.trySubscribe("zeek/x", "c"))
+        #expect(router.subscribers(matching: "zeek/x/1") == ["c"])
+    }
+
+    @Test func subscriberIDsAreBoundedToo() throws {
+        let router = TopicRouter<Int>(limits: .standard, maximumSubscribers: 2)
+        #expect(router.subscribe("a", 1))
+        #expect(router.subscribe("b", 2))
+        #expect(router.subscribe("c", 2))  // a known subscriber needs no new id
+        #expect(throws: TopicRouterError.self) { try router.trySubscribe("a", 3) }
+        router.unsubscribeAll(1)
+        #expect(router.subscribe("a", 3))  // a freed id is reused
+        #expect(router.subscribers(matching: "a") == [3])
+    }
+}

@@ -78,7 +78,7 @@ import Testing
     struct Invalid: Sendable, CustomStringConvertible {
         var text: String
         var code: ZeekPatternError.Code
-        var description: String { text }
+        var description: String { text.count > 40 ? String(text.prefix(40)) + "…" : text }
     }
 
     @Test(arguments: [
@@ -95,10 +95,24 @@ import Testing
         Invalid(text: "/a{name}/", code: .unsupportedSyntax),
         Invalid(text: "/(?i:a)/", code: .unsupportedSyntax),
         Invalid(text: "/a{5000}/", code: .tooComplex),
+        // Deep nesting and stacked operators would recurse once per level: refused, not a stack overflow.
+        Invalid(
+            text: "/" + String(repeating: "(", count: 100_000) + "a" + String(repeating: ")", count: 100_000) + "/",
+            code: .tooComplex
+        ),
+        Invalid(text: "/a" + String(repeating: "*", count: 100_000) + "/", code: .tooComplex),
     ])
     func invalidPatternsThrowWithACode(_ invalid: Invalid) {
         let error = #expect(throws: ZeekPatternError.self) { try ZeekPattern(invalid.text) }
         #expect(error?.code == invalid.code)
+    }
+
+    @Test func nestingJustInsideTheLimitsStillWorks() throws {
+        let nested = try ZeekPattern(
+            "/" + String(repeating: "(", count: 100) + "ab" + String(repeating: ")", count: 100) + "/"
+        )
+        #expect(nested.matches("ab"))
+        #expect(try ZeekPattern("/a" + String(repeating: "?", count: 16) + "/").matches(""))
     }
 
     @Test func errorDescriptionNamesThePattern() {
