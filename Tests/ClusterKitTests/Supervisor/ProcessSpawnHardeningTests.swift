@@ -41,8 +41,16 @@ import Glibc
             arguments: ["sleep", "30"],
             environment: ["PATH=/usr/bin:/bin"]
         )
+        // Dispatch's worker threads (this test's) block asynchronous signals, and a child inherits that mask,
+        // which hides the problem: fork from a thread that does not block the signal, as a main thread would.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        sigaddset(&unblocked, SIGUSR2)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, &previous)
         var gate: Int32 = -1
         let (pid, error) = ProcessMonitor.fork(request, stdoutFD: null, stderrFD: null, gate: &gate)
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
         try #require(pid > 0, "fork failed: \(error)")
         // The child cannot get past its gate (nor run its program) before the gate is closed below.
         kill(pid, SIGUSR2)
