@@ -25,7 +25,7 @@ public enum LocalCluster: Sendable {
         /// The directory for the controller's log, the example configuration and the nodes' runtime directories.
         ///
         /// `nil` (the default) creates a fresh private one (mode 0700, unpredictable name
-        /// `zeekctl-cluster-XXXXXX`) under `$XDG_RUNTIME_DIR`, else `$TMPDIR`, else `/tmp` (from ``environment``),
+        /// `zeekctl-cluster-XXXXXX`) under `$XDG_RUNTIME_DIR`, else `$TMPDIR`, else `/tmp` (from `environment`),
         /// which stays after the cluster stops. A given directory is created with mode 0700 when missing; an
         /// existing one must be a real directory (not a symbolic link) of this user that its group and others
         /// cannot write.
