@@ -79,7 +79,8 @@ static int ck_dup_onto(int fd, int target) {
 }
 
 static int ck_redirect_to_file(const char *path, int target) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    // O_NOFOLLOW: a symbolic link planted where the file goes is not written through (ELOOP).
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         return -1;
     }
@@ -140,20 +141,55 @@ static void ck_close_from_except(int first, int keep) {
     }
 }
 
-static void ck_reset_signals(void) {
+// Signals and fork: the parent blocks every signal in the forking thread around fork() (ck_block_signals), so
+// that the child starts with every signal blocked and none of them can run one of the parent's handlers in the
+// child (a SIGTERM there would be "handled" by writing to the parent's signal pipe, and so lost). The child first
+// restores default dispositions (ck_default_dispositions), then unblocks (ck_unblock_signals): a signal sent to it
+// meanwhile stays pending and is then delivered with its default action. The parent restores its own mask right
+// after fork(); a signal for the parent that arrived in between is delivered then (other threads never blocked).
+
+static void ck_block_signals(sigset_t *previous) {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, previous);
+}
+
+static void ck_restore_signal_mask(const sigset_t *previous) { pthread_sigmask(SIG_SETMASK, previous, NULL); }
+
+static void ck_default_dispositions(void) {
     struct sigaction action;
     memset(&action, 0, sizeof(action));
     action.sa_handler = SIG_DFL;
     sigemptyset(&action.sa_mask);
+#if defined(__linux__) && defined(SYS_rt_sigaction)
+    // The kernel's struct for SIG_DFL with no flags and an empty mask is all zeros, whatever the architecture's
+    // layout; large enough for any of them.
+    static const unsigned long kernel_default[16] = {0};
+#endif
     for (int signal_number = 1; signal_number < NSIG; signal_number++) {
         if (signal_number == SIGKILL || signal_number == SIGSTOP) {
             continue;
         }
-        sigaction(signal_number, &action, NULL);
+        if (sigaction(signal_number, &action, NULL) != 0) {
+#if defined(__linux__) && defined(SYS_rt_sigaction)
+            // glibc refuses the signals it keeps for itself (32 and 33), which an ignoring parent passes on
+            // through exec; the kernel does not.
+            syscall(SYS_rt_sigaction, signal_number, kernel_default, NULL, (size_t)((NSIG - 1) / 8));
+#endif
+        }
     }
+}
+
+static void ck_unblock_signals(void) {
     sigset_t empty;
     sigemptyset(&empty);
     sigprocmask(SIG_SETMASK, &empty, NULL);
+}
+
+// In a freshly forked child: default dispositions, then an empty mask.
+static void ck_reset_signals(void) {
+    ck_default_dispositions();
+    ck_unblock_signals();
 }
 
 static void ck_child(const ck_spawn_request *request, pid_t parent, int gate) {
@@ -198,8 +234,6 @@ static void ck_child(const ck_spawn_request *request, pid_t parent, int gate) {
     if (getppid() != parent) {
         _exit(1);
     }
-
-    ck_reset_signals();
 
     if (request->directory != NULL && chdir(request->directory) < 0) {
         ck_report(name, "failed to chdir to", request->directory, errno);
@@ -246,21 +280,27 @@ pid_t ck_spawn(const ck_spawn_request *request, int *gate_fd, int *error) {
         return -1;
     }
     pid_t parent = getpid();
+    sigset_t previous;
+    ck_block_signals(&previous);
     pid_t pid = fork();
-    if (pid < 0) {
-        *error = errno;
-        if (gate_fd != NULL) {
-            close(gate[0]);
-            close(gate[1]);
-        }
-        return -1;
-    }
     if (pid == 0) {
+        // Before anything else: none of the parent's handlers may run here (see ck_block_signals).
+        ck_reset_signals();
         if (gate_fd != NULL) {
             close(gate[1]);
         }
         ck_child(request, parent, gate[0]);
         _exit(127);
+    }
+    int fork_error = errno;
+    ck_restore_signal_mask(&previous);
+    if (pid < 0) {
+        *error = fork_error;
+        if (gate_fd != NULL) {
+            close(gate[0]);
+            close(gate[1]);
+        }
+        return -1;
     }
     // Also set the group from the parent, so that it exists before anyone signals it (fails harmlessly with
     // EACCES once the child has executed).
@@ -326,11 +366,8 @@ static void ck_watchdog_main(int fd) {
     size_t count = 0;
     size_t pending = 0;
 
-    setpgid(0, 0);
-#if defined(__linux__)
-    prctl(PR_SET_NAME, (unsigned long)"ck-watchdog", 0UL, 0UL, 0UL);
-#endif
-    ck_reset_signals();
+    // Signals are still blocked (see ck_block_signals): dispositions first, then the mask.
+    ck_default_dispositions();
     struct sigaction ignore;
     memset(&ignore, 0, sizeof(ignore));
     ignore.sa_handler = SIG_IGN;
@@ -339,6 +376,11 @@ static void ck_watchdog_main(int fd) {
     for (size_t index = 0; index < sizeof(ignored) / sizeof(ignored[0]); index++) {
         sigaction(ignored[index], &ignore, NULL);
     }
+    ck_unblock_signals();
+    setpgid(0, 0);
+#if defined(__linux__)
+    prctl(PR_SET_NAME, (unsigned long)"ck-watchdog", 0UL, 0UL, 0UL);
+#endif
     ck_close_from_except(0, fd);
 
     for (;;) {
@@ -390,16 +432,20 @@ pid_t ck_watchdog_start(int *control_fd, int *error) {
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 #endif
+    sigset_t previous;
+    ck_block_signals(&previous);
     pid_t pid = fork();
-    if (pid < 0) {
-        *error = errno;
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
     if (pid == 0) {
         ck_watchdog_main(fds[1]);
         _exit(0);
+    }
+    int fork_error = errno;
+    ck_restore_signal_mask(&previous);
+    if (pid < 0) {
+        *error = fork_error;
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
     }
     // Out of the supervisor's process group at once, before the child runs: a signal to that group (Ctrl-C, or a
     // supervisor of the supervisor killing what is left of it) must not take the watchdog along.
@@ -496,12 +542,11 @@ int ck_termination_signal_fd(void) {
         return ck_termination_pipe[0];
     }
     int fds[2];
-    if (pipe(fds) != 0) {
+    // Close-on-exec from the start (no window in which a concurrent fork and exec inherits the pipe); only the
+    // write end is non-blocking, so that the handler never blocks.
+    if (ck_pipe_with_flags(fds, 0, 1) < 0) {
         return -1;
     }
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
     ck_termination_pipe[0] = fds[0];
     ck_termination_pipe[1] = fds[1];
     struct sigaction action;
@@ -517,37 +562,96 @@ int ck_termination_signal_fd(void) {
 
 // MARK: - Detached programs
 
-#include <spawn.h>
+// Moves a descriptor above standard input, output and error (close-on-exec), so that setting those up in a child
+// cannot overwrite it. Returns the descriptor to use, or -1 with errno set.
+static int ck_above_stdio(int fd) {
+    if (fd > STDERR_FILENO) {
+        return fd;
+    }
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return copy;
+}
 
-int ck_spawn_detached(const char *path, char *const argv[], char *const envp[], const char *output_path,
-                      pid_t *pid) {
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attributes;
-    int status = posix_spawn_file_actions_init(&actions);
-    if (status != 0) {
-        return status;
+int ck_spawn_detached(const char *path, char *const argv[], char *const envp[], int output_fd, pid_t *pid) {
+    // The child reports a failure before execve (or execve's) as an errno value on this pipe; end of file means
+    // that it executed the program (the write end is close-on-exec).
+    int report[2];
+    if (ck_pipe_with_flags(report, 0, 0) < 0) {
+        return errno;
     }
-    status = posix_spawnattr_init(&attributes);
-    if (status != 0) {
-        posix_spawn_file_actions_destroy(&actions);
-        return status;
+    report[0] = ck_above_stdio(report[0]);
+    report[1] = ck_above_stdio(report[1]);
+    int output = output_fd > STDERR_FILENO ? output_fd : fcntl(output_fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    if (report[0] < 0 || report[1] < 0 || output < 0) {
+        int saved = errno;
+        close(report[0]);
+        close(report[1]);
+        errno = saved;
+        return saved;
     }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, output_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    // A session of its own: no controlling terminal, and the caller's Ctrl-C does not reach it. Default
-    // signal dispositions and an empty mask, whatever the caller had.
-    sigset_t none;
-    sigemptyset(&none);
-    sigset_t all;
-    sigfillset(&all);
-    sigdelset(&all, SIGKILL);
-    sigdelset(&all, SIGSTOP);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setsigdefault(&attributes, &all);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    status = posix_spawn(pid, path, &actions, &attributes, argv, envp);
-    posix_spawnattr_destroy(&attributes);
-    posix_spawn_file_actions_destroy(&actions);
-    return status;
+    sigset_t previous;
+    ck_block_signals(&previous);
+    pid_t child = fork();
+    if (child == 0) {
+        // Default dispositions and an empty mask, whatever the caller had (see ck_block_signals).
+        ck_reset_signals();
+        int failure = 0;
+        // A session of its own: no controlling terminal, and the caller's Ctrl-C does not reach it.
+        if (setsid() < 0) {
+            failure = errno;
+        }
+        int null_fd = failure == 0 ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+        if (failure == 0 && (null_fd < 0 || ck_dup_onto(null_fd, STDIN_FILENO) < 0)) {
+            failure = errno;
+        }
+        if (null_fd > STDIN_FILENO) {
+            close(null_fd);
+        }
+        if (failure == 0 && (ck_dup_onto(output, STDOUT_FILENO) < 0 || ck_dup_onto(output, STDERR_FILENO) < 0)) {
+            failure = errno;
+        }
+        if (failure == 0) {
+            // Nothing else of the caller's reaches the program, close-on-exec or not.
+            ck_close_from_except(STDERR_FILENO + 1, report[1]);
+            execve(path, argv, envp);
+            failure = errno;
+        }
+        ssize_t ignored = write(report[1], &failure, sizeof(failure));
+        (void)ignored;
+        _exit(127);
+    }
+    int fork_error = errno;
+    ck_restore_signal_mask(&previous);
+    close(report[1]);
+    if (output != output_fd) {
+        close(output);
+    }
+    if (child < 0) {
+        close(report[0]);
+        return fork_error;
+    }
+    int failure = 0;
+    size_t received = 0;
+    while (received < sizeof(failure)) {
+        ssize_t count = read(report[0], (char *)&failure + received, sizeof(failure) - received);
+        if (count < 0 && errno == EINTR) {
+            continue;
+        }
+        if (count <= 0) {
+            break;
+        }
+        received += (size_t)count;
+    }
+    close(report[0]);
+    if (received == sizeof(failure)) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        }
+        return failure != 0 ? failure : EIO;
+    }
+    *pid = child;
+    return 0;
 }

@@ -80,6 +80,46 @@ struct Arguments: Sendable, Equatable {
     /// Every value of a repeatable option, in order.
     func all(_ name: String) -> [String] { values[name] ?? [] }
 
+    /// The longest duration any option accepts: 24 hours.
+    static let maximumDuration: Duration = .seconds(86_400)
+    /// The shortest duration any option accepts: 1 millisecond (durations are kept in milliseconds).
+    static let minimumDuration: Duration = .milliseconds(1)
+
+    /// The value of a duration option given in seconds (`10`, `0.5`), or `nil` when absent.
+    ///
+    /// Only plain decimal numbers are accepted (no sign, exponent, `inf` or `nan`), from
+    /// ``minimumDuration`` (0.001) to `maximum` (default ``maximumDuration``, 86400), rounded to milliseconds.
+    func seconds(_ name: String, maximum: Duration = maximumDuration) throws(UsageError) -> Duration? {
+        guard let text = value(name) else { return nil }
+        let maximumSeconds = maximum.components.seconds
+        let invalid = UsageError(
+            "invalid value '\(text)' for '\(name)' (expected a number of seconds from 0.001 to \(maximumSeconds))"
+        )
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.allSatisfy({ part in part.allSatisfy { $0.isASCII && $0.isNumber } }),
+            parts.contains(where: { !$0.isEmpty }), let seconds = Double(text), seconds.isFinite,
+            seconds <= Double(maximumSeconds)
+        else { throw invalid }
+        let milliseconds = Int64((seconds * 1000).rounded())
+        guard milliseconds >= 1 else { throw invalid }
+        return .milliseconds(milliseconds)
+    }
+
+    /// The value of an integer option, which must lie in `range`; `nil` when absent.
+    ///
+    /// Only plain decimal digits are accepted (no sign).
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(UsageError) -> Int? {
+        guard let text = value(name) else { return nil }
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(text),
+            range.contains(number)
+        else {
+            throw UsageError(
+                "invalid value '\(text)' for '\(name)' (expected an integer from \(range.lowerBound) to \(range.upperBound))"
+            )
+        }
+        return number
+    }
+
     /// The value of an option that must be one of `choices`.
     func choice(_ name: String, _ choices: [String]) throws(UsageError) -> String? {
         guard let value = value(name) else { return nil }

@@ -8,12 +8,21 @@ import Glibc
 @main
 enum Zeekctl {
     static func main() async {
+        // A closed pipe is an error on the write (see StandardTerminal), not the end of the process.
+        signal(SIGPIPE, SIG_IGN)
         let status = await run(arguments: Array(CommandLine.arguments.dropFirst()), context: .standard())
         exit(status.rawValue)
     }
 
     /// Parses and runs; tests call this directly.
+    ///
+    /// A command that succeeded but could not write its output exits 1.
     static func run(arguments: [String], context: CommandContext) async -> ExitStatus {
+        let status = await parseAndRun(arguments: arguments, context: context)
+        return status == .success && context.terminal.hasOutputFailed ? .failure : status
+    }
+
+    private static func parseAndRun(arguments: [String], context: CommandContext) async -> ExitStatus {
         do {
             switch try Invocation.parse(arguments) {
             case .help(let text):

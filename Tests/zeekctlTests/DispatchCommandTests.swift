@@ -124,7 +124,7 @@ import Testing
         (["dispatch", "get_id_value"], "error: 'zeekctl dispatch get_id_value' takes exactly one ID\n"),
         (
             ["dispatch", "get_id_value", "x", "--timeout", "0"],
-            "error: invalid value '0' for '--timeout' (expected a positive number of seconds)\n"
+            "error: invalid value '0' for '--timeout' (expected a number of seconds from 0.001 to 86400)\n"
         ),
         (["dispatch", "get_id_value", "x", "--set", "novalue"], "error: invalid '--set novalue' (expected ID=JSON)\n"),
         (

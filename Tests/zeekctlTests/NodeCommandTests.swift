@@ -89,10 +89,11 @@ import Glibc
             ["node", "--name", "manager", "--hub", "http://127.0.0.1:1"],
             environment: environment
         )
-        #expect(badHub.status == 1)
+        #expect(badHub.status == 64)
         #expect(
             badHub.error
-                == "error: invalid WebSocket address 'http://127.0.0.1:1': scheme 'http' is not supported (use ws://)\n"
+                == "error: invalid WebSocket address 'http://127.0.0.1:1': scheme 'http' is not supported (use ws://)"
+                + " for '--hub'\n"
         )
     }
 }

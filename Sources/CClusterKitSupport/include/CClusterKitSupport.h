@@ -39,12 +39,15 @@ typedef struct ck_spawn_request {
 
 /// Forks and executes a supervised node.
 ///
-/// The child, using only async-signal-safe calls: reads standard input from /dev/null and writes standard output
-/// and error to the given pipes; closes every other descriptor; becomes the leader of a new process group; sets the
-/// parent-death signal; waits at the gate (see below) and exits at once if the parent is already gone; restores
-/// default signal dispositions and an empty signal mask; changes to `directory`; opens `stderr_file` then
-/// `stdout_file` (O_WRONLY|O_CREAT|O_TRUNC|O_APPEND, 0600); sets the CPU affinity (a failure only warns); executes
-/// the program.
+/// Every signal is blocked in the calling thread around fork(), so no signal can run one of the caller's handlers in
+/// the child; the caller's mask is restored right after (a signal for the caller that arrived meanwhile is delivered
+/// then). The child, using only async-signal-safe calls: first restores default signal dispositions, then an empty
+/// signal mask (a signal sent to it before that is delivered then, with its default action); reads standard input
+/// from /dev/null and writes standard output and error to the given pipes; closes every other descriptor; becomes
+/// the leader of a new process group; sets the parent-death signal; waits at the gate (see below) and exits at once
+/// if the parent is already gone; changes to `directory`; opens `stderr_file` then `stdout_file`
+/// (O_WRONLY|O_CREAT|O_TRUNC|O_APPEND|O_NOFOLLOW, 0600: a symbolic link there fails with ELOOP); sets the CPU
+/// affinity (a failure only warns); marks every descriptor above 2 close-on-exec; executes the program.
 /// A failing step writes Zeek's message (`node '<name>' failed to chdir to <dir>: <reason>`, ...) to standard error
 /// and exits with status 1 (127 when the program cannot be executed).
 ///
@@ -92,16 +95,18 @@ int ck_watchdog_register(int control_fd, int value);
 void ck_watchdog_stop(int control_fd, pid_t pid);
 
 /// Installs handlers for SIGINT and SIGTERM that write the signal's number (one byte) to a pipe, and returns the
-/// pipe's read end (close-on-exec), or -1 with errno set. The handlers only call `write`, which is
+/// pipe's read end, or -1 with errno set. Both ends are close-on-exec from their creation. The handlers only call `write`, which is
 /// async-signal-safe. Calling it again returns the same descriptor. Child processes get default dispositions
 /// back on exec.
 int ck_termination_signal_fd(void);
 
 /// Starts `path` in a new session (setsid), detached from the caller's terminal, with standard input from
-/// /dev/null and standard output and error appended to `output_path`, default signal dispositions and an empty
-/// signal mask. Returns 0 and sets `*pid`, or an errno value.
-int ck_spawn_detached(const char *path, char *const argv[], char *const envp[], const char *output_path,
-                      pid_t *pid);
+/// /dev/null, standard output and error on `output_fd` (which the caller opened, typically with
+/// O_WRONLY|O_APPEND|O_NOFOLLOW|O_CLOEXEC, and still owns), no other descriptor of the caller (closed in the child
+/// whether close-on-exec or not), default signal dispositions and an empty signal mask (signals are blocked around
+/// fork() as in `ck_spawn`). Returns 0 and sets `*pid` once the program is executing, or an errno value (a child
+/// that could not execute the program is reaped).
+int ck_spawn_detached(const char *path, char *const argv[], char *const envp[], int output_fd, pid_t *pid);
 
 /// Whether a wait status says the process exited (WIFEXITED).
 int ck_status_exited(int status);

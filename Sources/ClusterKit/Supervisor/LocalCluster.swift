@@ -22,9 +22,14 @@ public enum LocalCluster: Sendable {
         public var layoutPath: String?
         /// Where the controller listens, `HOST:PORT`; default `127.0.0.1:2149`.
         public var listen: String
-        /// The directory for the controller's log, the example configuration and the nodes' runtime
-        /// directories.
-        public var stateDirectory: String
+        /// The directory for the controller's log, the example configuration and the nodes' runtime directories.
+        ///
+        /// `nil` (the default) creates a fresh private one (mode 0700, unpredictable name
+        /// `zeekctl-cluster-XXXXXX`) under `$XDG_RUNTIME_DIR`, else `$TMPDIR`, else `/tmp` (from `environment`),
+        /// which stays after the cluster stops. A given directory is created with mode 0700 when missing; an
+        /// existing one must be a real directory (not a symbolic link) of this user that its group and others
+        /// cannot write.
+        public var stateDirectory: String?
         /// The controller's environment.
         public var environment: [String: String]
         /// How long to wait for the controller to report its deployment; default 120 s.
@@ -38,7 +43,7 @@ public enum LocalCluster: Sendable {
         ///   - executablePath: The `zeekctl` binary.
         ///   - layoutPath: The layout, or `nil` for the example.
         ///   - listen: The listening address.
-        ///   - stateDirectory: The state directory (created when missing).
+        ///   - stateDirectory: The state directory, or `nil` for a fresh private one.
         ///   - environment: The controller's environment.
         ///   - timeout: The start-up limit.
         ///   - nodeProgram: The nodes' program, or `nil` for `executablePath`.
@@ -46,7 +51,7 @@ public enum LocalCluster: Sendable {
             executablePath: String,
             layoutPath: String? = nil,
             listen: String = "127.0.0.1:\(ControllerService.defaultPort)",
-            stateDirectory: String,
+            stateDirectory: String? = nil,
             environment: [String: String],
             timeout: Duration = .seconds(120),
             nodeProgram: String? = nil
@@ -67,7 +72,9 @@ public enum LocalCluster: Sendable {
         public var pid: Int
         /// The controller's URL.
         public var url: String
-        /// The controller's log file.
+        /// The state directory (given, or created for this start).
+        public var stateDirectory: String
+        /// The controller's log file, `controller.log` in the state directory.
         public var logPath: String
         /// The controller's report of its deployment (`deployed configuration …: N nodes on …`).
         public var deployment: String
@@ -77,7 +84,10 @@ public enum LocalCluster: Sendable {
     public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
         /// What went wrong.
         public enum Code: String, Sendable, Hashable {
-            /// The controller could not be spawned.
+            /// The state directory is unsafe (a symbolic link, another user's, writable by others) or cannot be
+            /// created.
+            case unusableStateDirectory
+            /// The controller could not be spawned (or its log or configuration not written).
             case spawnFailed
             /// The controller exited during start-up.
             case controllerExited
@@ -102,16 +112,32 @@ public enum LocalCluster: Sendable {
 
     /// Starts the controller in the background and waits until its deployment is done.
     ///
+    /// The controller's standard output and error are appended to `controller.log` in the state directory (opened
+    /// with `O_APPEND|O_NOFOLLOW`, mode 0600); the built-in example is written there as `example.ini`
+    /// atomically. The controller inherits no other descriptor.
+    ///
     /// - Parameter options: What to start and where.
-    /// - Returns: The controller's pid, URL, log file and deployment report.
-    /// - Throws: ``Failure``: `spawnFailed`, `controllerExited` (with the end of its log), `nodesFailed` (the
-    ///   nodes that failed, each with its error; everything started was stopped), `timedOut`.
+    /// - Returns: The controller's pid, URL, state directory, log file and deployment report.
+    /// - Throws: ``Failure``: `unusableStateDirectory`, `spawnFailed`, `controllerExited` (with the end of its
+    ///   log), `nodesFailed` (the nodes that failed, each with its error; everything started was stopped),
+    ///   `timedOut`.
     public static func start(_ options: StartOptions) async throws -> Started {
-        let fileManager = FileManager.default
-        try? fileManager.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
-        let logPath = options.stateDirectory + "/controller.log"
+        let directory: PrivateDirectory
+        do {
+            if let path = options.stateDirectory {
+                directory = try PrivateDirectory(checking: path)
+            } else {
+                directory = try PrivateDirectory.makeTemporary(
+                    prefix: "zeekctl-cluster-",
+                    environment: options.environment
+                )
+            }
+        } catch {
+            throw Failure(code: .unusableStateDirectory, message: "state directory \(error)")
+        }
+        let logPath = directory.file("controller.log")
         var arguments = [
-            "controller", "--processes", "--listen", options.listen, "--state-dir", options.stateDirectory,
+            "controller", "--processes", "--listen", options.listen, "--state-dir", directory.path,
         ]
         if let nodeProgram = options.nodeProgram { arguments += ["--node-program", nodeProgram] }
         if let layoutPath = options.layoutPath {
@@ -121,20 +147,27 @@ public enum LocalCluster: Sendable {
                 layout: EmbeddedCluster.example,
                 instance: "agent-" + ControllerService.localHostName()
             )
-            let iniPath = options.stateDirectory + "/example.ini"
             do {
-                try ManagementINI.text(of: example).write(toFile: iniPath, atomically: true, encoding: .utf8)
+                let iniPath = try directory.write(Array(ManagementINI.text(of: example).utf8), toFile: "example.ini")
+                arguments += ["--config", iniPath]
             } catch {
-                throw Failure(code: .spawnFailed, message: "\(iniPath): cannot write the example cluster: \(error)")
+                throw Failure(code: .spawnFailed, message: "cannot write the example cluster: \(error)")
             }
-            arguments += ["--config", iniPath]
         }
-        let start = (try? fileManager.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
-        let pid = try spawnDetached(options.executablePath, arguments, environment: options.environment, log: logPath)
+        let log: Int32
+        do {
+            log = try LocalFile.openForAppending(logPath)
+        } catch {
+            throw Failure(code: .spawnFailed, message: "cannot open the controller's log: \(error)")
+        }
+        defer { close(log) }
+        var info = stat()
+        let start = fstat(log, &info) == 0 ? Int(info.st_size) : 0
+        let pid = try spawnDetached(options.executablePath, arguments, environment: options.environment, output: log)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: options.timeout)
         while true {
-            let lines = newLines(of: logPath, from: start)
+            let lines = newLines(of: log, from: start)
             let prefix = ControllerService.listeningPrefix
             if let listening = lines.first(where: { $0.hasPrefix(prefix) }) {
                 let deployment = lines.first { $0.hasPrefix("deployed configuration ") } ?? ""
@@ -150,6 +183,7 @@ public enum LocalCluster: Sendable {
                 return Started(
                     pid: Int(pid),
                     url: String(listening.dropFirst(prefix.count)),
+                    stateDirectory: directory.path,
                     logPath: logPath,
                     deployment: deployment
                 )
@@ -251,15 +285,6 @@ public enum LocalCluster: Sendable {
         }
     }
 
-    /// The directory for temporary state: `$TMPDIR` (without a trailing slash), else `/tmp`.
-    ///
-    /// - Parameter environment: The environment variables.
-    /// - Returns: The directory.
-    public static func temporaryDirectory(environment: [String: String]) -> String {
-        guard let directory = environment["TMPDIR"], !directory.isEmpty else { return "/tmp" }
-        return directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
-    }
-
     /// Whether `pid` names a live process on this machine: `kill(pid, 0)` does not fail with `ESRCH`, and
     /// `/proc/<pid>/stat` does not show a zombie (an exited process its parent has not reaped yet, as orphans
     /// wait for a slow init).
@@ -275,27 +300,47 @@ public enum LocalCluster: Sendable {
         return stat[stat.index(after: close)...].trimmingPrefix(" ").first != "Z"
     }
 
-    private static func spawnDetached(
+    /// Starts `path` detached (its own session, standard input from /dev/null, standard output and error on
+    /// `output`, no other descriptor, default signal handling); see `ck_spawn_detached`.
+    ///
+    /// - Parameters:
+    ///   - path: The program.
+    ///   - arguments: Its arguments, without the program name.
+    ///   - environment: Its whole environment.
+    ///   - output: The descriptor for its standard output and error (still the caller's afterwards).
+    /// - Returns: The process id, once the program is executing.
+    /// - Throws: ``Failure`` (`spawnFailed`) naming the program and the reason.
+    static func spawnDetached(
         _ path: String,
         _ arguments: [String],
         environment: [String: String],
-        log: String
+        output: Int32
     ) throws -> pid_t {
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in envp { free(pointer) } }
         var pid: pid_t = 0
-        let status = ck_spawn_detached(path, argv, envp, log, &pid)
+        let status = ck_spawn_detached(path, argv, envp, output, &pid)
         guard status == 0 else {
             throw Failure(code: .spawnFailed, message: "\(path): cannot start: \(String(cString: strerror(status)))")
         }
         return pid
     }
 
-    private static func newLines(of path: String, from offset: Int) -> [String] {
-        guard let data = FileManager.default.contents(atPath: path), data.count > offset else { return [] }
-        let text = String(decoding: data[offset...], as: UTF8.self)
+    /// The complete lines appended to the log since `offset` (read with `pread`, so the descriptor's append
+    /// position does not matter).
+    private static func newLines(of descriptor: Int32, from offset: Int) -> [String] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let position = off_t(offset + bytes.count)
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, position) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         // Only complete lines: the last one may still be being written.
         guard let end = text.lastIndex(of: "\n") else { return [] }
         return text[..<end].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

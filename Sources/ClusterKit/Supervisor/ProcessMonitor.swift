@@ -479,7 +479,15 @@ final class ProcessMonitor: Sendable {
         return child
     }
 
-    private static func fork(
+    /// Forks and executes the request's program with `ck_spawn` (internal for tests).
+    ///
+    /// - Parameters:
+    ///   - request: What to run.
+    ///   - stdoutFD: The write end of the standard output pipe.
+    ///   - stderrFD: The write end of the standard error pipe.
+    ///   - gate: Receives the gate's write end; the child waits until it is closed.
+    /// - Returns: The child's pid (-1 on failure) and the `errno` value of a failure.
+    static func fork(
         _ request: SpawnRequest,
         stdoutFD: Int32,
         stderrFD: Int32,
@@ -521,26 +529,18 @@ final class ProcessMonitor: Sendable {
         return (pid, error)
     }
 
-    /// Writes a file (mode 0600), creating its directory (mode 0700) first; returns a reason on failure.
+    /// Writes a file atomically (a temporary file in the same directory renamed over it, never following a
+    /// symbolic link; mode 0600), creating its directory (mode 0700) first; returns a reason on failure.
     private static func writeFile(_ file: SpawnRequest.File) -> String? {
         guard WorkingDirectory.ensureIntermediateDirectories(file.directory, mode: 0o700) else {
             return "cannot create directory \(file.directory): \(errorText(errno))"
         }
-        let fd = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return "cannot write \(file.path): \(errorText(errno))" }
-        defer { close(fd) }
-        var offset = 0
-        while offset < file.contents.count {
-            let written = file.contents.withUnsafeBytes { bytes in
-                write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return "cannot write \(file.path): \(errorText(errno))"
-            }
-            offset += written
+        do {
+            try LocalFile.writeAtomically(file.contents, to: file.path, permissions: 0o600)
+            return nil
+        } catch {
+            return error.description
         }
-        return nil
     }
 
     /// The text of an `errno` value.

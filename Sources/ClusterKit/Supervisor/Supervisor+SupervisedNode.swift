@@ -46,13 +46,16 @@ extension Supervisor {
     /// Reads the configuration of the supervised node this process is from disk, or `nil` when it is not
     /// supervised.
     ///
-    /// The same as ``supervisedNodeConfig(environment:readFile:)`` reading the file as UTF-8 text.
+    /// The same as ``supervisedNodeConfig(environment:readFile:)`` reading the file as UTF-8 text; it must be a
+    /// regular file of at most 16 MiB.
     ///
     /// - Parameter environment: The process environment.
     /// - Returns: The configuration, or `nil` when ``nodeConfigurationEnvironmentKey`` is unset.
     /// - Throws: ``SupervisorError`` with code ``SupervisorError/Code/invalidNodeConfiguration`` when the file
     ///   cannot be read or does not hold a `Supervisor::NodeConfig`.
     public static func supervisedNodeConfig(environment: [String: String]) throws -> NodeConfig? {
-        try supervisedNodeConfig(environment: environment) { try String(contentsOfFile: $0, encoding: .utf8) }
+        try supervisedNodeConfig(environment: environment) { path in
+            String(decoding: try LocalFile.readRegularFile(path), as: UTF8.self)
+        }
     }
 }

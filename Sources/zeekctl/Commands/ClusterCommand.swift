@@ -15,23 +15,26 @@ struct ClusterCommand: ZeekctlCommand {
                zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json]
                zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS]
 
-        start runs 'zeekctl controller --processes' in the background (its own session; log in the state
-        directory, default $TMPDIR/zeekctl-cluster-PORT) with the layout deployed (--layout: node.cfg,
-        cluster-layout.zeek or Management INI; default ./cluster-layout.zeek, else ./node.cfg, else the
-        built-in example), and returns once every node has said hello. If nodes fail it prints them, stops
-        what it started and exits 1. Default listen 127.0.0.1:2149; --timeout default 120 seconds;
-        --node-program as for 'zeekctl controller'.
+        start runs 'zeekctl controller --processes' in the background (its own session) with the layout
+        deployed (--layout: node.cfg, cluster-layout.zeek or Management INI; default ./cluster-layout.zeek,
+        else ./node.cfg, else the built-in example), and returns once every node has said hello, printing
+        the controller's pid, URL and log file. The log (controller.log) and the nodes' files go to the state
+        directory: --state-dir DIR (created with mode 0700 when missing; an existing one must be a real
+        directory of yours that nobody else can write), else a fresh private directory
+        zeekctl-cluster-XXXXXX under $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp, left in place after stop.
+        If nodes fail it prints them, stops what it started and exits 1. Default listen 127.0.0.1:2149;
+        --timeout in seconds, default 120, at most 86400; --node-program as for 'zeekctl controller'.
 
         status lists every node process: node, type, state, pid, port, uptime, restarts (JSON:
         {"nodes": {NAME: {"type", "state", "pid", "port", "uptime", "restarts"}}}, uptime in seconds).
 
         stop has the controller stop every node and itself, and returns when none of those processes is left
-        (--timeout default 60 seconds).
+        (--timeout in seconds, default 60, at most 86400).
 
         'zeekctl dispatch get_id_value ID --controller ws://HOST:PORT' and zeek-client work against the cluster.
 
-        exit status: 0 success, 1 failure (nodes that did not start, controller unreachable, processes left),
-        64 usage error
+        exit status: 0 success, 1 failure (nodes that did not start, controller unreachable, processes left,
+        unsafe state directory), 64 usage error
 
         """
     static let options: [Arguments.Option] = [
@@ -46,7 +49,6 @@ struct ClusterCommand: ZeekctlCommand {
     var action: Action
     var layout: String?
     var listen: String
-    var listenPort: Int
     var stateDirectory: String?
     var timeout: Duration?
     var controller: String
@@ -73,14 +75,10 @@ struct ClusterCommand: ZeekctlCommand {
         }
         layout = arguments.value("--layout")
         listen = arguments.value("--listen") ?? "127.0.0.1:\(ControllerService.defaultPort)"
-        listenPort = try ControllerCommand.listenOptions(listen).port
+        // Checked here, so that a bad address is a usage error.
+        _ = try ControllerCommand.listenOptions(listen)
         stateDirectory = arguments.value("--state-dir")
-        if let text = arguments.value("--timeout") {
-            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
-                throw UsageError("invalid value '\(text)' for '--timeout' (expected a positive number of seconds)")
-            }
-            timeout = .milliseconds(Int64((seconds * 1000).rounded()))
-        }
+        timeout = try arguments.seconds("--timeout")
         controller = try RemoteBackend.address(
             arguments.value("--controller") ?? "127.0.0.1:\(ControllerService.defaultPort)",
             option: "--controller",
@@ -105,8 +103,9 @@ struct ClusterCommand: ZeekctlCommand {
                 return .success
             case .stop:
                 let pids = try await LocalCluster.stop(controller: controller, timeout: timeout ?? .seconds(60))
+                let nodes = max(0, pids.count - 1)
                 context.terminal.writeOutput(
-                    "stopped the controller and \(pids.count - 1) node process\(pids.count == 2 ? "" : "es")\n"
+                    "stopped the controller and \(nodes) node process\(nodes == 1 ? "" : "es")\n"
                 )
                 return .success
             }
@@ -121,13 +120,12 @@ struct ClusterCommand: ZeekctlCommand {
         if layoutPath == nil, case .file(let path) = ClusterSource.default(in: context.currentDirectory) {
             layoutPath = path
         }
-        let base = LocalCluster.temporaryDirectory(environment: context.environment)
         let started = try await LocalCluster.start(
             LocalCluster.StartOptions(
                 executablePath: context.executablePath,
                 layoutPath: layoutPath,
                 listen: listen,
-                stateDirectory: stateDirectory.map(context.resolve) ?? base + "/zeekctl-cluster-\(listenPort)",
+                stateDirectory: stateDirectory.map(context.resolve),
                 environment: context.environment,
                 timeout: timeout ?? .seconds(120),
                 nodeProgram: nodeProgram.map(context.resolve)

@@ -17,8 +17,10 @@ struct ControllerCommand: ZeekctlCommand {
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
         'zeekctl cluster status' work against it. Deployed configurations run as agents inside this process;
         their nodes run inside it too, or with --processes each as a supervised 'zeekctl node' process that
-        joins over WebSocket (revived with Zeek's back-off when it crashes; runtime directories under
-        --state-dir, default a temporary directory removed at exit). --node-program runs another program
+        joins over WebSocket (revived with Zeek's back-off when it crashes). Their runtime directories go under
+        --state-dir DIR (created with mode 0700 when missing; an existing one must be a real directory of yours
+        that nobody else can write), else under a fresh private directory zeekctl-controller-XXXXXX in
+        $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp, removed at exit. --node-program runs another program
         instead of this zeekctl for the nodes (a wrapper, say), with the arguments 'node --name NAME --hub URL'.
 
         --layout FILE deploys a node.cfg, cluster-layout.zeek/.bro or Management INI at start: a node.cfg or
@@ -30,7 +32,8 @@ struct ControllerCommand: ZeekctlCommand {
         connects or leaves and per request. It runs until SIGINT or SIGTERM, then closes every connection
         with 1001 (going away) and stops its nodes.
 
-        exit status: 0 stopped by a signal, 1 could not start (address in use, file errors), 64 usage error
+        exit status: 0 stopped by a signal, 1 could not start (address in use, file errors, unsafe state
+        directory) or standard output could not be written, 64 usage error
 
         """
     static let options: [Arguments.Option] = [
@@ -98,26 +101,30 @@ struct ControllerCommand: ZeekctlCommand {
             controller: Controller.Options(log: log),
             connectionLog: log
         )
-        var temporaryDirectory: String?
+        var temporaryDirectory: PrivateDirectory?
         if processes {
-            let directory: String
-            if let stateDirectory {
-                directory = context.resolve(stateDirectory)
-            } else {
-                directory =
-                    LocalCluster.temporaryDirectory(environment: context.environment)
-                    + "/zeekctl-controller-\(getpid())"
-                temporaryDirectory = directory
+            let directory: PrivateDirectory
+            do {
+                if let stateDirectory {
+                    directory = try PrivateDirectory(checking: context.resolve(stateDirectory))
+                } else {
+                    directory = try PrivateDirectory.makeTemporary(
+                        prefix: "zeekctl-controller-",
+                        environment: context.environment
+                    )
+                    temporaryDirectory = directory
+                }
+            } catch {
+                terminal.error("state directory \(error)")
+                return .failure
             }
             options.makeNodeHost = ControllerService.processNodeHosts(
                 executablePath: nodeProgram.map(context.resolve) ?? context.executablePath,
-                stateDirectory: directory,
+                stateDirectory: directory.path,
                 environment: context.environment
             )
         }
-        defer {
-            if let temporaryDirectory { try? FileManager.default.removeItem(atPath: temporaryDirectory) }
-        }
+        defer { temporaryDirectory?.remove() }
         let service: ControllerService
         do {
             try TerminationSignals.install()

@@ -26,8 +26,8 @@ struct DispatchCommand: ZeekctlCommand {
         Management node dispatch. The layout names the nodes and their types; --cluster-backend picks the
         node topic naming (default broker: zeek/cluster/node/NAME/).
 
-        --timeout is one deadline for the whole request (default 10 seconds). --format json prints what
-        zeek-client get-id-value prints; --group folds nodes with equal values into one row.
+        --timeout is one deadline for the whole request, in seconds (default 10, at most 86400). --format json
+        prints what zeek-client get-id-value prints; --group folds nodes with equal values into one row.
 
         exit status: 0 every node replied, 2 some did and some failed or timed out, 1 none did or the request
         could not be made, 64 usage error
@@ -62,14 +62,7 @@ struct DispatchCommand: ZeekctlCommand {
         guard positionals.count == 2 else { throw UsageError("'zeekctl dispatch get_id_value' takes exactly one ID") }
         id = positionals[1]
         nodes = arguments.value("--nodes").map { $0.split(separator: ",").map { String($0).trimmingSpaces() } }
-        if let text = arguments.value("--timeout") {
-            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
-                throw UsageError("invalid value '\(text)' for '--timeout' (expected a positive number of seconds)")
-            }
-            timeout = .milliseconds(Int64((seconds * 1000).rounded()))
-        } else {
-            timeout = .seconds(10)
-        }
+        timeout = try arguments.seconds("--timeout") ?? .seconds(10)
         format = try arguments.choice("--format", ["table", "json"]) ?? "table"
         grouped = arguments.flag("--group")
         layout = arguments.value("--layout")

@@ -17,6 +17,8 @@ struct LayoutCommand: ZeekctlCommand {
           --zeek-version X.Y     reproduce the ZeekControl of this Zeek (5.0 or later; default 8.1)
           -o, --output FILE      write to FILE instead of standard output
 
+        FILE is replaced atomically (a new file in the same directory, mode 0666 less the umask, renamed over
+        it): a symbolic link there is replaced, not followed, and a failure leaves the old file as it was.
         An invalid input prints its issues to standard error and exits 1 without writing anything.
 
         """
@@ -50,21 +52,29 @@ struct LayoutCommand: ZeekctlCommand {
         let issues = settingsIssues + loaded.issues
         for issue in issues { context.terminal.writeError(issue.description + "\n") }
         guard !issues.containsErrors else { return .failure }
+        let generated: GeneratedLayout
         do {
-            let generated = try loaded.generatedLayout()
-            if let output {
-                try Data(generated.text.utf8).write(to: URL(fileURLWithPath: context.resolve(output)))
-            } else {
-                context.terminal.writeOutput(generated.text)
-            }
-            return .success
+            generated = try loaded.generatedLayout()
         } catch let error as LayoutGenerationError {
             context.terminal.error("\(file): \(error.message)")
             return .failure
         } catch {
-            context.terminal.error("cannot write \(output ?? "output"): \(error.localizedDescription)")
+            context.terminal.error("\(file): \(error)")
             return .failure
         }
+        guard let output else {
+            context.terminal.writeOutput(generated.text)
+            return .success
+        }
+        do {
+            try LocalFile.writeAtomically(Array(generated.text.utf8), to: context.resolve(output), permissions: 0o666)
+        } catch {
+            var shown = error
+            shown.path = output
+            context.terminal.error("\(shown)")
+            return .failure
+        }
+        return .success
     }
 }
 
@@ -103,10 +113,10 @@ struct SettingsArguments: Sendable {
         var cfg = ZeekctlCfg()
         if let zeekctlCfg {
             do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: context.resolve(zeekctlCfg)))
-                cfg = ZeekctlCfg.parse(String(decoding: data, as: UTF8.self), file: zeekctlCfg)
+                let bytes = try LocalFile.readRegularFile(context.resolve(zeekctlCfg))
+                cfg = ZeekctlCfg.parse(String(decoding: bytes, as: UTF8.self), file: zeekctlCfg)
             } catch {
-                context.terminal.error("cannot read file: \(zeekctlCfg)")
+                context.terminal.error("cannot read file: \(zeekctlCfg): \(error.message)")
                 return nil
             }
         }

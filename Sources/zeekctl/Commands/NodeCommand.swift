@@ -38,6 +38,8 @@ struct NodeCommand: ZeekctlCommand {
         guard let hub = arguments.value("--hub") else {
             throw UsageError("'zeekctl node' needs '--hub ws://HOST:PORT'")
         }
+        // Checked here, so that a bad address is a usage error; the library normalises it the same way.
+        _ = try RemoteBackend.address(hub, option: "--hub", defaultPort: WebSocketServer.Options.standard.port)
         self.hub = hub
         nodeName = arguments.value("--name")
         layout = arguments.value("--layout")

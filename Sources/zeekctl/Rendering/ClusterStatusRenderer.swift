@@ -36,14 +36,22 @@ enum ClusterStatusRenderer {
         return JSONValue.object(["nodes": .object(nodes)]).text(style: .python(indent: 2, sortKeys: true)) + "\n"
     }
 
-    private static func uptime(of status: NodeProcessStatus, now: Double) -> Double? {
+    /// The longest uptime shown, 100 years in seconds: the start time comes from the controller, and a
+    /// nonsensical one must not overflow the conversion to whole seconds.
+    static let maximumUptime: Double = 100 * 366 * 86_400
+
+    /// How long a running node has been up, at least 0 and at most ``maximumUptime``; `nil` when not running or
+    /// the start time is not a finite number.
+    static func uptime(of status: NodeProcessStatus, now: Double) -> Double? {
         guard status.state == .running, let startedAt = status.startedAt else { return nil }
-        return max(0, now - startedAt.secondsSinceEpoch)
+        let uptime = now - startedAt.secondsSinceEpoch
+        guard uptime.isFinite else { return nil }
+        return min(max(0, uptime), maximumUptime)
     }
 
     /// `45s`, `12m 05s`, `3h 02m`, `2d 04h`.
-    private static func duration(_ seconds: Double) -> String {
-        let total = Int(seconds)
+    static func duration(_ seconds: Double) -> String {
+        let total = seconds.isFinite ? Int(min(max(0, seconds), maximumUptime)) : 0
         let (days, hours, minutes, rest) = (total / 86_400, total / 3600 % 24, total / 60 % 60, total % 60)
         if days > 0 { return "\(days)d \(pad(hours))h" }
         if hours > 0 { return "\(hours)h \(pad(minutes))m" }
