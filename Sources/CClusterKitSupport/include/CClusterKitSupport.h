@@ -117,3 +117,4 @@ int ck_status_signal(int status);
 #endif
 
 #endif
+#include "CClusterKitPeer.h"
