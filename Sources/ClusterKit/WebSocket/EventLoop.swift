@@ -13,6 +13,8 @@ import Glibc
 /// it owns, and then no longer takes commands: ``post(_:)`` returns `false`.
 final class EventLoop: Sendable {
     /// Work for the reactor, posted from any thread.
+    ///
+    /// The rare, large cases are `indirect`, so that the frequent ones (flush, resume) stay small to copy.
     enum Command: Sendable {
         /// Data was queued on a connection that had nothing queued: write it.
         case flush(UInt64)
@@ -25,13 +27,13 @@ final class EventLoop: Sendable {
         /// A sender found the send queue full and the policy is not to wait: fail the connection.
         case sendQueueFull(UInt64)
         /// A client's host name lookup finished (on its own thread).
-        case resolved(UInt64, Result<[SocketAddress], WebSocketError>)
+        indirect case resolved(UInt64, Result<[SocketAddress], WebSocketError>)
         /// Report the server's counts.
         case statistics(CheckedContinuation<WebSocketServer.Statistics, Never>)
         /// Start a client connection.
-        case startClient(ClientStart)
+        indirect case startClient(ClientStart)
         /// Start serving on a listening socket.
-        case startServer(ServerStart)
+        indirect case startServer(ServerStart)
         /// Shut the server down: close the listener and every connection.
         case shutdownServer
     }
