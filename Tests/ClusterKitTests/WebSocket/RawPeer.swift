@@ -518,3 +518,38 @@ func withServer<Value>(
         throw error
     }
 }
+
+/// A gate a helper thread waits at until the test opens it: a pipe whose read blocks until the write end closes.
+final class Gate: Sendable {
+    private let reader: Int32
+    private let writer: Int32
+    private let isOpen = Mutex(false)
+
+    init() throws {
+        var descriptors: [Int32] = [-1, -1]
+        guard pipe(&descriptors) == 0 else { throw RawPeerError(description: "pipe failed") }
+        // A child spawned meanwhile must not hold the write end open.
+        for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        reader = descriptors[0]
+        writer = descriptors[1]
+    }
+
+    deinit {
+        close(reader)
+    }
+
+    /// Blocks until ``open()``.
+    func wait() {
+        var byte: UInt8 = 0
+        while read(reader, &byte, 1) < 0, errno == EINTR {}
+    }
+
+    /// Lets every waiter through; later calls do nothing.
+    func open() {
+        let wasOpen = isOpen.withLock { isOpen in
+            defer { isOpen = true }
+            return isOpen
+        }
+        if !wasOpen { close(writer) }
+    }
+}

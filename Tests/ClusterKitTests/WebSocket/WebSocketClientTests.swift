@@ -255,31 +255,3 @@ import Glibc
         }
     }
 }
-
-/// A gate a helper thread waits at until the test opens it: a pipe whose read blocks until the write end closes.
-private final class Gate: Sendable {
-    private let reader: Int32
-    private let writer: Int32
-
-    init() throws {
-        var descriptors: [Int32] = [-1, -1]
-        guard pipe(&descriptors) == 0 else { throw RawPeerError(description: "pipe failed") }
-        reader = descriptors[0]
-        writer = descriptors[1]
-    }
-
-    deinit {
-        close(reader)
-    }
-
-    /// Blocks until ``open()``.
-    func wait() {
-        var byte: UInt8 = 0
-        while read(reader, &byte, 1) < 0, errno == EINTR {}
-    }
-
-    /// Lets every waiter through.
-    func open() {
-        close(writer)
-    }
-}

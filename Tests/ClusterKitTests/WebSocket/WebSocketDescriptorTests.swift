@@ -18,6 +18,7 @@ import Glibc
         ) { server in
             let port = server.port
             let isDone = Mutex(false)
+            let isConnecting = try Gate()
             // Client and server sockets are created all the time while children are spawned; the last 32 stay
             // open, so that a socket a child inherited is still listed in /proc/net/tcp when it is looked up.
             // Before the fix, each socket was open without close-on-exec for a moment (between socket or
@@ -25,9 +26,12 @@ import Glibc
             async let connections: Int = {
                 var count = 0
                 var open: [(WebSocketConnection, WebSocketConnection?)] = []
+                defer { isConnecting.open() }
                 while !isDone.withLock({ $0 }) {
                     let client = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/")
                     open.append((client, try await server.accept()))
+                    // The spawning starts once connections are under way (the task may start late on a busy pool).
+                    isConnecting.open()
                     if open.count > 32 { await open.removeFirst().0.close() }
                     count += 1
                 }
@@ -36,6 +40,7 @@ import Glibc
             }()
             let inherited = try await onHelperThread {
                 defer { isDone.withLock { $0 = true } }
+                isConnecting.wait()
                 return try ChildInspection.socketsInherited(bySpawning: 800, involvingPort: port)
             }
             #expect(try await connections > 0)
