@@ -126,10 +126,11 @@ extension WebSocketServer {
         /// messages they are still receiving (default 256 MiB): per server, which is process-wide for the
         /// controller.
         ///
-        /// It is the sum of each connection's ``WebSocketConnection/Options/receiveBufferLimit`` share. A
-        /// connection whose buffers would push the sum past it is closed with 1008 `server receive buffers
-        /// full`: its message is not too big in itself (1009 would say so), the server is protecting itself,
-        /// as Zeek does with 1008 for a client it cannot serve.
+        /// It bounds the sum of what the connections hold under their own
+        /// ``WebSocketConnection/Options/receiveBufferLimit``, so that many connections each declaring a large
+        /// frame cannot together exhaust memory. A connection whose buffers would push the sum past it is
+        /// closed with 1008 `server receive buffers full`: its message is not too big in itself (1009 would say
+        /// so), the server is protecting itself, as Zeek does with 1008 for a client it cannot serve.
         public var sharedReceiveBufferLimit: Int
         /// A Boolean value indicating whether upgrade requests from another origin are served (default
         /// `false`).
