@@ -122,3 +122,4 @@ int ck_status_signal(int status);
 #endif
 
 #endif
+#include "CClusterKitPeer.h"

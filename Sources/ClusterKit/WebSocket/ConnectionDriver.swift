@@ -6,9 +6,25 @@ import Glibc
 ///
 /// The driver parses handshakes and frames, answers pings, keeps the close handshake and its deadlines,
 /// and moves bytes between the socket and ``ConnectionShared``. It never blocks: every socket is
-/// non-blocking and every wait is a poll event or a reactor timer.
+/// non-blocking, host names are looked up on a thread of their own, and every wait is a poll event or a
+/// reactor timer.
+///
+/// Memory is bounded on every path:
+/// - the input buffer holds 64 KiB and grows only as bytes arrive (never by what a frame header declares),
+///   and with the reassembly buffer it is charged against the connection's
+///   ``WebSocketConnection/Options/receiveBufferLimit`` (1009 when exceeded) and the reactor's shared
+///   limit (1008 when exceeded);
+/// - received messages wait in a queue bounded in bytes and messages (reading pauses at either limit);
+/// - output, pongs included, is bounded by ``WebSocketConnection/Options/sendQueueLimit``: while that much
+///   is unwritten, only the latest ping is remembered and reading pauses.
+///
+/// A driver is in the reactor's table exactly while its socket is open (or, for a client, while it is still
+/// resolving or connecting): every path that closes the socket goes through ``abort(closeInfo:error:)``,
+/// which removes it.
 final class ConnectionDriver {
     private enum Phase {
+        /// Client: waiting for the host name lookup (on its own thread) to post the addresses.
+        case resolving
         /// Client: TCP connect under way to `addresses[index]`.
         case connecting(addresses: [SocketAddress], index: Int)
         /// Client: upgrade request sent, waiting for the response head.
@@ -42,8 +58,11 @@ final class ConnectionDriver {
     private var serverOptions: WebSocketServer.Options?
     private var headSearchOffset = 0
 
-    // Input: bytes in `input[inputStart..<inputEnd]`; `input.count` is the buffer's capacity.
+    // Input: bytes in `input[inputStart..<inputEnd]`; `input.count` is the buffer's usable size. Frames are
+    // handled inside `input.withUnsafeMutableBytes`, so nothing reached from `handleFrame` may touch `input`
+    // (exclusive access): the buffer accounting reads `inputCapacity` instead.
     private var input: [UInt8]
+    private var inputCapacity: Int
     private var inputStart = 0
     private var inputEnd = 0
     private var fragment: [UInt8] = []
@@ -51,18 +70,28 @@ final class ConnectionDriver {
     private var batch: [(message: WebSocketMessage, size: Int)] = []
     private var batchBytes = 0
     private var isPaused = false
+    /// Bytes of `input` beyond the standing read chunk plus `fragment`'s capacity, as charged to the reactor.
+    private var bufferCharge = 0
 
     // Output: bytes in `output[outputOffset...]` are not written yet.
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var didShutDownWrite = false
-    private var maskState = UInt64.random(in: .min ... .max)
+    private var maskingKeys = MaskingKeys()
+    /// The payload of the latest ping not answered yet because too much output is unwritten; reading waits
+    /// until it is answered.
+    private(set) var owedPong: [UInt8]?
+    /// Whether control frames were appended while parsing and wait for the flush after the batch.
+    private var needsFlush = false
 
     // Timers.
     private var deadline: ContinuousClock.Instant?
     private var pingDue: ContinuousClock.Instant?
     private var stallDue: ContinuousClock.Instant?
     private var isAwaitingPong = false
+
+    /// Whether ``abort(closeInfo:error:)`` has run: the socket is closed and the driver left the reactor.
+    private var isFinished = false
 
     // Server accounting.
     private(set) var isCountedAsOpen = false
@@ -74,8 +103,9 @@ final class ConnectionDriver {
         self.shared = start.shared
         self.options = start.shared.options
         self.client = start
-        self.phase = .connecting(addresses: [], index: 0)
+        self.phase = .resolving
         self.input = [UInt8](repeating: 0, count: Self.readChunk)
+        self.inputCapacity = input.capacity
     }
 
     /// An accepted server connection, before its handshake.
@@ -95,6 +125,7 @@ final class ConnectionDriver {
         self.phase = .serverHandshake
         self.isCountedAsOpen = true
         self.input = [UInt8](repeating: 0, count: Self.readChunk)
+        self.inputCapacity = input.capacity
     }
 
     private var role: ConnectionShared.Role { shared.role }
@@ -102,7 +133,14 @@ final class ConnectionDriver {
     // MARK: - Start
 
     /// Registers an accepted socket and arms the handshake deadline.
+    ///
+    /// The reactor puts the driver in its table first, so that anything that closes the socket from here on
+    /// (a failed write of a refusal, say) removes it again.
     func start() {
+        guard descriptor >= 0 else {
+            abort(closeInfo: Self.abnormal(.local), error: nil)
+            return
+        }
         slot = reactor.register(descriptor, events: 0, owner: .connection(shared.id))
         if case .serverHandshake = phase, let serverOptions {
             setDeadline(after: serverOptions.handshakeTimeout)
@@ -110,19 +148,42 @@ final class ConnectionDriver {
         flush()
     }
 
-    /// Resolves the URL's host and starts connecting to its first address.
+    /// Starts the connect deadline, then connects to an address literal at once or looks the host name up on
+    /// a thread of its own, which posts the addresses back (``resolved(_:)``).
     func connect() {
         guard let client else { return }
-        let addresses: [SocketAddress]
-        do {
-            addresses = try SocketAddress.resolve(host: client.url.host, port: client.url.port)
-        } catch {
-            abort(closeInfo: Self.abnormal(.local), error: error)
+        setDeadline(after: client.options.connectTimeout)
+        if let literal = SocketAddress(literal: client.url.host, port: client.url.port) {
+            phase = .connecting(addresses: [literal], index: 0)
+            connectNext(lastError: nil)
             return
         }
-        setDeadline(after: client.options.connectTimeout)
-        phase = .connecting(addresses: addresses, index: 0)
-        connectNext(lastError: nil)
+        phase = .resolving
+        let loop = reactor.loop
+        let id = shared.id
+        let host = client.url.host
+        let port = client.url.port
+        let resolve = client.resolve
+        do {
+            try startDetachedThread {
+                let result = Result { () throws(WebSocketError) in try resolve(host, port) }
+                loop.post(.resolved(id, result))
+            }
+        } catch {
+            abort(closeInfo: Self.abnormal(.local), error: error)
+        }
+    }
+
+    /// The host name lookup finished; ignored when the connection gave up meanwhile (deadline, close).
+    func resolved(_ result: Result<[SocketAddress], WebSocketError>) {
+        guard case .resolving = phase else { return }
+        switch result {
+        case .success(let addresses):
+            phase = .connecting(addresses: addresses, index: 0)
+            connectNext(lastError: nil)
+        case .failure(let error):
+            abort(closeInfo: Self.abnormal(.local), error: error)
+        }
     }
 
     private func connectNext(lastError: Int32?) {
@@ -139,12 +200,11 @@ final class ConnectionDriver {
         }
         let address = addresses[index]
         phase = .connecting(addresses: addresses, index: index + 1)
-        let socketDescriptor = socket(address.cFamily, Int32(SOCK_STREAM.rawValue), 0)
+        let socketDescriptor = SocketCalls.streamSocket(family: address.cFamily)
         guard socketDescriptor >= 0 else {
             connectNext(lastError: errno)
             return
         }
-        SocketCalls.configure(socketDescriptor)
         SocketCalls.setOption(socketDescriptor, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
         descriptor = socketDescriptor
         remote = address
@@ -174,8 +234,7 @@ final class ConnectionDriver {
     private func connected() {
         guard let client else { return }
         var keyBytes = [UInt8](repeating: 0, count: 16)
-        var generator = SystemRandomNumberGenerator()
-        for index in keyBytes.indices { keyBytes[index] = generator.next() }
+        keyBytes.withUnsafeMutableBytes { MaskingKeys.systemRandom($0) }
         let key = Base64.encode(keyBytes)
         output.append(contentsOf: WebSocketHandshake.clientRequest(url: client.url, key: key, headers: client.headers))
         phase = .clientHandshake(key: key)
@@ -205,11 +264,14 @@ final class ConnectionDriver {
 
     private var wantsRead: Bool {
         switch phase {
-        case .connecting: false
-        case .open, .closeSent: !isPaused
+        case .resolving, .connecting: false
+        case .open, .closeSent: !isPaused && owedPong == nil
         default: true
         }
     }
+
+    /// Output bytes not written to the socket yet.
+    var unwrittenByteCount: Int { output.count - outputOffset }
 
     private func updateEvents() {
         guard descriptor >= 0, slot >= 0 else { return }
@@ -232,7 +294,10 @@ final class ConnectionDriver {
         var rounds = 0
         while descriptor >= 0, wantsRead, rounds < 4 {
             rounds += 1
-            reserveInput(Self.readChunk / 4)
+            if let violation = reserveInput(Self.readChunk / 4) {
+                fail(violation)
+                return
+            }
             let space = input.count - inputEnd
             let count = input.withUnsafeMutableBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return -1 }
@@ -257,9 +322,11 @@ final class ConnectionDriver {
         updateEvents()
     }
 
-    /// Makes room for at least `minimum` more bytes after `inputEnd`.
-    private func reserveInput(_ minimum: Int) {
-        guard input.count - inputEnd < minimum else { return }
+    /// Makes room for at least `minimum` more bytes after `inputEnd`, within the buffer limits.
+    ///
+    /// - Returns: The violation to fail the connection with when growing would pass a limit.
+    private func reserveInput(_ minimum: Int) -> Violation? {
+        guard input.count - inputEnd < minimum else { return nil }
         if inputStart > 0 {
             let length = inputEnd - inputStart
             input.withUnsafeMutableBytes { buffer in
@@ -269,9 +336,16 @@ final class ConnectionDriver {
             inputStart = 0
             inputEnd = length
         }
-        if input.count - inputEnd < minimum {
-            input.append(contentsOf: repeatElement(0, count: minimum - (input.count - inputEnd)))
+        guard input.count - inputEnd < minimum else { return nil }
+        let count = inputEnd + minimum
+        if let violation = bufferLimitViolation(inputCount: count, fragmentCapacity: fragment.capacity) {
+            return violation
         }
+        input.reserveCapacity(count)
+        input.append(contentsOf: repeatElement(0, count: count - input.count))
+        inputCapacity = input.capacity
+        updateBufferCharge()
+        return nil
     }
 
     private func consumeInput(_ count: Int) {
@@ -279,13 +353,86 @@ final class ConnectionDriver {
         if inputStart == inputEnd {
             inputStart = 0
             inputEnd = 0
-            if input.count > 4 * Self.readChunk { input = [UInt8](repeating: 0, count: Self.readChunk) }
+            if input.count > 4 * Self.readChunk {
+                input = [UInt8](repeating: 0, count: Self.readChunk)
+                inputCapacity = input.capacity
+                updateBufferCharge()
+            }
         }
+    }
+
+    // MARK: - Buffer limits
+
+    /// What buffers of these sizes are charged: the input buffer beyond its standing read chunk, and the
+    /// reassembly buffer.
+    private static func charge(inputCount: Int, fragmentCapacity: Int) -> Int {
+        max(0, inputCount - readChunk) + fragmentCapacity
+    }
+
+    /// Whether growing the buffers to these sizes would pass the connection's or the server's limit.
+    private func bufferLimitViolation(inputCount: Int, fragmentCapacity: Int) -> Violation? {
+        let wanted = Self.charge(inputCount: inputCount, fragmentCapacity: fragmentCapacity)
+        if wanted > options.receiveBufferLimit {
+            let reason = "message too big"
+            return Violation(
+                code: .messageTooBig,
+                reason: reason,
+                error: WebSocketError(
+                    .messageTooBig,
+                    "receive buffers of \(wanted) bytes would exceed the connection's limit of "
+                        + "\(options.receiveBufferLimit)",
+                    closeCode: .messageTooBig,
+                    closeReason: reason
+                )
+            )
+        }
+        if !reactor.mayChargeReceiveBuffers(wanted - bufferCharge) {
+            let reason = "server receive buffers full"
+            return Violation(
+                code: .policyViolation,
+                reason: reason,
+                error: WebSocketError(
+                    .messageTooBig,
+                    "receive buffers of all connections would exceed the server's limit of "
+                        + "\(reactor.sharedReceiveBufferLimit) bytes",
+                    closeCode: .policyViolation,
+                    closeReason: reason
+                )
+            )
+        }
+        return nil
+    }
+
+    /// Charges the reactor for the buffers as they are now (nothing once the connection is finished).
+    private func updateBufferCharge() {
+        guard !isFinished else { return }
+        let charge = Self.charge(inputCount: inputCapacity, fragmentCapacity: fragment.capacity)
+        guard charge != bufferCharge else { return }
+        reactor.chargeReceiveBuffers(charge - bufferCharge)
+        bufferCharge = charge
+    }
+
+    /// Makes the reassembly buffer hold at least `needed` bytes, growing by doubling up to the message limit.
+    private func reserveFragment(_ needed: Int) -> Violation? {
+        guard needed > fragment.capacity else { return nil }
+        let capacity = max(needed, min(2 * fragment.capacity, options.maximumMessageSize))
+        if let violation = bufferLimitViolation(inputCount: inputCapacity, fragmentCapacity: capacity) {
+            return violation
+        }
+        fragment.reserveCapacity(capacity)
+        updateBufferCharge()
+        return nil
+    }
+
+    /// Frees the reassembly buffer when it is large.
+    private func releaseFragment() {
+        if fragment.capacity > 1 << 20 { fragment = [] } else { fragment.removeAll(keepingCapacity: true) }
+        updateBufferCharge()
     }
 
     private func processInput() {
         switch phase {
-        case .connecting:
+        case .resolving, .connecting:
             break
         case .clientHandshake(let key):
             readResponseHead(key: key)
@@ -303,7 +450,7 @@ final class ConnectionDriver {
 
     private func endOfInput() {
         switch phase {
-        case .connecting:
+        case .resolving, .connecting:
             break
         case .clientHandshake:
             abort(
@@ -356,11 +503,11 @@ final class ConnectionDriver {
         guard let serverOptions else { return }
         let limit = serverOptions.maximumHandshakeSize
         guard let length = findHead(limit: limit) else {
-            if inputEnd - inputStart > limit { reject(.headTooLarge(limit), countedAsOpen: true) }
+            if inputEnd - inputStart > limit { reject(.headTooLarge(limit)) }
             return
         }
         guard length <= limit else {
-            reject(.headTooLarge(limit), countedAsOpen: true)
+            reject(.headTooLarge(limit))
             return
         }
         let head: WebSocketHandshake.Head
@@ -372,26 +519,28 @@ final class ConnectionDriver {
         } catch {
             switch error {
             case .tooLarge:
-                reject(.headTooLarge(limit), countedAsOpen: true)
+                reject(.headTooLarge(limit))
             case .tooManyFields:
                 reject(
                     WebSocketHandshake.Rejection(
                         status: 431,
                         reasonPhrase: "Request Header Fields Too Large",
                         body: "more than \(serverOptions.maximumHeaderCount) header fields"
-                    ),
-                    countedAsOpen: true
+                    )
                 )
             case .malformed(let problem):
-                reject(.badRequest(problem), countedAsOpen: true)
+                reject(.badRequest(problem))
             }
             return
         }
         let request: WebSocketHandshake.Request
         do {
-            request = try WebSocketHandshake.checkRequest(head)
+            request = try WebSocketHandshake.checkRequest(
+                head,
+                allowsCrossOriginRequests: serverOptions.allowsCrossOriginRequests
+            )
         } catch {
-            reject(error, countedAsOpen: true)
+            reject(error)
             return
         }
         consumeInput(length)
@@ -415,12 +564,15 @@ final class ConnectionDriver {
         readFrames()
     }
 
+    /// Counts this connection among those being refused at accept time (not against the connection limit).
+    func countAsRejection() {
+        isCountedAsOpen = false
+        isRejection = true
+    }
+
     /// Answers a handshake with an HTTP error, then closes once it is sent.
-    func reject(_ rejection: WebSocketHandshake.Rejection, countedAsOpen: Bool) {
-        if !countedAsOpen {
-            isCountedAsOpen = false
-            isRejection = true
-        }
+    func reject(_ rejection: WebSocketHandshake.Rejection) {
+        guard !isFinished else { return }
         output.append(contentsOf: rejection.responseBytes())
         phase = .finishing
         inputStart = 0
@@ -484,8 +636,9 @@ final class ConnectionDriver {
 
     private func readRejectionBody(isComplete: Bool) {
         guard case .clientRejected(let statusLine, let bodyLength) = phase else { return }
-        let wanted = min(bodyLength ?? Self.maximumRejectionBody, Self.maximumRejectionBody)
-        let available = inputEnd - inputStart
+        // The length was checked to be a decimal number; clamping keeps the slice in range whatever it is.
+        let wanted = max(0, min(bodyLength ?? Self.maximumRejectionBody, Self.maximumRejectionBody))
+        let available = max(0, inputEnd - inputStart)
         guard isComplete || available >= wanted else { return }
         let body = String(decoding: input[inputStart..<inputStart + min(available, wanted)], as: UTF8.self)
         let text = oneLine(body)
@@ -515,7 +668,11 @@ final class ConnectionDriver {
             }
             let total = header.headerLength + Int(header.payloadLength)
             guard available >= total else {
-                reserveInput(total - available)
+                // Room for what may come next, not for what the header declares: the buffer grows with the
+                // bytes that arrive (at most doubling each time), up to the frame's size.
+                if let violation = reserveInput(min(total - available, max(Self.readChunk, available))) {
+                    fail(violation)
+                }
                 break
             }
             let start = inputStart + header.headerLength
@@ -529,9 +686,18 @@ final class ConnectionDriver {
                 fail(violation)
                 break
             }
-            if batchBytes >= options.receiveQueueLimit / 4 { deliverBatch() }
+            if batchBytes >= options.receiveQueueLimit / 4
+                || batch.count >= max(1, options.receiveQueueMessageLimit / 4)
+            {
+                deliverBatch()
+            }
         }
         deliverBatch()
+        // Pongs are appended as pings are parsed and written together here.
+        if needsFlush {
+            needsFlush = false
+            flush()
+        }
     }
 
     private func deliverBatch() {
@@ -588,6 +754,13 @@ final class ConnectionDriver {
             return Self.protocolError("continuation frame without a message to continue")
         case .text where fragmentOpcode != nil, .binary where fragmentOpcode != nil:
             return Self.protocolError("new message before the previous one ended")
+        case .continuation, .text, .binary:
+            // Known from the header: refuse before reading (and buffering) the payload.
+            let size = (opcode == .continuation ? UInt64(fragment.count) : 0) + header.payloadLength
+            if size > UInt64(options.maximumMessageSize) {
+                return tooBig("message exceeds the limit of \(options.maximumMessageSize) bytes")
+            }
+            return nil
         default:
             return nil
         }
@@ -601,22 +774,24 @@ final class ConnectionDriver {
             if payload.count > options.maximumMessageSize {
                 return tooBig("message exceeds the limit of \(options.maximumMessageSize) bytes")
             }
-            fragmentOpcode = opcode
             fragment.removeAll(keepingCapacity: true)
+            if let violation = reserveFragment(payload.count) { return violation }
+            fragmentOpcode = opcode
             fragment.append(contentsOf: payload)
         case .continuation:
             guard let fragmentOpcode else { return nil }
             if fragment.count + payload.count > options.maximumMessageSize {
                 return tooBig("message exceeds the limit of \(options.maximumMessageSize) bytes")
             }
+            if let violation = reserveFragment(fragment.count + payload.count) { return violation }
             fragment.append(contentsOf: payload)
             guard header.fin else { return nil }
             self.fragmentOpcode = nil
             let violation = fragment.withUnsafeBytes { makeMessage(fragmentOpcode, $0) }
-            if fragment.capacity > 1 << 20 { fragment = [] } else { fragment.removeAll(keepingCapacity: true) }
+            releaseFragment()
             return violation
         case .ping:
-            if case .open = phase { appendControlFrame(.pong, payload: payload) }
+            if case .open = phase { answerPing(payload) }
         case .pong:
             isAwaitingPong = false
         case .close:
@@ -648,8 +823,9 @@ final class ConnectionDriver {
         } else {
             message = .binary(Array(payload))
         }
-        batch.append((message, payload.count))
-        batchBytes += payload.count
+        let size = payload.count + WebSocketConnection.Options.receiveQueueEntryOverhead
+        batch.append((message, size))
+        batchBytes += size
         return nil
     }
 
@@ -679,6 +855,7 @@ final class ConnectionDriver {
         switch phase {
         case .open:
             deliverBatch()
+            owedPong = nil
             let isClean = code == .normalClosure || code == .goingAway || code == .noStatus
             shared.beginClosing(
                 closeInfo: WebSocketCloseInfo(code: code, reason: reason, initiator: .peer, wasClean: true),
@@ -713,6 +890,7 @@ final class ConnectionDriver {
         }
         var refills = 0
         while true {
+            if owedPong != nil, output.count - outputOffset < options.sendQueueLimit { appendOwedPong() }
             if outputOffset == output.count {
                 output.removeAll(keepingCapacity: output.capacity <= 8 << 20)
                 outputOffset = 0
@@ -747,15 +925,37 @@ final class ConnectionDriver {
         updateEvents()
     }
 
+    /// Appends a ping or pong; the caller flushes.
     private func appendControlFrame(_ opcode: WebSocketFrame.Opcode, payload: UnsafeRawBufferPointer) {
         WebSocketFrame.encode(
             fin: true,
             opcode: opcode.rawValue,
-            maskingKey: role == .client ? nextMaskingKey() : nil,
+            maskingKey: role == .client ? maskingKeys.next() : nil,
             payload: payload,
             into: &output
         )
-        flush()
+    }
+
+    /// Answers a ping: at once while less than the send queue limit is unwritten; otherwise only the latest
+    /// ping is kept (RFC 6455 §5.5.3) and reading stops until the backlog has drained below the limit.
+    private func answerPing(_ payload: UnsafeRawBufferPointer) {
+        if owedPong == nil, output.count - outputOffset < options.sendQueueLimit {
+            appendControlFrame(.pong, payload: payload)
+            needsFlush = true
+            return
+        }
+        if owedPong == nil { owedPong = [] }
+        owedPong?.removeAll(keepingCapacity: true)
+        owedPong?.append(contentsOf: payload)
+        updateEvents()
+    }
+
+    /// Appends the pong owed for the latest ping; reading resumes with the next event update.
+    private func appendOwedPong() {
+        guard let payload = owedPong else { return }
+        owedPong = nil
+        guard case .open = phase else { return }
+        payload.withUnsafeBytes { appendControlFrame(.pong, payload: $0) }
     }
 
     private func appendCloseFrame(code: WebSocketCloseCode, reason: String) {
@@ -768,7 +968,7 @@ final class ConnectionDriver {
             WebSocketFrame.encode(
                 fin: true,
                 opcode: WebSocketFrame.Opcode.close.rawValue,
-                maskingKey: role == .client ? nextMaskingKey() : nil,
+                maskingKey: role == .client ? maskingKeys.next() : nil,
                 payload: bytes,
                 into: &output
             )
@@ -784,12 +984,6 @@ final class ConnectionDriver {
             bytes.append(contentsOf: encoded)
         }
         return bytes
-    }
-
-    private func nextMaskingKey() -> UInt32 {
-        maskState &+= 0xA076_1D64_78BD_642F
-        let product = maskState.multipliedFullWidth(by: maskState ^ 0xE703_7ED1_A0B4_28DB)
-        return UInt32(truncatingIfNeeded: product.high ^ product.low)
     }
 
     // MARK: - Closing
@@ -813,8 +1007,12 @@ final class ConnectionDriver {
             )
             if case .open = phase { appendCloseFrame(code: violation.code, reason: violation.reason) }
             phase = .finishing
+            owedPong = nil
             inputStart = 0
             inputEnd = 0
+            fragmentOpcode = nil
+            fragment = []
+            updateBufferCharge()
             setDeadline(after: options.closeTimeout)
             flush()
         default:
@@ -847,6 +1045,8 @@ final class ConnectionDriver {
         }
         deliverBatch()
         shared.beginClosing(closeInfo: info, error: error, flushInto: &output, keepQueued: true)
+        // No frame may follow the close frame, an owed pong included.
+        owedPong = nil
         appendCloseFrame(code: code, reason: reason)
         phase = .closeSent
         setDeadline(after: options.closeTimeout)
@@ -875,12 +1075,22 @@ final class ConnectionDriver {
         }
     }
 
-    /// Closes the socket now and resolves every waiter.
+    /// Closes the socket now, returns the buffer charge, resolves every waiter and leaves the reactor's
+    /// table; only the first call does anything.
+    ///
+    /// It may run while a frame is being handled, so it leaves `input` alone; the buffers go with the driver.
     func abort(closeInfo: WebSocketCloseInfo, error: WebSocketError?) {
+        guard !isFinished else { return }
+        isFinished = true
         closeDescriptor()
         deadline = nil
         pingDue = nil
         stallDue = nil
+        owedPong = nil
+        if bufferCharge != 0 {
+            reactor.chargeReceiveBuffers(-bufferCharge)
+            bufferCharge = 0
+        }
         let location = client?.url.text ?? remote?.text ?? "?"
         shared.finish(closeInfo: closeInfo, error: error?.located(at: location))
         reactor.remove(self)
@@ -978,6 +1188,13 @@ final class ConnectionDriver {
 
     private func deadlinePassed() {
         switch phase {
+        case .resolving:
+            let host = client?.url.host ?? "?"
+            let limit = client.map { durationText($0.options.connectTimeout) } ?? "?"
+            abort(
+                closeInfo: Self.abnormal(.local),
+                error: WebSocketError(.timedOut, "looking up host '\(host)' did not finish within \(limit)")
+            )
         case .connecting:
             let limit = client.map { durationText($0.options.connectTimeout) } ?? "?"
             abort(
@@ -1003,7 +1220,8 @@ final class ConnectionDriver {
 
     private func pingTimerFired() {
         guard case .open = phase, let interval = options.effectivePingInterval else { return }
-        if isPaused {
+        if isPaused || owedPong != nil {
+            // Not reading (the application or the peer is behind): a pong could not be seen, so none is due.
             isAwaitingPong = false
         } else if isAwaitingPong {
             let reason = "ping timeout: no pong received"
@@ -1024,6 +1242,7 @@ final class ConnectionDriver {
             isAwaitingPong = true
             let payload: [UInt8] = Array("clusterkit".utf8)
             payload.withUnsafeBytes { appendControlFrame(.ping, payload: $0) }
+            flush()
         }
         armPing()
     }

@@ -31,7 +31,7 @@ final class ConnectionShared: Sendable {
         self.role = role
         self.options = options
         self.loop = loop
-        self.state = Mutex(State(location: location, maskSeed: UInt64.random(in: .min ... .max)))
+        self.state = Mutex(State(location: location))
     }
 
     struct ReceiveWaiter {
@@ -72,7 +72,7 @@ final class ConnectionShared: Sendable {
         var inFlight = 0
         var isFlushScheduled = false
         var sendWaiters: [SendWaiter] = []
-        var maskState: UInt64
+        var maskingKeys = MaskingKeys()
 
         // Closing.
         var closeInfo: WebSocketCloseInfo?
@@ -82,12 +82,14 @@ final class ConnectionShared: Sendable {
         var connectWaiter: CheckedContinuation<HandshakeInfo, any Error>?
         var nextWaiterID: UInt64 = 0
 
-        init(location: String, maskSeed: UInt64) {
+        init(location: String) {
             self.location = location
-            self.maskState = maskSeed
         }
 
         var queuedBytes: Int { pending.count + inFlight }
+
+        /// The number of messages waiting for the application.
+        var inboxCount: Int { inbox.count - inboxHead }
 
         /// The error a send or receive meets once the connection is no longer open.
         var sendError: WebSocketError {
@@ -100,28 +102,20 @@ final class ConnectionShared: Sendable {
             return nextWaiterID
         }
 
-        /// A fast, non-cryptographic masking key (wyrand); RFC 6455 masking protects browsers' caches,
-        /// which a library client does not have.
-        static func nextMaskingKey(_ maskState: inout UInt64) -> UInt32 {
-            maskState &+= 0xA076_1D64_78BD_642F
-            let product = maskState.multipliedFullWidth(by: maskState ^ 0xE703_7ED1_A0B4_28DB)
-            return UInt32(truncatingIfNeeded: product.high ^ product.low)
-        }
-
         /// Appends a message as one or more frames.
         static func encode(
             opcode: WebSocketFrame.Opcode,
             payload: UnsafeRawBufferPointer,
             role: Role,
             fragmentSize: Int,
-            maskState: inout UInt64,
+            maskingKeys: inout MaskingKeys,
             into output: inout [UInt8]
         ) {
             var offset = 0
             var isFirst = true
             repeat {
                 let end = min(payload.count, offset + max(1, fragmentSize))
-                let key = role == .client ? nextMaskingKey(&maskState) : nil
+                let key = role == .client ? maskingKeys.next() : nil
                 WebSocketFrame.encode(
                     fin: end == payload.count,
                     opcode: isFirst ? opcode.rawValue : WebSocketFrame.Opcode.continuation.rawValue,
@@ -228,7 +222,9 @@ extension ConnectionShared {
     }
 
     private func resumeRequest(_ state: inout State) -> Bool {
-        guard state.isReadingPaused, !state.isResumeRequested, state.inboxBytes <= options.receiveQueueLimit / 2 else {
+        guard state.isReadingPaused, !state.isResumeRequested, state.inboxBytes <= options.receiveQueueLimit / 2,
+            state.inboxCount <= options.receiveQueueMessageLimit / 2
+        else {
             return false
         }
         state.isResumeRequested = true
@@ -261,7 +257,7 @@ extension ConnectionShared {
                     payload: payload,
                     role: role,
                     fragmentSize: options.outgoingFragmentSize,
-                    maskState: &state.maskState,
+                    maskingKeys: &state.maskingKeys,
                     into: &state.pending
                 )
                 if state.isFlushScheduled { return .sent }
@@ -275,7 +271,7 @@ extension ConnectionShared {
                 payload: payload,
                 role: role,
                 fragmentSize: options.outgoingFragmentSize,
-                maskState: &state.maskState,
+                maskingKeys: &state.maskingKeys,
                 into: &frames
             )
             return .wait(frames)
@@ -408,6 +404,10 @@ extension ConnectionShared {
 
 extension ConnectionShared {
     /// Hands received messages to the application; returns whether reading must pause.
+    ///
+    /// Each message's size already includes ``WebSocketConnection/Options/receiveQueueEntryOverhead``;
+    /// reading pauses when the queue holds ``WebSocketConnection/Options/receiveQueueLimit`` bytes or
+    /// ``WebSocketConnection/Options/receiveQueueMessageLimit`` messages.
     func deliver(_ messages: inout [(message: WebSocketMessage, size: Int)]) -> Bool {
         var resumed: [(ReceiveWaiter, WebSocketMessage)] = []
         let pause = state.withLock { state -> Bool in
@@ -421,7 +421,8 @@ extension ConnectionShared {
                 state.inboxBytes += messages[index].size
                 index += 1
             }
-            guard state.inboxBytes >= options.receiveQueueLimit else { return false }
+            guard state.inboxBytes >= options.receiveQueueLimit || state.inboxCount >= options.receiveQueueMessageLimit
+            else { return false }
             state.isReadingPaused = true
             state.isResumeRequested = false
             return true
@@ -435,7 +436,8 @@ extension ConnectionShared {
     func resumeReading() -> Bool {
         state.withLock { state in
             state.isResumeRequested = false
-            guard state.inboxBytes < options.receiveQueueLimit else { return true }
+            guard state.inboxBytes < options.receiveQueueLimit, state.inboxCount < options.receiveQueueMessageLimit
+            else { return true }
             state.isReadingPaused = false
             return false
         }
@@ -443,6 +445,9 @@ extension ConnectionShared {
 
     /// Whether the application has left enough unread messages that reading is paused.
     var isReadingPaused: Bool { state.withLock { $0.isReadingPaused } }
+
+    /// The messages waiting for the application and the bytes they count for (overhead included).
+    var receiveQueueUsage: (messages: Int, bytes: Int) { state.withLock { ($0.inboxCount, $0.inboxBytes) } }
 
     /// Swaps the queued frames into the reactor's empty output buffer; `false` when nothing was queued.
     func takePending(into output: inout [UInt8]) -> Bool {

@@ -1,3 +1,4 @@
+import CClusterKitSupport
 import Synchronization
 
 #if canImport(Glibc)
@@ -12,6 +13,8 @@ import Glibc
 /// it owns, and then no longer takes commands: ``post(_:)`` returns `false`.
 final class EventLoop: Sendable {
     /// Work for the reactor, posted from any thread.
+    ///
+    /// The rare, large cases are `indirect`, so that the frequent ones (flush, resume) stay small to copy.
     enum Command: Sendable {
         /// Data was queued on a connection that had nothing queued: write it.
         case flush(UInt64)
@@ -23,10 +26,14 @@ final class EventLoop: Sendable {
         case sendStalled(UInt64)
         /// A sender found the send queue full and the policy is not to wait: fail the connection.
         case sendQueueFull(UInt64)
+        /// A client's host name lookup finished (on its own thread).
+        indirect case resolved(UInt64, Result<[SocketAddress], WebSocketError>)
+        /// Report the server's counts.
+        case statistics(CheckedContinuation<WebSocketServer.Statistics, Never>)
         /// Start a client connection.
-        case startClient(ClientStart)
+        indirect case startClient(ClientStart)
         /// Start serving on a listening socket.
-        case startServer(ServerStart)
+        indirect case startServer(ServerStart)
         /// Shut the server down: close the listener and every connection.
         case shutdownServer
     }
@@ -48,31 +55,16 @@ final class EventLoop: Sendable {
     /// - Throws: ``WebSocketError`` with code `ioError` when the pipe or the thread cannot be created.
     init(stopsWhenIdle: Bool) throws(WebSocketError) {
         var descriptors: [Int32] = [-1, -1]
-        guard pipe(&descriptors) == 0 else { throw .systemCall("pipe", errno: errno) }
-        SocketCalls.configure(descriptors[0])
-        SocketCalls.configure(descriptors[1])
+        guard ck_wake_pipe(&descriptors) == 0 else { throw .systemCall("pipe2", errno: errno) }
         wakeReader = descriptors[0]
         wakeWriter = descriptors[1]
-        let start = Unmanaged.passRetained(ThreadStart(loop: self, stopsWhenIdle: stopsWhenIdle)).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(
-            &thread,
-            nil,
-            { argument in
-                guard let argument else { return nil }
-                let start = Unmanaged<ThreadStart>.fromOpaque(argument).takeRetainedValue()
-                Reactor(loop: start.loop, stopsWhenIdle: start.stopsWhenIdle).run()
-                return nil
-            },
-            start
-        )
-        guard status == 0 else {
-            Unmanaged<ThreadStart>.fromOpaque(start).release()
+        do {
+            try startDetachedThread { [self] in Reactor(loop: self, stopsWhenIdle: stopsWhenIdle).run() }
+        } catch {
             close(wakeReader)
             close(wakeWriter)
-            throw .systemCall("pthread_create", errno: status)
+            throw error
         }
-        pthread_detach(thread)
     }
 
     /// Hands a command to the reactor and wakes it if it sleeps.
@@ -120,12 +112,33 @@ final class EventLoop: Sendable {
     }
 }
 
-private final class ThreadStart {
-    let loop: EventLoop
-    let stopsWhenIdle: Bool
+/// Runs `body` on a new detached POSIX thread: an event loop, or a client's host name lookup.
+///
+/// - Throws: ``WebSocketError`` with code `ioError` when the thread cannot be created.
+func startDetachedThread(_ body: @escaping @Sendable () -> Void) throws(WebSocketError) {
+    let start = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(
+        &thread,
+        nil,
+        { argument in
+            guard let argument else { return nil }
+            Unmanaged<ThreadBody>.fromOpaque(argument).takeRetainedValue().body()
+            return nil
+        },
+        start
+    )
+    guard status == 0 else {
+        Unmanaged<ThreadBody>.fromOpaque(start).release()
+        throw .systemCall("pthread_create", errno: status)
+    }
+    pthread_detach(thread)
+}
 
-    init(loop: EventLoop, stopsWhenIdle: Bool) {
-        self.loop = loop
-        self.stopsWhenIdle = stopsWhenIdle
+private final class ThreadBody: Sendable {
+    let body: @Sendable () -> Void
+
+    init(_ body: @escaping @Sendable () -> Void) {
+        self.body = body
     }
 }

@@ -1,13 +1,19 @@
+import CClusterKitSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// What a client connection needs to start, posted to its loop.
 struct ClientStart: Sendable {
+    /// Looks a host name up; runs on a thread of its own and may block.
+    typealias Resolver = @Sendable (_ host: String, _ port: Int) throws(WebSocketError) -> [SocketAddress]
+
     var shared: ConnectionShared
     var url: WebSocketURL
     var headers: WebSocketHeaders
     var options: WebSocketClient.Options
+    var resolve: Resolver = { host, port throws(WebSocketError) in try SocketAddress.resolve(host: host, port: port) }
 }
 
 /// What a server needs to start serving, posted to its loop.
@@ -23,6 +29,10 @@ struct ServerStart: Sendable {
 /// what other threads share lives in ``ConnectionShared`` and ``ServerShared``. The reactor stops when it
 /// has nothing left to do: a client loop when its connection is gone, a server loop after a shutdown once
 /// every connection is closed. It then closes every descriptor and resolves every waiter.
+///
+/// The reactor also keeps the server-wide receive buffer budget
+/// (``WebSocketServer/Options/sharedReceiveBufferLimit``) as a plain counter: all connections of one server
+/// share its thread.
 final class Reactor {
     /// Who a polled descriptor belongs to.
     enum Owner {
@@ -53,6 +63,10 @@ final class Reactor {
     private var hadConnection = false
     private var isRunning = true
     private var nextConnectionID: UInt64 = 1
+    /// Bytes of frame and reassembly buffers all connections hold beyond their standing read buffers.
+    private var receiveBufferBytes = 0
+    /// The most `receiveBufferBytes` may reach: the server's shared limit, unlimited on a client loop.
+    private(set) var sharedReceiveBufferLimit = Int.max
 
     init(loop: EventLoop, stopsWhenIdle: Bool) {
         self.loop = loop
@@ -112,6 +126,10 @@ final class Reactor {
             connections[id]?.sendStalled()
         case .sendQueueFull(let id):
             connections[id]?.failSendQueueFull()
+        case .resolved(let id, let result):
+            connections[id]?.resolved(result)
+        case .statistics(let continuation):
+            continuation.resume(returning: statistics())
         case .startClient(let start):
             startClient(start)
         case .startServer(let start):
@@ -119,6 +137,19 @@ final class Reactor {
         case .shutdownServer:
             shutdownServer()
         }
+    }
+
+    private func statistics() -> WebSocketServer.Statistics {
+        var statistics = WebSocketServer.Statistics()
+        statistics.connections = connections.count
+        statistics.openConnections = listener?.openCount ?? 0
+        statistics.refusingConnections = listener?.rejectingCount ?? 0
+        statistics.receiveBufferBytes = receiveBufferBytes
+        for driver in connections.values {
+            statistics.unwrittenBytes += driver.unwrittenByteCount
+            if driver.owedPong != nil { statistics.owedPongs += 1 }
+        }
+        return statistics
     }
 
     private func fireTimers() {
@@ -163,6 +194,8 @@ final class Reactor {
             case .startServer(let start):
                 close(start.descriptor)
                 start.shared.didStop()
+            case .statistics(let continuation):
+                continuation.resume(returning: WebSocketServer.Statistics())
             default:
                 break
             }
@@ -205,12 +238,28 @@ final class Reactor {
         timers.insert(TimerHeap.Entry(instant: instant, connection: id, kind: kind))
     }
 
-    /// Forgets a connection whose socket is closed.
+    /// Forgets a connection whose socket is closed; the counts change only for a driver that was in the table.
     func remove(_ driver: ConnectionDriver) {
-        connections[driver.shared.id] = nil
+        guard let removed = connections.removeValue(forKey: driver.shared.id) else { return }
+        guard removed === driver else {
+            connections[driver.shared.id] = removed
+            return
+        }
         guard listener != nil else { return }
         if driver.isCountedAsOpen { listener?.openCount -= 1 }
         if driver.isRejection { listener?.rejectingCount -= 1 }
+    }
+
+    // MARK: - Receive buffer budget
+
+    /// Whether the connections' frame and reassembly buffers may grow by `delta` bytes.
+    func mayChargeReceiveBuffers(_ delta: Int) -> Bool {
+        delta <= 0 || receiveBufferBytes + delta <= sharedReceiveBufferLimit
+    }
+
+    /// Records that the connections' buffers grew (or shrank, when negative) by `delta` bytes.
+    func chargeReceiveBuffers(_ delta: Int) {
+        receiveBufferBytes += delta
     }
 
     // MARK: - Client
@@ -227,15 +276,13 @@ final class Reactor {
     private func startServer(_ start: ServerStart) {
         let slot = register(start.descriptor, events: Int16(POLLIN), owner: .listener)
         listener = Listener(descriptor: start.descriptor, slot: slot, shared: start.shared, options: start.options)
+        sharedReceiveBufferLimit = start.options.sharedReceiveBufferLimit
     }
 
     private func acceptConnections() {
         while let server = listener, !server.isShuttingDown, server.pausedUntil == nil {
             var storage = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let descriptor = withUnsafeMutablePointer(to: &storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(server.descriptor, $0, &length) }
-            }
+            let descriptor = SocketCalls.accept(server.descriptor, into: &storage)
             if descriptor < 0 {
                 switch errno {
                 case EINTR, ECONNABORTED, EPROTO:
@@ -251,9 +298,26 @@ final class Reactor {
                     return
                 }
             }
-            SocketCalls.configure(descriptor)
             SocketCalls.setOption(descriptor, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
             let remote = SocketAddress(storage: storage) ?? SocketAddress(family: .ipv4, host: "?", port: 0)
+            // Who may connect is decided before anything is read: a refused local peer gets 403 at once.
+            let refusal =
+                LocalPeers.refusal(
+                    of: descriptor,
+                    policy: server.options.localPeers,
+                    sources: server.options.peerOwnerSources
+                )
+                ?? (server.openCount < server.options.maximumConnections
+                    ? nil
+                    : WebSocketHandshake.Rejection(
+                        status: 503,
+                        reasonPhrase: "Service Unavailable",
+                        body: "too many connections (limit \(server.options.maximumConnections))"
+                    ))
+            if refusal != nil, server.rejectingCount >= max(16, server.options.maximumConnections) {
+                close(descriptor)
+                continue
+            }
             let id = nextConnectionID
             nextConnectionID += 1
             let shared = ConnectionShared(
@@ -263,39 +327,24 @@ final class Reactor {
                 loop: loop,
                 location: remote.text
             )
-            let driver: ConnectionDriver
-            if server.openCount < server.options.maximumConnections {
+            let driver = ConnectionDriver(
+                reactor: self,
+                descriptor: descriptor,
+                remote: remote,
+                shared: shared,
+                serverOptions: server.options
+            )
+            if refusal == nil {
                 listener?.openCount += 1
-                driver = ConnectionDriver(
-                    reactor: self,
-                    descriptor: descriptor,
-                    remote: remote,
-                    shared: shared,
-                    serverOptions: server.options
-                )
-            } else if server.rejectingCount < max(16, server.options.maximumConnections) {
-                listener?.rejectingCount += 1
-                driver = ConnectionDriver(
-                    reactor: self,
-                    descriptor: descriptor,
-                    remote: remote,
-                    shared: shared,
-                    serverOptions: server.options
-                )
-                driver.reject(
-                    WebSocketHandshake.Rejection(
-                        status: 503,
-                        reasonPhrase: "Service Unavailable",
-                        body: "too many connections (limit \(server.options.maximumConnections))"
-                    ),
-                    countedAsOpen: false
-                )
             } else {
-                close(descriptor)
-                continue
+                listener?.rejectingCount += 1
+                driver.countAsRejection()
             }
+            // In the table before anything can close the socket: whatever closes it from here on (a peer
+            // that reset before the refusal could be written, say) removes the driver again.
             connections[id] = driver
             driver.start()
+            if let refusal { driver.reject(refusal) }
         }
     }
 

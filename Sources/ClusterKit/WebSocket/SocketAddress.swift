@@ -1,3 +1,5 @@
+import CClusterKitSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -100,7 +102,8 @@ struct SocketAddress: Sendable, Hashable {
 
     /// The addresses a host name or literal stands for, in the resolver's order.
     ///
-    /// This blocks while the resolver works; the reactor calls it on its own thread only.
+    /// This blocks while the resolver works: a client calls it on a thread of its own, never on the event loop
+    /// (see ``ConnectionDriver``).
     static func resolve(host: String, port: Int) throws(WebSocketError) -> [SocketAddress] {
         if let literal = SocketAddress(literal: host, port: port) { return [literal] }
         var hints = addrinfo()
@@ -147,12 +150,21 @@ func lowercasedFirst(_ text: String) -> String {
 }
 
 /// Small wrappers over socket system calls.
+///
+/// Every descriptor is created non-blocking and close-on-exec in the same system call (`SOCK_CLOEXEC`,
+/// `accept4`, `pipe2`), so a process spawned by another thread at that moment cannot inherit it.
 enum SocketCalls {
-    /// Makes a descriptor non-blocking and close-on-exec.
-    static func configure(_ descriptor: Int32) {
-        let flags = fcntl(descriptor, F_GETFL, 0)
-        _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
-        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+    /// Creates a TCP socket, non-blocking and close-on-exec from the start; -1 with `errno` set on failure.
+    static func streamSocket(family: Int32) -> Int32 {
+        socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    }
+
+    /// Accepts a connection, non-blocking and close-on-exec from the start; -1 with `errno` set on failure.
+    static func accept(_ listener: Int32, into storage: inout sockaddr_storage) -> Int32 {
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        return withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { ck_accept_stream(listener, $0, &length) }
+        }
     }
 
     /// Sets an integer socket option.
@@ -183,9 +195,8 @@ enum SocketCalls {
 
     /// Creates, binds and listens on a non-blocking TCP socket.
     static func listen(on address: SocketAddress, backlog: Int32) throws(WebSocketError) -> Int32 {
-        let descriptor = socket(address.cFamily, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = streamSocket(family: address.cFamily)
         guard descriptor >= 0 else { throw .systemCall("socket", errno: errno) }
-        configure(descriptor)
         setOption(descriptor, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
         let bound = address.withSockAddr { bind(descriptor, $0, $1) }
         guard bound == 0 else {

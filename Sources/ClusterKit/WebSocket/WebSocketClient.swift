@@ -9,8 +9,9 @@ public enum WebSocketClient: Sendable {
     ///
     /// The request carries `Host`, `Upgrade: websocket`, `Connection: Upgrade`, a random
     /// `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`, and the caller's headers (for example
-    /// `X-Application-Name`); a caller's `Host` replaces the default one. Every address the host resolves
-    /// to is tried in turn within the connect timeout.
+    /// `X-Application-Name`); a caller's `Host` replaces the default one. A host name is resolved on a thread
+    /// of its own, and every address it resolves to is tried in turn; the lookup and the connection attempts
+    /// share the connect timeout.
     ///
     /// - Parameters:
     ///   - url: `ws://host[:port][/path][?query]`; IPv6 literals in brackets.
@@ -25,6 +26,51 @@ public enum WebSocketClient: Sendable {
         headers: WebSocketHeaders = [:],
         options: Options = .standard
     ) async throws -> WebSocketConnection {
+        try await connect(to: url, headers: headers, options: options, resolver: nil)
+    }
+
+    /// Connects as ``connect(to:headers:options:)`` does, with host names looked up by `resolver`.
+    ///
+    /// The resolver runs on a thread of its own (it may block) and returns IP address literals; one that is
+    /// not a literal fails the connection with `nameResolutionFailed`. For tests of slow or failing lookups.
+    ///
+    /// - Parameters:
+    ///   - url: `ws://host[:port][/path][?query]`.
+    ///   - headers: Extra request header fields.
+    ///   - options: Timeouts, limits and connection options.
+    ///   - resolver: Returns the addresses of a host name and port.
+    /// - Returns: The open connection.
+    /// - Throws: ``WebSocketError`` as ``connect(to:headers:options:)``; or `CancellationError`.
+    package static func connect(
+        to url: String,
+        headers: WebSocketHeaders = [:],
+        options: Options = .standard,
+        resolvingWith resolver: @escaping @Sendable (_ host: String, _ port: Int) throws(WebSocketError) -> [String]
+    ) async throws -> WebSocketConnection {
+        try await connect(
+            to: url,
+            headers: headers,
+            options: options,
+            resolver: { host, port throws(WebSocketError) in
+                try resolver(host, port).map { text throws(WebSocketError) in
+                    guard let address = SocketAddress(literal: text, port: port) else {
+                        throw WebSocketError(
+                            .nameResolutionFailed,
+                            "cannot resolve '\(host)': '\(text)' is not an address"
+                        )
+                    }
+                    return address
+                }
+            }
+        )
+    }
+
+    private static func connect(
+        to url: String,
+        headers: WebSocketHeaders,
+        options: Options,
+        resolver: ClientStart.Resolver?
+    ) async throws -> WebSocketConnection {
         let parsed = try WebSocketURL(url)
         do {
             try WebSocketHandshake.checkCallerHeaders(headers)
@@ -38,7 +84,9 @@ public enum WebSocketClient: Sendable {
             throw error.located(at: url)
         }
         let shared = ConnectionShared(id: 1, role: .client, options: options.connection, loop: loop, location: url)
-        loop.post(.startClient(ClientStart(shared: shared, url: parsed, headers: headers, options: options)))
+        var start = ClientStart(shared: shared, url: parsed, headers: headers, options: options)
+        if let resolver { start.resolve = resolver }
+        loop.post(.startClient(start))
         let info = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HandshakeInfo, any Error>) in
                 let result = shared.state.withLock { state -> Result<HandshakeInfo, any Error>? in

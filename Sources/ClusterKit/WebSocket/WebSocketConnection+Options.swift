@@ -12,22 +12,44 @@ extension WebSocketConnection {
         /// The largest message accepted, after reassembly (default 16 MiB); larger ones close with 1009.
         public var maximumMessageSize: Int
         /// The largest single frame accepted (default 16 MiB); a larger one closes with 1009.
+        ///
+        /// The limit is checked against the length a frame's header declares, before any of its payload is
+        /// read; the buffer for the payload then grows only as bytes arrive.
         public var maximumFrameSize: Int
+        /// The most bytes one connection may hold for a frame and a fragmented message it is still receiving
+        /// (default 32 MiB: one largest message being reassembled while its last frame arrives).
+        ///
+        /// It covers the frame buffer beyond its standing 64 KiB and the reassembly buffer; both grow as bytes
+        /// arrive, never by what a header declares. A connection that would need more is closed with 1009
+        /// `message too big`: its peer sends more than one connection may hold. Keep it at least
+        /// ``maximumMessageSize`` plus ``maximumFrameSize`` to let every message within those limits through.
+        /// Servers also share ``WebSocketServer/Options/sharedReceiveBufferLimit`` between their connections.
+        public var receiveBufferLimit: Int
         /// Outgoing messages larger than this are sent as fragments of this size (default 1 MiB).
         public var outgoingFragmentSize: Int
         /// The most bytes of encoded frames waiting to be written (default 4 MiB).
         ///
         /// A send that does not fit waits for room; one message is always admitted into an empty queue,
-        /// whatever its size.
+        /// whatever its size. Pongs count too: while this much is unwritten, pings are not answered at once;
+        /// only the latest one is remembered (RFC 6455 §5.5.3 allows answering just the most recent ping) and
+        /// the connection stops reading until the backlog drains below the limit, so a peer that floods pings
+        /// and reads nothing cannot grow memory.
         public var sendQueueLimit: Int
         /// How long a send may wait for room in a full send queue before the connection is closed with 1008
         /// `send queue full` (default 5 s); zero closes it at once.
         public var sendQueueTimeout: Duration
         /// The most bytes of received messages waiting for ``WebSocketConnection/receive()`` (default 4 MiB).
         ///
-        /// When it is reached the connection stops reading the socket, so TCP slows the peer down; reading
-        /// resumes when the application has taken half of it.
+        /// Each message counts for its payload plus ``receiveQueueEntryOverhead`` (64) bytes, what holding it
+        /// costs beyond the payload, so a flood of empty messages is bounded too. When the limit (or
+        /// ``receiveQueueMessageLimit``) is reached the connection stops reading the socket, so TCP slows the
+        /// peer down; reading resumes when the application has taken half of it. Messages parsed from bytes
+        /// already read are still queued: the queue may pass a limit by up to a quarter.
         public var receiveQueueLimit: Int
+        /// The most messages waiting for ``WebSocketConnection/receive()`` (default 16,384).
+        ///
+        /// Reaching it pauses reading like ``receiveQueueLimit`` does; reading resumes at half.
+        public var receiveQueueMessageLimit: Int
         /// How long a close handshake may take before the socket is closed anyway (default 5 s).
         public var closeTimeout: Duration
 
@@ -37,30 +59,40 @@ extension WebSocketConnection {
         ///   - pingInterval: How often to ping the peer, or `nil`.
         ///   - maximumMessageSize: The largest message accepted.
         ///   - maximumFrameSize: The largest frame accepted.
+        ///   - receiveBufferLimit: The most bytes of frame and reassembly buffers.
         ///   - outgoingFragmentSize: The largest frame sent.
         ///   - sendQueueLimit: The send queue's size in bytes.
         ///   - sendQueueTimeout: How long a send waits for room.
         ///   - receiveQueueLimit: The receive queue's size in bytes.
+        ///   - receiveQueueMessageLimit: The receive queue's size in messages.
         ///   - closeTimeout: The close handshake's limit.
         public init(
             pingInterval: Duration? = .seconds(5),
             maximumMessageSize: Int = 16 << 20,
             maximumFrameSize: Int = 16 << 20,
+            receiveBufferLimit: Int = 32 << 20,
             outgoingFragmentSize: Int = 1 << 20,
             sendQueueLimit: Int = 4 << 20,
             sendQueueTimeout: Duration = .seconds(5),
             receiveQueueLimit: Int = 4 << 20,
+            receiveQueueMessageLimit: Int = 16_384,
             closeTimeout: Duration = .seconds(5)
         ) {
             self.pingInterval = pingInterval
             self.maximumMessageSize = maximumMessageSize
             self.maximumFrameSize = maximumFrameSize
+            self.receiveBufferLimit = receiveBufferLimit
             self.outgoingFragmentSize = outgoingFragmentSize
             self.sendQueueLimit = sendQueueLimit
             self.sendQueueTimeout = sendQueueTimeout
             self.receiveQueueLimit = receiveQueueLimit
+            self.receiveQueueMessageLimit = receiveQueueMessageLimit
             self.closeTimeout = closeTimeout
         }
+
+        /// The bytes each queued received message counts for beyond its payload: its queue entry and its
+        /// string or array storage (a realistic figure for 64-bit Linux).
+        public static let receiveQueueEntryOverhead = 64
 
         /// The defaults, with pings every 5 s (what the server uses).
         public static let standard = Options()
@@ -90,6 +122,36 @@ extension WebSocketServer {
         public var maximumHeaderCount: Int
         /// Limits and timers of each accepted connection (default ``WebSocketConnection/Options/standard``).
         public var connection: WebSocketConnection.Options
+        /// The most bytes all connections of this server together may hold for frames and fragmented
+        /// messages they are still receiving (default 256 MiB): per server, which is process-wide for the
+        /// controller.
+        ///
+        /// It bounds the sum of what the connections hold under their own
+        /// ``WebSocketConnection/Options/receiveBufferLimit``, so that many connections each declaring a large
+        /// frame cannot together exhaust memory. A connection whose buffers would push the sum past it is
+        /// closed with 1008 `server receive buffers full`: its message is not too big in itself (1009 would say
+        /// so), the server is protecting itself, as Zeek does with 1008 for a client it cannot serve.
+        public var sharedReceiveBufferLimit: Int
+        /// A Boolean value indicating whether upgrade requests from another origin are served (default
+        /// `false`).
+        ///
+        /// Browsers send `Origin` with every WebSocket request, so with the default a web page the operator
+        /// opens cannot drive this server: a request whose `Origin` is present and is not the origin of its
+        /// own `Host` gets HTTP 403. Schemes `http`, `https`, `ws` and `wss` are accepted, hosts compare
+        /// without regard to case, and a missing port means the scheme's default (`Host: h` matches
+        /// `Origin: http://h:80`). Programs that send no `Origin`, and `zeek-client`, which sends its own
+        /// `Host` as `Origin: http://HOST:PORT`, are served.
+        public var allowsCrossOriginRequests: Bool
+        /// Which local users may connect (default ``LocalPeerPolicy/sameUser``).
+        ///
+        /// With ``LocalPeerPolicy/sameUser`` a connection from this host — from a loopback address, or to one
+        /// of the host's own addresses — is served only when the peer's socket belongs to the user the server
+        /// runs as, or to root; others get HTTP 403 before their request is read. The owner comes from the
+        /// kernel's socket diagnostics (`NETLINK_SOCK_DIAG`), or from `/proc/net/tcp` and `/proc/net/tcp6`; a
+        /// loopback connection whose owner cannot be found is refused. Peers on other hosts are not affected.
+        public var localPeers: LocalPeerPolicy
+        /// Where the owner of a local peer's socket is looked up (both by default); for tests.
+        package var peerOwnerSources: PeerOwnerSources
 
         /// Creates server options; every argument has the documented default.
         ///
@@ -101,6 +163,9 @@ extension WebSocketServer {
         ///   - maximumHandshakeSize: The upgrade request's size limit.
         ///   - maximumHeaderCount: The upgrade request's field count limit.
         ///   - connection: Per-connection limits and timers.
+        ///   - sharedReceiveBufferLimit: The receive buffer budget of all connections together.
+        ///   - allowsCrossOriginRequests: Whether requests from another origin are served.
+        ///   - localPeers: Which local users may connect.
         public init(
             host: String = "127.0.0.1",
             port: Int = 27759,
@@ -108,7 +173,10 @@ extension WebSocketServer {
             handshakeTimeout: Duration = .seconds(5),
             maximumHandshakeSize: Int = 16 << 10,
             maximumHeaderCount: Int = 64,
-            connection: WebSocketConnection.Options = .standard
+            connection: WebSocketConnection.Options = .standard,
+            sharedReceiveBufferLimit: Int = 256 << 20,
+            allowsCrossOriginRequests: Bool = false,
+            localPeers: LocalPeerPolicy = .sameUser
         ) {
             self.host = host
             self.port = port
@@ -117,19 +185,54 @@ extension WebSocketServer {
             self.maximumHandshakeSize = maximumHandshakeSize
             self.maximumHeaderCount = maximumHeaderCount
             self.connection = connection
+            self.sharedReceiveBufferLimit = sharedReceiveBufferLimit
+            self.allowsCrossOriginRequests = allowsCrossOriginRequests
+            self.localPeers = localPeers
+            self.peerOwnerSources = .all
         }
 
-        /// The defaults: `127.0.0.1:27759`, 100 connections, pings every 5 s.
+        /// The defaults: `127.0.0.1:27759`, 100 connections, pings every 5 s, same origin and same user only.
         public static let standard = Options()
+    }
+
+    /// Which users on this host may connect to a server.
+    public enum LocalPeerPolicy: String, Sendable, Hashable {
+        /// Only the user the server runs as, and root; connections of other local users get HTTP 403.
+        case sameUser
+        /// Any local user (the check is off).
+        case anyUser
+    }
+
+    /// Where the owner of a local peer's socket is looked up.
+    package struct PeerOwnerSources: OptionSet, Sendable, Hashable {
+        /// The raw bits, as `ck_tcp_peer_owner` takes them.
+        package var rawValue: Int32
+
+        /// Creates a set from its bits.
+        ///
+        /// - Parameter rawValue: The bits.
+        package init(rawValue: Int32) {
+            self.rawValue = rawValue
+        }
+
+        /// The kernel's socket diagnostics (an exact `inet_diag` lookup over `NETLINK_SOCK_DIAG`).
+        package static let netlink = PeerOwnerSources(rawValue: 1)
+        /// `/proc/net/tcp` and `/proc/net/tcp6`.
+        package static let proc = PeerOwnerSources(rawValue: 2)
+        /// Both, netlink first.
+        package static let all: PeerOwnerSources = [.netlink, .proc]
     }
 }
 
 extension WebSocketClient {
     /// How a client connects.
     public struct Options: Sendable, Hashable {
-        /// How long the TCP connection may take, over all resolved addresses (default 10 s).
+        /// How long resolving the host name and establishing the TCP connection may take together, over all
+        /// resolved addresses (default 10 s).
         ///
-        /// Host name resolution happens before this clock starts and is not covered by it.
+        /// Host names are resolved on a thread of their own, so a slow resolver never holds up the event loop;
+        /// a lookup still running at the limit fails with `timedOut` naming the host and the limit. IP
+        /// address literals are not looked up.
         public var connectTimeout: Duration
         /// How long the server may take to answer the upgrade request (default 10 s).
         public var handshakeTimeout: Duration

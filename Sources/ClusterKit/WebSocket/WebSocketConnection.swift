@@ -140,6 +140,12 @@ public final class WebSocketConnection: Sendable {
     public var closeInfo: WebSocketCloseInfo? {
         shared.state.withLock { $0.closeInfo }
     }
+
+    /// The received messages waiting for ``receive()``, and the bytes they count for against
+    /// ``Options/receiveQueueLimit`` (payload plus ``Options/receiveQueueEntryOverhead`` each).
+    package var receiveQueueUsage: (messages: Int, bytes: Int) {
+        shared.receiveQueueUsage
+    }
 }
 
 extension WebSocketConnection: CustomStringConvertible {

@@ -168,10 +168,19 @@ extension WebSocketHandshake {
 
     /// Checks an upgrade request head as a server.
     ///
-    /// - Parameter head: The parsed request head.
+    /// `Host`, `Sec-WebSocket-Key` and `Sec-WebSocket-Version` must each appear once and not be empty (400
+    /// naming the header otherwise). Unless cross-origin requests are allowed, an `Origin` header must appear
+    /// at most once and name the origin of `Host` (see ``origin(_:isOriginOfHost:)``), or the answer is 403.
+    ///
+    /// - Parameters:
+    ///   - head: The parsed request head.
+    ///   - allowsCrossOriginRequests: Whether a request whose `Origin` is not its `Host`'s is served.
     /// - Returns: The request.
     /// - Throws: ``Rejection`` with the HTTP answer to send when the request is not a valid upgrade.
-    package static func checkRequest(_ head: Head) throws(Rejection) -> Request {
+    package static func checkRequest(
+        _ head: Head,
+        allowsCrossOriginRequests: Bool = false
+    ) throws(Rejection) -> Request {
         let parts = head.startLine.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .badRequest("malformed request line") }
         guard parts[2] == "HTTP/1.1" else {
@@ -188,14 +197,14 @@ extension WebSocketHandshake {
         let target = String(parts[1])
         guard target.hasPrefix("/") else { throw .badRequest("request target '\(oneLine(target))' is not a path") }
         let headers = head.headers
-        guard headers["Host"] != nil else { throw .badRequest("missing 'Host' header") }
+        guard let host = try singleValue("Host", in: headers) else { throw .badRequest("missing 'Host' header") }
         guard headers.contains("Upgrade", token: "websocket") else {
             throw .badRequest("missing 'Upgrade: websocket' header")
         }
         guard headers.contains("Connection", token: "Upgrade") else {
             throw .badRequest("missing 'Connection: Upgrade' header")
         }
-        guard let version = headers["Sec-WebSocket-Version"], version == "13" else {
+        guard let version = try singleValue("Sec-WebSocket-Version", in: headers), version == "13" else {
             throw Rejection(
                 status: 426,
                 reasonPhrase: "Upgrade Required",
@@ -203,9 +212,93 @@ extension WebSocketHandshake {
                 body: "unsupported WebSocket version; use 13"
             )
         }
-        guard let key = headers["Sec-WebSocket-Key"] else { throw .badRequest("missing 'Sec-WebSocket-Key' header") }
+        guard let key = try singleValue("Sec-WebSocket-Key", in: headers) else {
+            throw .badRequest("missing 'Sec-WebSocket-Key' header")
+        }
         guard Base64.decode(key)?.count == 16 else { throw .badRequest("invalid 'Sec-WebSocket-Key' header") }
+        if !allowsCrossOriginRequests {
+            let origins = headers.values(for: "Origin")
+            guard origins.count <= 1 else { throw .badRequest("duplicate 'Origin' header") }
+            if let origin = origins.first, !Self.origin(origin, isOriginOfHost: host) {
+                throw Rejection(
+                    status: 403,
+                    reasonPhrase: "Forbidden",
+                    body: "cross-origin request refused: origin '\(oneLine(origin, limit: 100))' is not the origin "
+                        + "of host '\(oneLine(host, limit: 100))'"
+                )
+            }
+        }
         return Request(target: target, headers: headers, key: key)
+    }
+
+    /// The value of a header that may appear at most once, `nil` when it is absent.
+    private static func singleValue(_ name: String, in headers: WebSocketHeaders) throws(Rejection) -> String? {
+        let values = headers.values(for: name)
+        guard values.count <= 1 else { throw .badRequest("duplicate '\(name)' header") }
+        guard let value = values.first else { return nil }
+        guard !value.isEmpty else { throw .badRequest("empty '\(name)' header") }
+        return value
+    }
+
+    /// Whether an `Origin` value is the origin of the request's own `Host`.
+    ///
+    /// The scheme must be `http`, `https`, `ws` or `wss` (in any case); hosts compare without regard to ASCII
+    /// case; a missing port is the scheme's default (80, or 443 for `https` and `wss`), on either side, so
+    /// `Host: h` matches `Origin: http://h` and `http://h:80`, and `Host: h:2149` matches
+    /// `Origin: http://h:2149`. `null`, other schemes, user information and paths other than `/` never match.
+    ///
+    /// - Parameters:
+    ///   - origin: The `Origin` header's value.
+    ///   - host: The `Host` header's value.
+    /// - Returns: Whether they name the same origin.
+    package static func origin(_ origin: String, isOriginOfHost host: String) -> Bool {
+        let parts = origin.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return false }
+        let defaultPort: Int
+        switch parts[0].lowercased() {
+        case "http", "ws": defaultPort = 80
+        case "https", "wss": defaultPort = 443
+        default: return false
+        }
+        var authority = parts[1]
+        if authority.hasSuffix("/") { authority = authority.dropLast() }
+        guard let originAuthority = Authority(authority), let hostAuthority = Authority(Substring(host)) else {
+            return false
+        }
+        return WebSocketHeaders.namesMatch(originAuthority.host, hostAuthority.host)
+            && (originAuthority.port ?? defaultPort) == (hostAuthority.port ?? defaultPort)
+    }
+
+    /// A `host[:port]` pair from a `Host` header or an origin, IPv6 literals in brackets.
+    private struct Authority {
+        var host: String
+        var port: Int?
+
+        init?(_ text: Substring) {
+            guard !text.isEmpty, !text.contains(where: { "/?#@ ".contains($0) }) else { return nil }
+            var portText: Substring?
+            if text.hasPrefix("[") {
+                guard let close = text.firstIndex(of: "]") else { return nil }
+                host = String(text[...close])
+                let after = text[text.index(after: close)...]
+                if !after.isEmpty {
+                    guard after.hasPrefix(":") else { return nil }
+                    portText = after.dropFirst()
+                }
+            } else if let colon = text.firstIndex(of: ":") {
+                host = String(text[..<colon])
+                portText = text[text.index(after: colon)...]
+            } else {
+                host = String(text)
+            }
+            guard !host.isEmpty else { return nil }
+            if let portText {
+                guard (1...5).contains(portText.count), portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                    let port = Int(portText), port <= 65535
+                else { return nil }
+                self.port = port
+            }
+        }
     }
 
     /// The 101 answer that completes a server handshake.
@@ -272,20 +365,47 @@ extension WebSocketHandshake {
         case rejected(statusLine: String, bodyLength: Int?)
     }
 
+    /// The value of a `Content-Length` field: 1 to 18 ASCII digits (RFC 9110 §8.6; no sign, no spaces, no
+    /// list), so that it always fits an `Int`.
+    ///
+    /// - Parameter text: The field value.
+    /// - Returns: The length, or `nil` when the value is not such a number.
+    package static func contentLength(_ text: String) -> Int? {
+        let digits = text.utf8
+        guard (1...18).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int(text)
+    }
+
     /// Checks a response head as a client.
+    ///
+    /// A non-101 answer is a rejection whose body the client reads (up to 4 KiB) for its error message; its
+    /// `Content-Length`, if any, must be one valid number (see ``contentLength(_:)``).
     ///
     /// - Parameters:
     ///   - head: The parsed response head.
     ///   - key: The `Sec-WebSocket-Key` the client sent.
     /// - Returns: Whether the upgrade was accepted.
-    /// - Throws: ``WebSocketError`` with code `protocolViolation` for a malformed or wrong 101 answer.
+    /// - Throws: ``WebSocketError`` with code `protocolViolation` for a malformed or wrong 101 answer, or a
+    ///   rejection with an invalid `Content-Length`.
     package static func checkResponse(_ head: Head, key: String) throws(WebSocketError) -> ResponseCheck {
         let parts = head.startLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
             throw WebSocketError(.protocolViolation, "malformed status line '\(oneLine(head.startLine))'")
         }
         guard status == 101 else {
-            let length = head.headers["Content-Length"].flatMap { Int($0) }
+            let lengths = head.headers.values(for: "Content-Length")
+            var length: Int?
+            if !lengths.isEmpty {
+                guard lengths.count == 1, let value = contentLength(lengths[0]) else {
+                    let values = oneLine(lengths.map { "'\($0)'" }.joined(separator: ", "), limit: 60)
+                    throw WebSocketError(
+                        .protocolViolation,
+                        "handshake response '\(oneLine(head.startLine, limit: 60))' has an invalid 'Content-Length' "
+                            + "header (\(values)): expected one decimal number"
+                    )
+                }
+                length = value
+            }
             return .rejected(statusLine: oneLine(head.startLine), bodyLength: length)
         }
         guard head.headers.contains("Upgrade", token: "websocket") else {

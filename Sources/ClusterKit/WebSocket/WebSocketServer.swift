@@ -3,7 +3,9 @@
 /// The server binds and listens in its initialiser, then completes handshakes on its own event loop
 /// thread; ``accept()`` hands out connections whose handshake is done, with their request path and
 /// headers, whatever the path: deciding which paths to serve is the caller's job. Connections beyond
-/// ``Options/maximumConnections`` are answered with HTTP 503 and closed.
+/// ``Options/maximumConnections`` are answered with HTTP 503 and closed. By default only the server's own
+/// user (and root) may connect from this host (``Options/localPeers``), and upgrade requests from a web page
+/// of another origin get HTTP 403 (``Options/allowsCrossOriginRequests``).
 ///
 /// Call ``shutdown()`` when done: it closes every connection with 1001 `Terminating` and returns once
 /// every socket is closed. A server dropped without a shutdown shuts down in the background.
@@ -78,6 +80,34 @@ public final class WebSocketServer: Sendable {
     public func shutdown() async {
         if shared.requestShutdown() { loop.post(.shutdownServer) }
         await shared.waitUntilStopped()
+    }
+
+    /// Counts from the server's event loop, taken between two of its rounds.
+    ///
+    /// - Returns: The counts; all zero once the loop has stopped.
+    package func statistics() async -> Statistics {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Statistics, Never>) in
+            if !loop.post(.statistics(continuation)) { continuation.resume(returning: Statistics()) }
+        }
+    }
+
+    /// What a server's event loop holds, for tests and diagnostics.
+    package struct Statistics: Sendable, Hashable {
+        /// Every connection the loop holds: in its handshake, open, closing, or being refused.
+        package var connections = 0
+        /// The connections counted against ``Options/maximumConnections``.
+        package var openConnections = 0
+        /// The connections being answered with an HTTP error at accept time (503 or 403).
+        package var refusingConnections = 0
+        /// Bytes of frame and reassembly buffers charged against ``Options/sharedReceiveBufferLimit``.
+        package var receiveBufferBytes = 0
+        /// Bytes the loop holds for writing that the sockets have not taken yet.
+        package var unwrittenBytes = 0
+        /// Connections owing a pong they could not queue yet (and not reading meanwhile).
+        package var owedPongs = 0
+
+        /// Creates all-zero counts.
+        package init() {}
     }
 
     /// The accepted connections of a server, as an asynchronous sequence.

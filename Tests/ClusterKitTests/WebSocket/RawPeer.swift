@@ -116,6 +116,59 @@ final class RawPeer: Sendable {
         return descriptor
     }
 
+    /// Opens `count` connections one after another and resets each at once (`SO_LINGER` 0, then close), so that
+    /// the server may find them reset before it accepts them.
+    static func connectAndReset(port: Int, count: Int) async throws {
+        try await onHelperThread {
+            for _ in 0..<count {
+                let descriptor = try openSocket(port: port)
+                var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                Glibc.close(descriptor)
+            }
+        }
+    }
+
+    /// Writes `chunk` over and over without reading, until `limit` bytes went out in all or the server has
+    /// taken nothing for `idle` (it stopped reading); returns how many bytes went out in all.
+    ///
+    /// `start` is what earlier calls wrote, so the stream carries on where they stopped (possibly within a
+    /// chunk). The idle wait only bounds how long a server that stopped reading is given; a server that
+    /// reads is never waited for.
+    func writeRepeatedly(_ chunk: [UInt8], from start: Int, upTo limit: Int, idle: Duration) async throws -> Int {
+        let descriptor = self.descriptor
+        let idleMilliseconds = Int32(
+            idle.components.seconds * 1000 + idle.components.attoseconds / 1_000_000_000_000_000
+        )
+        return try await onHelperThread {
+            var batch: [UInt8] = []
+            while batch.count < 64 << 10 { batch += chunk }
+            var total = start
+            var offset = start % batch.count
+            while total < limit {
+                let written = batch.withUnsafeBytes { buffer in
+                    send(
+                        descriptor,
+                        buffer.baseAddress.map { $0 + offset },
+                        min(batch.count - offset, limit - total),
+                        Int32(MSG_NOSIGNAL | MSG_DONTWAIT)
+                    )
+                }
+                if written > 0 {
+                    total += written
+                    offset = (offset + written) % batch.count
+                    continue
+                }
+                guard written < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
+                    throw RawPeerError(description: "send failed: \(errno)")
+                }
+                var waiting = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                if poll(&waiting, 1, idleMilliseconds) == 0 { break }
+            }
+            return total
+        }
+    }
+
     /// Connects, upgrades and answers `count` pings, all on one helper thread so that no task scheduling
     /// delay sits between a ping and its pong; returns the peer and the last frame read.
     static func connectWebSocketAnsweringPings(port: Int, count: Int) async throws -> (RawPeer, WebSocketFrame?) {
@@ -145,6 +198,19 @@ final class RawPeer: Sendable {
             throw RawPeerError(description: "handshake failed: \(response.statusLine)")
         }
         return peer
+    }
+
+    /// Connects and sends an upgrade request with extra header lines; returns the peer and the answer.
+    static func upgrade(
+        port: Int,
+        extra: String,
+        host: String? = nil
+    ) async throws -> (RawPeer, (statusLine: String, head: String, body: String)) {
+        let peer = try await connect(port: port)
+        var request = upgradeRequest(extra: extra)
+        if let host { request = request.replacing("Host: 127.0.0.1\r\n", with: "Host: \(host)\r\n") }
+        try await peer.write(request)
+        return (peer, try await peer.readHTTPResponse())
     }
 
     /// A valid upgrade request.
@@ -390,6 +456,37 @@ final class RawListener: Sendable {
     }
 }
 
+/// The head of a masked client frame declaring `length` payload bytes (key 11 22 33 44); the payload follows
+/// separately.
+func clientFrameHeader(_ opcode: WebSocketFrame.Opcode, length: Int, fin: Bool = true) -> [UInt8] {
+    var bytes: [UInt8] = [(fin ? 0x80 : 0) | opcode.rawValue]
+    if length < 126 {
+        bytes.append(0x80 | UInt8(length))
+    } else if length <= 0xFFFF {
+        bytes += [0x80 | 126, UInt8(length >> 8), UInt8(length & 0xFF)]
+    } else {
+        bytes.append(0x80 | 127)
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((length >> shift) & 0xFF)) }
+    }
+    return bytes + [0x11, 0x22, 0x33, 0x44]
+}
+
+/// Whether `operation` finishes within `limit`; one that does not is left running (it is hung).
+func finishes(within limit: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
+    let (results, continuation) = AsyncStream<Bool>.makeStream()
+    let work = Task {
+        await operation()
+        continuation.yield(true)
+    }
+    let timer = Task {
+        if (try? await Task.sleep(for: limit)) != nil { continuation.yield(false) }
+    }
+    defer { timer.cancel() }
+    _ = work
+    for await result in results { return result }
+    return false
+}
+
 /// A masked client frame.
 func clientFrame(
     _ opcode: WebSocketFrame.Opcode,
@@ -419,5 +516,40 @@ func withServer<Value>(
     } catch {
         await server.shutdown()
         throw error
+    }
+}
+
+/// A gate a helper thread waits at until the test opens it: a pipe whose read blocks until the write end closes.
+final class Gate: Sendable {
+    private let reader: Int32
+    private let writer: Int32
+    private let isOpen = Mutex(false)
+
+    init() throws {
+        var descriptors: [Int32] = [-1, -1]
+        guard pipe(&descriptors) == 0 else { throw RawPeerError(description: "pipe failed") }
+        // A child spawned meanwhile must not hold the write end open.
+        for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        reader = descriptors[0]
+        writer = descriptors[1]
+    }
+
+    deinit {
+        close(reader)
+    }
+
+    /// Blocks until ``open()``.
+    func wait() {
+        var byte: UInt8 = 0
+        while read(reader, &byte, 1) < 0, errno == EINTR {}
+    }
+
+    /// Lets every waiter through; later calls do nothing.
+    func open() {
+        let wasOpen = isOpen.withLock { isOpen in
+            defer { isOpen = true }
+            return isOpen
+        }
+        if !wasOpen { close(writer) }
     }
 }

@@ -153,6 +153,91 @@ import Glibc
         )
     }
 
+    @Test(arguments: ["-1", "99999999999999999999", "5, 5"])
+    func rejectionWithABadContentLengthIsAnErrorNotACrash(length: String) async throws {
+        let listener = try RawListener()
+        let url = "ws://127.0.0.1:\(listener.port)/"
+        let client = Task { try await WebSocketClient.connect(to: url) }
+        let server = try await listener.accept()
+        _ = try await server.readRequestHead()
+        try await server.write("HTTP/1.1 400 X\r\nContent-Length: \(length)\r\n\r\nbody")
+        let error = await #expect(throws: WebSocketError.self) { try await client.value }
+        #expect(error?.code == .protocolViolation)
+        #expect(
+            error?.description
+                == "\(url): handshake response 'HTTP/1.1 400 X' has an invalid 'Content-Length' header ('\(length)'): "
+                + "expected one decimal number"
+        )
+        server.close()
+    }
+
+    @Test func rejectionBodyIsReadUpToItsLength() async throws {
+        let listener = try RawListener()
+        let url = "ws://127.0.0.1:\(listener.port)/"
+        let client = Task { try await WebSocketClient.connect(to: url) }
+        let server = try await listener.accept()
+        _ = try await server.readRequestHead()
+        try await server.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nnope")
+        let error = await #expect(throws: WebSocketError.self) { try await client.value }
+        #expect(error?.responseBody == "no")
+        server.close()
+    }
+
+    // MARK: - Host name lookups
+
+    @Test func slowLookupFailsAtTheConnectTimeoutNamingHostAndLimit() async throws {
+        let gate = try Gate()
+        var options = WebSocketClient.Options()
+        options.connectTimeout = .milliseconds(100)
+        let url = "ws://slow.example:2149/"
+        let start = ContinuousClock.now
+        let error = await #expect(throws: WebSocketError.self) {
+            try await WebSocketClient.connect(to: url, options: options) { _, _ in
+                gate.wait()
+                return []
+            }
+        }
+        #expect(error?.code == .timedOut)
+        #expect(error?.description == "\(url): looking up host 'slow.example' did not finish within 100 ms")
+        #expect(ContinuousClock.now - start < .seconds(5))
+        gate.open()
+    }
+
+    @Test func namesAreLookedUpByTheResolverAndLiteralsAreNot() async throws {
+        let lookups = Mutex<[String]>([])
+        let resolver: @Sendable (String, Int) throws(WebSocketError) -> [String] = { host, port in
+            lookups.withLock { $0.append("\(host):\(port)") }
+            return ["127.0.0.1"]
+        }
+        let port = try await withServer { server in
+            let byName = try await WebSocketClient.connect(
+                to: "ws://controller.example:\(server.port)/",
+                resolvingWith: resolver
+            )
+            _ = try #require(try await server.accept())
+            let byLiteral = try await WebSocketClient.connect(
+                to: "ws://127.0.0.1:\(server.port)/",
+                resolvingWith: resolver
+            )
+            _ = try #require(try await server.accept())
+            await byName.close()
+            await byLiteral.close()
+            return server.port
+        }
+        #expect(lookups.withLock { $0 } == ["controller.example:\(port)"])
+    }
+
+    @Test func failedLookupIsReported() async throws {
+        let url = "ws://nowhere.example:2149/"
+        let error = await #expect(throws: WebSocketError.self) {
+            try await WebSocketClient.connect(to: url) { host, _ throws(WebSocketError) in
+                throw WebSocketError(.nameResolutionFailed, "cannot resolve '\(host)': name or service not known")
+            }
+        }
+        #expect(error?.code == .nameResolutionFailed)
+        #expect(error?.description == "\(url): cannot resolve 'nowhere.example': name or service not known")
+    }
+
     @Test func invalidURLFailsBeforeConnecting() async {
         let error = await #expect(throws: WebSocketError.self) {
             try await WebSocketClient.connect(to: "wss://127.0.0.1:2149/v1/messages/json")

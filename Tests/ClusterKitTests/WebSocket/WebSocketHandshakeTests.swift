@@ -147,6 +147,121 @@ import Testing
         )
     }
 
+    // MARK: - Content-Length of a rejection
+
+    @Test(arguments: [
+        ("0", 0), ("5", 5), ("000123", 123), ("999999999999999999", 999_999_999_999_999_999),
+    ])
+    func contentLengthIsADecimalNumber(text: String, value: Int) {
+        #expect(WebSocketHandshake.contentLength(text) == value)
+    }
+
+    @Test(arguments: ["-1", "+5", "", " 5", "5 ", "0x10", "5, 5", "1e3", "9999999999999999999", "٣"])
+    func contentLengthRefusesEverythingElse(text: String) {
+        #expect(WebSocketHandshake.contentLength(text) == nil)
+    }
+
+    @Test func rejectionWithANegativeContentLengthIsAProtocolViolation() throws {
+        let head = try Self.head("HTTP/1.1 400 X\r\nContent-Length: -1\r\n\r\n")
+        let error = #expect(throws: WebSocketError.self) { try WebSocketHandshake.checkResponse(head, key: "x") }
+        #expect(error?.code == .protocolViolation)
+        #expect(
+            error?.description
+                == "handshake response 'HTTP/1.1 400 X' has an invalid 'Content-Length' header ('-1'): expected one "
+                + "decimal number"
+        )
+    }
+
+    @Test func rejectionWithTwoContentLengthsIsAProtocolViolation() throws {
+        let head = try Self.head("HTTP/1.1 503 Busy\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n")
+        let error = #expect(throws: WebSocketError.self) { try WebSocketHandshake.checkResponse(head, key: "x") }
+        #expect(error?.message.contains("('5', '7')") == true)
+    }
+
+    // MARK: - Header hygiene
+
+    @Test(arguments: ["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"])
+    func duplicateHandshakeHeadersGet400(name: String) throws {
+        let line = Self.validRequest.split(separator: "\r\n").first { $0.hasPrefix(name + ":") }.map(String.init)
+        let duplicate = try #require(line)
+        let text = Self.validRequest.replacingOccurrences(duplicate, with: duplicate + "\r\n" + duplicate)
+        let rejection = try Self.rejection(text)
+        #expect(rejection.status == 400)
+        #expect(rejection.body == "duplicate '\(name)' header")
+    }
+
+    @Test(arguments: ["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"])
+    func emptyHandshakeHeadersGet400(name: String) throws {
+        let line = Self.validRequest.split(separator: "\r\n").first { $0.hasPrefix(name + ":") }.map(String.init)
+        let text = Self.validRequest.replacingOccurrences(try #require(line), with: name + ":")
+        let rejection = try Self.rejection(text)
+        #expect(rejection.status == 400)
+        #expect(rejection.body == "empty '\(name)' header")
+    }
+
+    // MARK: - Origin
+
+    @Test(arguments: [
+        ("http://127.0.0.1:2149", "127.0.0.1:2149", true),  // zeek-client 1.5.0
+        ("HTTP://LocalHost:2149", "localhost:2149", true),
+        ("ws://h:2149", "h:2149", true),
+        ("https://h:2149", "H:2149", true),
+        ("http://h", "h", true),
+        ("http://h:80", "h", true),
+        ("http://h", "h:80", true),
+        ("https://h", "h", true),
+        ("https://h", "h:443", true),
+        ("http://h/", "h", true),
+        ("http://[::1]:2149", "[::1]:2149", true),
+        ("http://evil.example", "127.0.0.1:2149", false),
+        ("http://127.0.0.1:8080", "127.0.0.1:2149", false),
+        ("http://127.0.0.1", "127.0.0.1:2149", false),
+        ("https://h", "h:80", false),
+        ("http://localhost:2149", "127.0.0.1:2149", false),
+        ("null", "h", false),
+        ("file://h", "h", false),
+        ("http://u@h", "h", false),
+        ("http://h/page", "h", false),
+        ("http://h:99999", "h", false),
+        ("http://", "h", false),
+        ("", "h", false),
+    ])
+    func originMatchesOnlyItsOwnHost(origin: String, host: String, matches: Bool) {
+        #expect(WebSocketHandshake.origin(origin, isOriginOfHost: host) == matches)
+    }
+
+    @Test func crossOriginRequestGets403UnlessAllowed() throws {
+        let text = Self.validRequest.replacingOccurrences(
+            "X-Application-Name",
+            with: "Origin: http://evil.example\r\nX-Application-Name"
+        )
+        let rejection = try Self.rejection(text)
+        #expect(rejection.status == 403)
+        #expect(rejection.reasonPhrase == "Forbidden")
+        #expect(
+            rejection.body
+                == "cross-origin request refused: origin 'http://evil.example' is not the origin of host '127.0.0.1:2149'"
+        )
+        let allowed = try WebSocketHandshake.checkRequest(try Self.head(text), allowsCrossOriginRequests: true)
+        #expect(allowed.headers["Origin"] == "http://evil.example")
+    }
+
+    @Test func sameOriginRequestIsAccepted() throws {
+        let text = Self.validRequest.replacingOccurrences(
+            "X-Application-Name",
+            with: "Origin: http://127.0.0.1:2149\r\nX-Application-Name"
+        )
+        #expect(try WebSocketHandshake.checkRequest(try Self.head(text)).target == "/v1/messages/json?x=1")
+    }
+
+    @Test func twoOriginsGet400() throws {
+        let text = Self.validRequest.replacingOccurrences(
+            "X-Application-Name",
+            with: "Origin: http://127.0.0.1:2149\r\nOrigin: http://evil.example\r\nX-Application-Name"
+        )
+        #expect(try Self.rejection(text).body == "duplicate 'Origin' header")
+    }
+
     @Test func parsesURLs() throws {
         let url = try WebSocketURL("ws://127.0.0.1:2149/v1/messages/json")
         #expect(url.host == "127.0.0.1")

@@ -415,6 +415,70 @@ import Testing
         }
     }
 
+    @Test func refusedPeersThatResetAreForgottenAndShutdownReturns() async throws {
+        let server = try WebSocketServer(
+            options: serverOptions {
+                $0.maximumConnections = 2
+                $0.connection.pingInterval = nil
+            }
+        )
+        let url = "ws://127.0.0.1:\(server.port)/"
+        let first = try await WebSocketClient.connect(to: url)
+        let second = try await WebSocketClient.connect(to: url)
+        // Over the limit, and reset at once: the server may meet sockets that are closed before its 503 is
+        // written.
+        try await RawPeer.connectAndReset(port: server.port, count: 200)
+        let probe = try await RawPeer.connect(port: server.port)
+        #expect(try await probe.readHTTPResponse().statusLine == "HTTP/1.1 503 Service Unavailable")
+        // Every connection the loop holds is counted as open or as being refused; a leaked one is neither.
+        let statistics = await server.statistics()
+        #expect(statistics.openConnections == 2)
+        #expect(statistics.connections == statistics.openConnections + statistics.refusingConnections)
+        probe.close()
+        await first.close()
+        await second.close()
+        #expect(await finishes(within: .seconds(20)) { await server.shutdown() })
+        #expect(await server.statistics() == WebSocketServer.Statistics())
+    }
+
+    // MARK: - Origin
+
+    @Test func upgradeFromAnotherOriginGets403() async throws {
+        try await withServer { server in
+            let (peer, response) = try await RawPeer.upgrade(
+                port: server.port,
+                extra: "Origin: http://evil.example\r\n"
+            )
+            #expect(response.statusLine == "HTTP/1.1 403 Forbidden")
+            #expect(
+                response.body
+                    == "cross-origin request refused: origin 'http://evil.example' is not the origin of host '127.0.0.1'"
+            )
+            try await peer.readUntilEnd()
+        }
+    }
+
+    @Test func upgradeFromItsOwnOriginIsServedAsZeekClientSendsIt() async throws {
+        try await withServer { server in
+            let host = "127.0.0.1:\(server.port)"
+            let (_, response) = try await RawPeer.upgrade(
+                port: server.port,
+                extra: "Origin: http://\(host)\r\n",
+                host: host
+            )
+            #expect(response.statusLine == "HTTP/1.1 101 Switching Protocols")
+            let connection = try #require(try await server.accept())
+            #expect(connection.requestHeaders["Origin"] == "http://\(host)")
+        }
+    }
+
+    @Test func crossOriginUpgradesCanBeAllowed() async throws {
+        try await withServer(serverOptions { $0.allowsCrossOriginRequests = true }) { server in
+            let (_, response) = try await RawPeer.upgrade(port: server.port, extra: "Origin: http://evil.example\r\n")
+            #expect(response.statusLine == "HTTP/1.1 101 Switching Protocols")
+        }
+    }
+
     @Test func stalledReaderIsClosedWhileAnotherClientKeepsWorking() async throws {
         try await withServer(
             serverOptions {
