@@ -83,9 +83,13 @@ import Testing
         var count: Int { value.withLock { $0 } }
     }
 
-    /// Waits (without sleeping) until `condition` holds, yielding to the tasks it waits for.
-    static func until(_ condition: () -> Bool) async {
-        while !condition() { await Task.yield() }
+    /// Waits (without sleeping) until `condition` holds, yielding to the tasks it waits for; a cancelled wait (the
+    /// test's time limit) throws.
+    static func until(_ condition: () -> Bool) async throws {
+        while !condition() {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
     }
 
     @Test func inProcessInboxesNeverDropAndOverrunsAreCounted() async throws {
@@ -148,7 +152,7 @@ import Testing
         async let publishing: Void = {
             for number in 0..<count { try await client.publish(ping(UInt64(number)), to: "t") }
         }()
-        await Self.until { hub.diagnostics.waitingPublishers == 1 }
+        try await Self.until { hub.diagnostics.waitingPublishers == 1 }
         #expect(hub.diagnostics.backlogEvents == 2)
         var iterator = consumer.events.makeAsyncIterator()
         for number in 0..<count { #expect(try await iterator.next()?.event == ping(UInt64(number))) }
@@ -164,7 +168,7 @@ import Testing
         let client = Self.clientEndpoint(hub, "client", overflows: Counter())
         try await client.connect()
         try await client.publish(ping(0), to: "t")
-        let cancelled = await withTaskGroup(of: (any Error)?.self) { group in
+        let cancelled = try await withThrowingTaskGroup(of: (any Error)?.self) { group in
             group.addTask {
                 do {
                     try await client.publish(ping(1), to: "t")
@@ -173,15 +177,15 @@ import Testing
                     return error
                 }
             }
-            await Self.until { hub.diagnostics.waitingPublishers == 1 }
+            try await Self.until { hub.diagnostics.waitingPublishers == 1 }
             group.cancelAll()
-            return await group.next() ?? nil
+            return try await group.next() ?? nil
         }
         #expect(cancelled is CancellationError)
         #expect(hub.diagnostics.waitingPublishers == 0)
 
         async let again: Void = client.publish(ping(2), to: "t")
-        await Self.until { hub.diagnostics.waitingPublishers == 1 }
+        try await Self.until { hub.diagnostics.waitingPublishers == 1 }
         await consumer.close()
         try await again
         #expect(hub.diagnostics.backlogEvents == 0)
@@ -201,7 +205,7 @@ import Testing
                 == "the hub's in-process inboxes"
         )
         async let publishing: Void = client.publish(ping(9), to: "idle")
-        await Self.until { hub.diagnostics.waitingPublishers == 1 }
+        try await Self.until { hub.diagnostics.waitingPublishers == 1 }
         #expect(try await Self.next(busy)?.event == ping(0))
         try await publishing
         #expect(hub.diagnostics.overrunEvents == 1)

@@ -11,9 +11,13 @@ private func closeInfo(_ connection: WebSocketConnection) async -> WebSocketClos
     return connection.closeInfo
 }
 
-/// Waits (without sleeping) until `condition` holds, yielding to the tasks it waits for.
-private func until(_ condition: () -> Bool) async {
-    while !condition() { await Task.yield() }
+/// Waits (without sleeping) until `condition` holds, yielding to the tasks it waits for; a cancelled wait (the test's
+/// time limit) throws.
+private func until(_ condition: () -> Bool) async throws {
+    while !condition() {
+        try Task.checkCancellation()
+        await Task.yield()
+    }
 }
 
 extension WebSocketAPIServerTests {
@@ -136,7 +140,7 @@ extension WebSocketAPIServerTests {
 
             // A node that leaves makes room for another (node processes retry).
             await first.close()
-            await until { server.diagnostics.nodes == 1 }
+            try await until { server.diagnostics.nodes == 1 }
             let (replacement, ack) = try await subscribeRaw(server, [], nodeToken: "sesame")
             #expect(ack.contains(#""type":"ack""#))
             for connection in [client, second, replacement] { await connection.close() }
@@ -289,7 +293,7 @@ extension WebSocketAPIServerTests {
             let consumer = try await participant(hub, "consumer", ["t"])
             let (client, _) = try await subscribeRaw(server, [])
             for number in 0..<20 { try await client.send(text: dataFrame("t", ping(UInt64(number)))) }
-            await until { hub.diagnostics.waitingPublishers == 1 }
+            try await until { hub.diagnostics.waitingPublishers == 1 }
             var iterator = consumer.events.makeAsyncIterator()
             for number in 0..<20 { #expect(try await iterator.next()?.event == ping(UInt64(number))) }
             #expect(hub.diagnostics.waits >= 1)
