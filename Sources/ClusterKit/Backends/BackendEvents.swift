@@ -185,7 +185,7 @@ public struct BackendEvents: AsyncSequence, Sendable {
         var isFull: Bool { state.withLock { $0.count >= limit || $0.bytes >= byteLimit } }
 
         func yield(_ event: TopicEvent) -> YieldResult {
-            switch push(Entry(event: event, size: 0), force: false) {
+            switch push(event, size: 0, force: false) {
             case .enqueued, .overran: .enqueued
             case .full: .dropped
             case .terminated: .terminated
@@ -193,7 +193,9 @@ public struct BackendEvents: AsyncSequence, Sendable {
         }
 
         /// Hands the event to a waiting consumer or buffers it; a full channel refuses it unless `force`.
-        func push(_ entry: Entry, force: Bool) -> PushResult {
+        ///
+        /// The event is copied once, into the buffer or to the consumer.
+        func push(_ event: TopicEvent, size: Int, force: Bool) -> PushResult {
             let (result, waiter, accounted) = state.withLock {
                 state -> (PushResult, UnsafeContinuation<TopicEvent?, any Error>?, Bool) in
                 if state.isFinished { return (.terminated, nil, false) }
@@ -203,15 +205,15 @@ public struct BackendEvents: AsyncSequence, Sendable {
                 }
                 let isFull = state.count >= limit || state.bytes >= byteLimit
                 if isFull && !force { return (.full, nil, false) }
-                state.buffer.append(entry)
-                state.bytes += entry.size
+                state.buffer.append(Entry(event: event, size: size))
+                state.bytes += size
                 guard isFull else { return (.enqueued, nil, false) }
                 state.overrunEvents += 1
-                state.overrunBytes += entry.size
+                state.overrunBytes += size
                 return (.overran, nil, state.isAccounted)
             }
-            if accounted { backlog?.overran(size: entry.size) }
-            waiter?.resume(returning: entry.event)
+            if accounted { backlog?.overran(size: size) }
+            waiter?.resume(returning: event)
             return result
         }
 

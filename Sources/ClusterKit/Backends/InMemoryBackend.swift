@@ -121,16 +121,32 @@ public final class InMemoryBackend: ClusterBackend {
             case publisherGone
         }
 
-        struct Participant {
-            var name: String
-            var nodeID: String
-            var channel: BackendEvents.Channel
-            var kind: Kind
-            var onOverflow: (@Sendable () -> Void)?
+        /// An endpoint on the hub. A class, so that delivering an event copies one reference per receiver; its
+        /// mutable fields are only touched while the hub's participant table is locked.
+        final class Participant {
+            let name: String
+            let nodeID: String
+            let channel: BackendEvents.Channel
+            let kind: Kind
+            let onOverflow: (@Sendable () -> Void)?
             /// Events lost when the inbox overflowed; 0 while it has not.
             var lostEvents = 0
             /// Prefixes subscribed for some event names only.
             var eventFilters: [Topic: Set<String>] = [:]
+
+            init(
+                name: String,
+                nodeID: String,
+                channel: BackendEvents.Channel,
+                kind: Kind,
+                onOverflow: (@Sendable () -> Void)?
+            ) {
+                self.name = name
+                self.nodeID = nodeID
+                self.channel = channel
+                self.kind = kind
+                self.onOverflow = onOverflow
+            }
 
             var label: String { name.isEmpty ? nodeID : name }
         }
@@ -236,9 +252,17 @@ public final class InMemoryBackend: ClusterBackend {
             return filteredRouter.hasSubscribers(matching: Self.filterKey(eventName, topic))
         }
 
-        func register(_ participant: Participant) -> UInt64 {
+        func register(
+            name: String,
+            nodeID: String,
+            channel: BackendEvents.Channel,
+            kind: Kind,
+            onOverflow: (@Sendable () -> Void)?
+        ) -> UInt64 {
             let id = nextID.add(1, ordering: .relaxed).oldValue
-            participants.withLock { $0[id] = participant }
+            participants.withLock {
+                $0[id] = Participant(name: name, nodeID: nodeID, channel: channel, kind: kind, onOverflow: onOverflow)
+            }
             return id
         }
 
@@ -250,11 +274,11 @@ public final class InMemoryBackend: ClusterBackend {
         func remove(_ id: UInt64) {
             router.unsubscribeAll(id)
             filteredRouter.unsubscribeAll(id)
-            let participant = participants.withLock { $0.removeValue(forKey: id) }
-            guard let participant else { return }
-            participant.channel.finish(nil)
+            let channel = participants.withLock { $0.removeValue(forKey: id)?.channel }
+            guard let channel else { return }
+            channel.finish(nil)
             // Takes its overrun back, and wakes the publishers that waited for its room: they no longer have to.
-            participant.channel.stopAccounting()
+            channel.stopAccounting()
             backlog.madeRoom()
         }
 
@@ -298,22 +322,32 @@ public final class InMemoryBackend: ClusterBackend {
                 receivers += filtered.filter { !already.contains($0) }
             }
             guard !receivers.isEmpty else { return .delivered }
-            let entry = BackendEvents.Channel.Entry(event: event, size: knownSize ?? event.estimatedSize)
+            let size = knownSize ?? event.estimatedSize
             var overflowed: [@Sendable () -> Void] = []
             let attempt = participants.withLock { participants -> Attempt in
                 if waitsForRoom {
-                    guard participants[publisher] != nil else { return .publisherGone }
-                    if let reason = blocker(among: receivers, in: participants) { return .blocked(reason) }
+                    guard participants.index(forKey: publisher) != nil else { return .publisherGone }
+                    if isOverrun, receivers.contains(where: { participants[$0]?.kind == .inProcess }) {
+                        return .blocked("the hub's in-process inboxes")
+                    }
+                    // With one receiver its push below finds out; with more, none may be full before any is pushed.
+                    if receivers.count > 1, let reason = blocker(among: receivers, in: participants) {
+                        return .blocked(reason)
+                    }
                 }
                 for receiver in receivers {
                     guard let participant = participants[receiver] else { continue }
                     if participant.kind == .inProcess {
-                        if participant.channel.push(entry, force: true) == .overran {
-                            overruns.add(1, ordering: .relaxed)
+                        switch participant.channel.push(event, size: size, force: !waitsForRoom) {
+                        case .overran: overruns.add(1, ordering: .relaxed)
+                        case .full: return .blocked("the inbox of '\(participant.label)'")
+                        case .enqueued, .terminated: break
                         }
                         continue
                     }
-                    guard participant.lostEvents == 0, participant.channel.push(entry, force: false) == .full else {
+                    guard participant.lostEvents == 0,
+                        participant.channel.push(event, size: size, force: false) == .full
+                    else {
                         continue
                     }
                     let error = BackendError(
@@ -321,7 +355,7 @@ public final class InMemoryBackend: ClusterBackend {
                         "inbox full: \(options.inboxLimit) events or \(options.inboxByteLimit) bytes waiting",
                         endpoint: "in-memory endpoint '\(participant.label)'"
                     )
-                    participants[receiver]?.lostEvents = participant.channel.abandon(throwing: error) + 1
+                    participant.lostEvents = participant.channel.abandon(throwing: error) + 1
                     closedForFullInbox.add(1, ordering: .relaxed)
                     if let onOverflow = participant.onOverflow { overflowed.append(onOverflow) }
                 }
@@ -334,19 +368,17 @@ public final class InMemoryBackend: ClusterBackend {
         /// What keeps a waiting publisher from delivering to `receivers` now (`the inbox of 'controller'`), or `nil`
         /// when every reliable one has room.
         private func blocker(among receivers: [UInt64], in participants: [UInt64: Participant]) -> String? {
-            var hasReliableReceiver = false
             for receiver in receivers {
                 guard let participant = participants[receiver], participant.kind == .inProcess else { continue }
-                hasReliableReceiver = true
                 if participant.channel.isFull { return "the inbox of '\(participant.label)'" }
             }
-            guard hasReliableReceiver else { return nil }
-            if backlog.overrunEvents.load(ordering: .sequentiallyConsistent) >= options.overrunLimit
-                || backlog.overrunBytes.load(ordering: .sequentiallyConsistent) >= options.overrunByteLimit
-            {
-                return "the hub's in-process inboxes"
-            }
             return nil
+        }
+
+        /// A Boolean value indicating whether the in-process inboxes together are overrun past the options' budget.
+        private var isOverrun: Bool {
+            backlog.overrunEvents.load(ordering: .sequentiallyConsistent) >= options.overrunLimit
+                || backlog.overrunBytes.load(ordering: .sequentiallyConsistent) >= options.overrunByteLimit
         }
 
         /// Delivers a publication from a waiting publisher, waiting as long as it takes for room.
@@ -405,9 +437,7 @@ public final class InMemoryBackend: ClusterBackend {
             backlog: kind == .inProcess ? hub.backlog : nil
         )
         self.events = BackendEvents(channel: channel)
-        let id = hub.register(
-            Hub.Participant(name: name, nodeID: nodeID, channel: channel, kind: kind, onOverflow: onOverflow)
-        )
+        let id = hub.register(name: name, nodeID: nodeID, channel: channel, kind: kind, onOverflow: onOverflow)
         state.withLock { $0.id = id }
     }
 

@@ -288,6 +288,8 @@ public final class WebSocketAPIServer: Sendable {
     /// The server's node id (see ``Options/nodeID``).
     public let nodeID: String
     private let server: WebSocketServer
+    /// Whether ``Options/nodeToken`` is set: read for every client event.
+    private let hasNodeToken: Bool
     private let clock: any Clock<Duration>
     private let log: (@Sendable (String) -> Void)?
     private let state = Mutex(State())
@@ -325,6 +327,7 @@ public final class WebSocketAPIServer: Sendable {
         options.webSocket.maximumConnections = options.clientLimit + options.nodeLimit + Self.connectionHeadroom
         self.options = options
         self.nodeID = options.nodeID ?? UUID().uuidString.lowercased()
+        self.hasNodeToken = options.nodeToken != nil
         self.clock = clock
         self.log = log
         self.server = try WebSocketServer(options: options.webSocket)
@@ -684,7 +687,7 @@ public final class WebSocketAPIServer: Sendable {
         through endpoint: InMemoryBackend,
         isNode: Bool
     ) async -> Broker.ErrorMessage? {
-        if options.nodeToken != nil, let refusal = permission(for: event.name, isNode: isNode) {
+        if hasNodeToken, let refusal = permission(for: event.name, isNode: isNode) {
             count(\.refusedEvents)
             return refusal
         }
