@@ -121,8 +121,10 @@ public final class InMemoryBackend: ClusterBackend {
             case publisherGone
         }
 
-        /// An endpoint on the hub. A class, so that delivering an event copies one reference per receiver; its
-        /// mutable fields are only touched while the hub's participant table is locked.
+        /// An endpoint on the hub.
+        ///
+        /// A class, so that delivering an event copies one reference per receiver; its mutable fields are only
+        /// touched while the hub's participant table is locked.
         final class Participant {
             let name: String
             let nodeID: String
