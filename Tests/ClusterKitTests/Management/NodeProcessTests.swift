@@ -134,12 +134,24 @@ import Testing
         }
     }
 
+    /// A free port below Linux's ephemeral range (32768–60999), so that no client socket of a test running meanwhile
+    /// takes it as its source port between the hub's two lives.
+    static func portBelowTheEphemeralRange() async throws -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20_000..<32_000)
+            guard let server = try? WebSocketServer(options: WebSocketServer.Options(port: port)) else { continue }
+            await server.shutdown()
+            return port
+        }
+        throw RawPeerError(description: "no free port between 20000 and 32000")
+    }
+
     @Test func aNodeSaysHelloAgainWhenItReconnectsToARestartedHub() async throws {
         let hub = InMemoryBackend.Hub()
         let watcher = hub.makeBackend(name: "watcher")
         try await watcher.subscribe(NodeRuntime.API.topic, eventNames: [NodeRuntime.API.notifyNodeHello])
         try await watcher.connect()
-        let port = try await withAPIServer(hub: hub) { $0.port }
+        let port = try await Self.portBelowTheEphemeralRange()
         var configuration = try Self.resolve(name: "worker-1", layoutFile: "/c/node.cfg", hub: "127.0.0.1:\(port)")
         configuration.backend.reconnect = .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
         let node = configuration
