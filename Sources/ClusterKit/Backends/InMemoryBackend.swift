@@ -312,8 +312,16 @@ public final class InMemoryBackend: ClusterBackend {
         ///   - knownSize: Its size in bytes when known (a client frame's length), else it is estimated.
         ///   - publisher: The publishing endpoint, which never receives its own publication.
         ///   - waitsForRoom: Whether the publisher waits (a WebSocket client) rather than overruns (in process).
+        ///   - checksPublisher: Whether to find out first that the publisher is still on the hub (a retry after a
+        ///     wait); a first attempt comes right after the endpoint's own check.
         /// - Returns: Whether it was delivered, or what is full.
-        func deliver(_ event: TopicEvent, size knownSize: Int?, from publisher: UInt64, waitsForRoom: Bool) -> Attempt {
+        func deliver(
+            _ event: TopicEvent,
+            size knownSize: Int?,
+            from publisher: UInt64,
+            waitsForRoom: Bool,
+            checksPublisher: Bool = false
+        ) -> Attempt {
             var receivers = router.subscribers(matching: event.topic, excluding: publisher)
             let filtered = filteredRouter.subscribers(
                 matching: Self.filterKey(event.event.name, event.topic),
@@ -327,8 +335,8 @@ public final class InMemoryBackend: ClusterBackend {
             let size = knownSize ?? event.estimatedSize
             var overflowed: [@Sendable () -> Void] = []
             let attempt = participants.withLock { participants -> Attempt in
+                if checksPublisher, participants.index(forKey: publisher) == nil { return .publisherGone }
                 if waitsForRoom {
-                    guard participants.index(forKey: publisher) != nil else { return .publisherGone }
                     if isOverrun, receivers.contains(where: { participants[$0]?.kind == .inProcess }) {
                         return .blocked("the hub's in-process inboxes")
                     }
@@ -397,7 +405,7 @@ public final class InMemoryBackend: ClusterBackend {
             waits.add(1, ordering: .relaxed)
             while true {
                 let epoch = backlog.epoch
-                switch deliver(event, size: size, from: publisher, waitsForRoom: true) {
+                switch deliver(event, size: size, from: publisher, waitsForRoom: true, checksPublisher: true) {
                 case .delivered: return
                 case .publisherGone: throw BackendError(.closed, "endpoint is closed", endpoint: endpoint)
                 case .blocked: try await backlog.wait(since: epoch)
