@@ -94,20 +94,44 @@ public struct BackendEvents: AsyncSequence, Sendable {
         }
     }
 
+    /// The buffer behind a channel-mode sequence.
+    ///
+    /// Each buffered event carries a size in bytes (an estimate the hub computes; `0` for events given to
+    /// ``Source/yield(_:)``), so that the channel can be bounded in events and in bytes. A channel is *full* when
+    /// it holds ``limit`` events or ``byteLimit`` bytes; a push into a full channel is refused unless forced, so
+    /// a channel holds at most ``limit`` events and ``byteLimit`` bytes plus one event's size, except for forced
+    /// pushes (the hub's in-process publications into a reliable inbox, see ``InMemoryBackend/Hub``).
+    ///
+    /// A forced push into a full channel is an *overrun*: the channel counts it, and its hub's ``HubBacklog``,
+    /// until the consumer has taken as many events (and bytes) back. Taking an event from a full channel also tells
+    /// the backlog, which wakes publishers waiting for room. Nothing else touches shared state.
     final class Channel: Sendable {
+        struct Entry {
+            var event: TopicEvent
+            var size: Int
+        }
+
         private struct State {
-            var buffer: [TopicEvent] = []
+            var buffer: [Entry] = []
             var head = 0
+            var bytes = 0
             var waiter: UnsafeContinuation<TopicEvent?, any Error>?
             var isFinished = false
             var error: (any Error)?
+            /// Whether overruns count in ``Channel/backlog``.
+            var isAccounted: Bool
+            /// Events pushed past the limits and not yet paid back by takes; never more than ``count``.
+            var overrunEvents = 0
+            /// Their bytes; never more than ``bytes``.
+            var overrunBytes = 0
 
             var count: Int { buffer.count - head }
 
-            mutating func popFirst() -> TopicEvent? {
+            mutating func popFirst() -> Entry? {
                 guard head < buffer.count else { return nil }
-                let event = buffer[head]
+                let entry = buffer[head]
                 head += 1
+                bytes -= entry.size
                 if head == buffer.count {
                     buffer.removeAll(keepingCapacity: true)
                     head = 0
@@ -115,37 +139,80 @@ public struct BackendEvents: AsyncSequence, Sendable {
                     buffer.removeFirst(head)
                     head = 0
                 }
-                return event
+                return entry
             }
         }
 
+        /// What a push did.
+        enum PushResult: Equatable {
+            /// Handed to the waiting consumer or buffered.
+            case enqueued
+            /// Buffered although the channel was full (a forced push).
+            case overran
+            /// Refused: the channel is full.
+            case full
+            /// The channel has finished; the event was discarded.
+            case terminated
+        }
+
         private enum Next {
-            case event(TopicEvent)
+            case event(Entry, payback: Payback?)
             case end((any Error)?)
             case wait
         }
 
+        /// The most events buffered before the channel is full.
         let limit: Int
-        private let state = Mutex(State())
+        /// The most bytes buffered before the channel is full.
+        let byteLimit: Int
+        /// The hub's backlog, told about overruns and about events taken while the channel is full.
+        let backlog: HubBacklog?
+        private let state: Mutex<State>
 
-        init(limit: Int) {
+        init(limit: Int, byteLimit: Int = .max, backlog: HubBacklog? = nil) {
             self.limit = limit
+            self.byteLimit = byteLimit
+            self.backlog = backlog
+            self.state = Mutex(State(isAccounted: backlog != nil))
         }
 
         var bufferedCount: Int { state.withLock { $0.count } }
 
+        /// The events and bytes buffered.
+        var buffered: (events: Int, bytes: Int) { state.withLock { ($0.count, $0.bytes) } }
+
+        /// A Boolean value indicating whether the channel holds its limit of events or bytes.
+        var isFull: Bool { state.withLock { $0.count >= limit || $0.bytes >= byteLimit } }
+
         func yield(_ event: TopicEvent) -> YieldResult {
-            let (result, waiter) = state.withLock {
-                state -> (YieldResult, UnsafeContinuation<TopicEvent?, any Error>?) in
-                if state.isFinished { return (.terminated, nil) }
+            switch push(event, size: 0, force: false) {
+            case .enqueued, .overran: .enqueued
+            case .full: .dropped
+            case .terminated: .terminated
+            }
+        }
+
+        /// Hands the event to a waiting consumer or buffers it; a full channel refuses it unless `force`.
+        ///
+        /// The event is copied once, into the buffer or to the consumer.
+        func push(_ event: TopicEvent, size: Int, force: Bool) -> PushResult {
+            let (result, waiter, accounted) = state.withLock {
+                state -> (PushResult, UnsafeContinuation<TopicEvent?, any Error>?, Bool) in
+                if state.isFinished { return (.terminated, nil, false) }
                 if let waiter = state.waiter {
                     state.waiter = nil
-                    return (.enqueued, waiter)
+                    return (.enqueued, waiter, false)
                 }
-                guard state.count < limit else { return (.dropped, nil) }
-                state.buffer.append(event)
-                return (.enqueued, nil)
+                let isFull = state.count >= limit || state.bytes >= byteLimit
+                if isFull && !force { return (.full, nil, false) }
+                state.buffer.append(Entry(event: event, size: size))
+                state.bytes += size
+                guard isFull else { return (.enqueued, nil, false) }
+                state.overrunEvents += 1
+                state.overrunBytes += size
+                return (.overran, nil, state.isAccounted)
             }
+            if accounted { backlog?.overran(size: size) }
             waiter?.resume(returning: event)
             return result
         }
@@ -163,20 +230,73 @@ public struct BackendEvents: AsyncSequence, Sendable {
             }
         }
 
-        private func take() -> Next {
-            state.withLock { state in
-                if let event = state.popFirst() { return .event(event) }
-                if state.isFinished {
-                    defer { state.error = nil }
-                    return .end(state.error)
-                }
-                return .wait
+        /// Finishes with `error` at once: buffered events are discarded, so the consumer gets the error next.
+        ///
+        /// - Returns: How many buffered events were discarded.
+        func abandon(throwing error: any Error) -> Int {
+            let (discarded, waiter) = state.withLock {
+                state -> (Int, UnsafeContinuation<TopicEvent?, any Error>?) in
+                guard !state.isFinished else { return (0, nil) }
+                let discarded = state.count
+                state.buffer = []
+                state.head = 0
+                state.bytes = 0
+                state.isFinished = true
+                state.error = error
+                defer { state.waiter = nil }
+                return (discarded, state.waiter)
             }
+            waiter?.resume(throwing: error)
+            return discarded
+        }
+
+        /// Stops counting this channel in the hub's backlog (its endpoint left the hub) and takes its overrun back.
+        func stopAccounting() {
+            let overrun = state.withLock { state -> (events: Int, bytes: Int)? in
+                guard state.isAccounted else { return nil }
+                state.isAccounted = false
+                return (state.overrunEvents, state.overrunBytes)
+            }
+            guard let overrun, let backlog else { return }
+            backlog.paidBack(events: overrun.events, bytes: overrun.bytes)
+            backlog.madeRoom()
+        }
+
+        /// What taking an event from a full, accounted channel owes the backlog.
+        private struct Payback {
+            var events: Int
+            var bytes: Int
+        }
+
+        private func take(_ state: inout State) -> Next {
+            let wasFull = state.count >= limit || state.bytes >= byteLimit
+            if let entry = state.popFirst() {
+                guard wasFull, state.isAccounted else { return .event(entry, payback: nil) }
+                let events = Swift.min(1, state.overrunEvents)
+                let bytes = Swift.min(entry.size, state.overrunBytes)
+                state.overrunEvents -= events
+                state.overrunBytes -= bytes
+                return .event(entry, payback: Payback(events: events, bytes: bytes))
+            }
+            if state.isFinished {
+                defer { state.error = nil }
+                return .end(state.error)
+            }
+            return .wait
+        }
+
+        /// Tells the backlog about an event taken from a full channel.
+        private func settle(_ payback: Payback?) {
+            guard let payback, let backlog else { return }
+            backlog.paidBack(events: payback.events, bytes: payback.bytes)
+            backlog.madeRoom()
         }
 
         func next() async throws -> TopicEvent? {
-            switch take() {
-            case .event(let event): return event
+            switch state.withLock({ take(&$0) }) {
+            case .event(let entry, let payback):
+                settle(payback)
+                return entry.event
             case .end(let error?): throw error
             case .end(nil): return nil
             case .wait: break
@@ -184,16 +304,14 @@ public struct BackendEvents: AsyncSequence, Sendable {
             return try await withTaskCancellationHandler {
                 try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<TopicEvent?, any Error>) in
                     let next = state.withLock { state -> Next in
-                        if let event = state.popFirst() { return .event(event) }
-                        if state.isFinished {
-                            defer { state.error = nil }
-                            return .end(state.error)
-                        }
-                        state.waiter = continuation
-                        return .wait
+                        let next = take(&state)
+                        if case .wait = next { state.waiter = continuation }
+                        return next
                     }
                     switch next {
-                    case .event(let event): continuation.resume(returning: event)
+                    case .event(let entry, let payback):
+                        settle(payback)
+                        continuation.resume(returning: entry.event)
                     case .end(let error?): continuation.resume(throwing: error)
                     case .end(nil): continuation.resume(returning: nil)
                     case .wait: break

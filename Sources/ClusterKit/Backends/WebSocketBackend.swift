@@ -40,6 +40,9 @@ public final class WebSocketBackend: ClusterBackend {
         ///
         /// Zeek's server accepts only `[-/_.=:*@a-zA-Z0-9]` and rejects anything else.
         public var applicationName: String?
+        /// Further header fields of every upgrade request (the first connection and every later one), such as
+        /// ``WebSocketAPIServer/nodeTokenHeader``; default none.
+        public var headers: WebSocketHeaders
         /// How long to wait for the server's ack after the subscription frame (default 10 s, ZeekControl's
         /// `WebSocketTimeout`); measured on the backend's clock.
         public var ackTimeout: Duration
@@ -86,13 +89,16 @@ public final class WebSocketBackend: ClusterBackend {
         ///   - ackTimeout: The limit for the ack.
         ///   - client: The WebSocket client's options.
         ///   - reconnect: The reconnection policy, or `nil`.
+        ///   - headers: Further upgrade request header fields.
         public init(
             applicationName: String? = nil,
             ackTimeout: Duration = .seconds(10),
             client: WebSocketClient.Options = .standard,
-            reconnect: Reconnect? = nil
+            reconnect: Reconnect? = nil,
+            headers: WebSocketHeaders = WebSocketHeaders()
         ) {
             self.applicationName = applicationName
+            self.headers = headers
             self.ackTimeout = ackTimeout
             self.client = client
             self.reconnect = reconnect
@@ -120,7 +126,8 @@ public final class WebSocketBackend: ClusterBackend {
         public var skippedDataMessages = 0
         /// How many error frames the server sent after the ack.
         public var errorFrames = 0
-        /// The latest of those error frames, oldest first (at most 16).
+        /// The latest of those error frames, oldest first (at most 16, each code and context cut to
+        /// ``recentErrorTextLimit`` characters).
         public var recentErrors: [Broker.ErrorMessage] = []
         /// How many frames were not Broker JSON, or were acks after the handshake.
         public var invalidFrames = 0
@@ -129,6 +136,8 @@ public final class WebSocketBackend: ClusterBackend {
 
         /// How many recent error frames are kept.
         public static let recentErrorLimit = 16
+        /// How many characters of an error frame's code and context are kept and logged: 256.
+        public static let recentErrorTextLimit = 256
     }
 
     /// The server's URL, such as `ws://127.0.0.1:2149/v1/messages/json`.

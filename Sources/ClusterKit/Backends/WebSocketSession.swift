@@ -248,6 +248,7 @@ final class WebSocketSession: Sendable {
     private func establish(_ subscriptions: [String]) async throws -> Live {
         var headers = WebSocketHeaders()
         if let name = options.applicationName { headers.append(name: "X-Application-Name", value: name) }
+        for field in options.headers.fields { headers.append(name: field.name, value: field.value) }
         let connection: WebSocketConnection
         do {
             connection = try await WebSocketClient.connect(to: url, headers: headers, options: options.client)
@@ -302,6 +303,7 @@ final class WebSocketSession: Sendable {
             case .ack(let ack)?:
                 return ack
             case .error(let error)?:
+                let error = Self.bounded(error)
                 throw BackendError(
                     .handshakeRejected,
                     "handshake rejected: \(error.code): \(error.context)",
@@ -507,6 +509,8 @@ final class WebSocketSession: Sendable {
                 return nil
             }
         case .error(let error):
+            // A server decides how long its error frames are; what is kept and logged is bounded.
+            let error = Self.bounded(error)
             state.withLock { state in
                 state.diagnostics.errorFrames += 1
                 state.diagnostics.recentErrors.append(error)
@@ -520,6 +524,22 @@ final class WebSocketSession: Sendable {
             log?("ignored an ack from \(url) after the handshake")
             return nil
         }
+    }
+
+    /// An error frame with its code and context cut to ``WebSocketBackend/Diagnostics/recentErrorTextLimit``
+    /// characters and on one line.
+    static func bounded(_ error: Broker.ErrorMessage) -> Broker.ErrorMessage {
+        Broker.ErrorMessage(code: bounded(error.code), context: bounded(error.context))
+    }
+
+    private static func bounded(_ text: String) -> String {
+        let limit = WebSocketBackend.Diagnostics.recentErrorTextLimit
+        let head = text.prefix(limit + 1)
+        var result = head.count > limit ? String(head.prefix(limit)) + "..." : String(head)
+        if result.contains(where: \.isNewline) {
+            result = String(result.map { $0.isNewline ? " " : $0 })
+        }
+        return result
     }
 
     /// Reports a retired connection whose unread messages are given up on.

@@ -61,10 +61,16 @@ public final class ControllerService: Sendable {
         public var instance: String
         /// The service's WebSocket URL (node processes join the hub through it).
         public var url: String
+        /// The server's node token, a fresh one per service.
+        ///
+        /// Node processes send it to be counted as the cluster's nodes and to publish what only nodes may
+        /// (``WebSocketAPIServer/Options/nodeToken``).
+        public var nodeToken: String?
     }
 
     /// Node hosts that run every node as a supervised `zeekctl node` process joining the service's hub over
-    /// WebSocket (``ProcessNodeHost``), each instance's runtime directories under `stateDirectory`.
+    /// WebSocket (``ProcessNodeHost``), each instance's runtime directories under `stateDirectory`; each process
+    /// gets the service's node token in its environment (`CLUSTERKIT_NODE_TOKEN`).
     ///
     /// - Parameters:
     ///   - executablePath: The `zeekctl` binary.
@@ -82,7 +88,11 @@ public final class ControllerService: Sendable {
                     runtimeDirectory: stateDirectory + "/" + context.instance,
                     environment: environment
                 ),
-                command: ProcessNodeHost.nodeCommand(executablePath: executablePath, hubURL: context.url)
+                command: ProcessNodeHost.nodeCommand(
+                    executablePath: executablePath,
+                    hubURL: context.url,
+                    nodeToken: context.nodeToken
+                )
             )
         }
     }
@@ -103,16 +113,21 @@ public final class ControllerService: Sendable {
     /// - Throws: ``WebSocketError`` when the address cannot be listened on (such as `addressInUse`).
     public init(options: Options = Options(), clock: any Clock<Duration> = ContinuousClock()) throws {
         let hub = InMemoryBackend.Hub()
+        // A fresh secret per run: only the node processes this service starts get it (in their environment).
+        let nodeToken = WebSocketAPIServer.makeNodeToken()
         let server = try WebSocketAPIServer(
             hub: hub,
             options: WebSocketAPIServer.Options(
                 webSocket: options.webSocket,
-                catalog: EventCatalog.standard.merging(ClusterKitControllerAPI.catalog)
+                catalog: EventCatalog.standard.merging(ClusterKitControllerAPI.catalog),
+                nodeToken: nodeToken
             ),
             log: options.connectionLog
         )
         let makeNodeHost = options.makeNodeHost.map { make in
-            { @Sendable (instance: String) in make(NodeHostContext(hub: hub, instance: instance, url: server.url)) }
+            { @Sendable (instance: String) in
+                make(NodeHostContext(hub: hub, instance: instance, url: server.url, nodeToken: nodeToken))
+            }
         }
         self.server = server
         cluster = ManagementCluster(

@@ -22,6 +22,14 @@ extension NodeProcess {
         /// The default, from ``NodeProcess/backendOptions(name:)``, names the connection
         /// `zeekctl-node-<name>` and reconnects with ``WebSocketBackend/Options/Reconnect/standard``.
         public var backend: WebSocketBackend.Options
+        /// The hub's node token, sent in ``WebSocketAPIServer/nodeTokenHeader`` on every connection so that the hub
+        /// counts the node as one of its cluster's nodes and lets it publish what only nodes may; `nil` (the
+        /// default) connects as a client.
+        ///
+        /// ``resolve(name:layoutFile:hub:settings:environment:loader:)`` takes it from
+        /// `CLUSTERKIT_NODE_TOKEN` (``NodeProcess/nodeTokenEnvironmentKey``), never from the command line, which
+        /// every local user can read.
+        public var nodeToken: String?
 
         /// Creates a configuration.
         ///
@@ -33,6 +41,7 @@ extension NodeProcess {
         ///   - clusterOptions: Cluster options; default ``Cluster/Options/standard``.
         ///   - scheme: Topic naming; default ``TopicScheme/broker``.
         ///   - backend: Connection options, or `nil` (the default) for ``NodeProcess/backendOptions(name:)``.
+        ///   - nodeToken: The hub's node token, or `nil` (the default) to connect as a client.
         public init(
             name: String,
             hubURL: String,
@@ -40,8 +49,10 @@ extension NodeProcess {
             settings: [String: ZeekValue?] = [:],
             clusterOptions: Cluster.Options = .standard,
             scheme: TopicScheme = .broker,
-            backend: WebSocketBackend.Options? = nil
+            backend: WebSocketBackend.Options? = nil,
+            nodeToken: String? = nil
         ) {
+            self.nodeToken = nodeToken
             self.name = name
             self.hubURL = hubURL
             self.layout = layout
@@ -59,6 +70,7 @@ extension NodeProcess {
         /// named by `CLUSTERKIT_NODE_CONFIG` (``Supervisor/nodeConfigurationEnvironmentKey``) gives the cluster
         /// table, turned into `Cluster::nodes` by ``Supervisor/clusterLayout(for:)``, and its node name is
         /// used unless `name` is given. `hub` is normalised by ``WebSocketAPIServer/url(normalizing:defaultPort:allowsPortZero:)`` (default port 27759).
+        /// A non-empty `CLUSTERKIT_NODE_TOKEN` in `environment` becomes ``nodeToken``.
         ///
         /// - Parameters:
         ///   - name: The node's name, or `nil` to take it from the environment or the node configuration.
@@ -124,7 +136,8 @@ extension NodeProcess {
             guard layout[nodeName] != nil else {
                 throw NodeProcessError(.unknownNode, "node '\(nodeName)' is not in the layout \(source)")
             }
-            return Configuration(name: nodeName, hubURL: hubURL, layout: layout, settings: settings)
+            let token = environment[NodeProcess.nodeTokenEnvironmentKey].flatMap { $0.isEmpty ? nil : $0 }
+            return Configuration(name: nodeName, hubURL: hubURL, layout: layout, settings: settings, nodeToken: token)
         }
 
         private static func layout(of file: String, loader: LayoutLoader) throws -> Cluster.Layout {

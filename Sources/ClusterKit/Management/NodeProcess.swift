@@ -6,7 +6,8 @@
 /// requests until the task is cancelled, `stop` returns, or a `Control::shutdown_request` arrives; then it
 /// closes the connection. A lost connection is made again with the backend's back-off (see
 /// ``Configuration/backend``), and the node says hello again on the new one, as a Zeek node does on every
-/// peering with its agent. This is what `zeekctl node` runs, and what a ``ProcessNodeHost`` starts for each
+/// peering with its agent. With a ``Configuration/nodeToken`` every connection carries it, so that the hub counts
+/// the process among its cluster's nodes (apart from its clients) and lets it publish what only nodes may. This is what `zeekctl node` runs, and what a ``ProcessNodeHost`` starts for each
 /// node.
 ///
 /// ```swift
@@ -36,6 +37,11 @@ public struct NodeProcess: Sendable {
         self.clock = clock
         self.log = log
     }
+
+    /// The environment variable that hands a node process its hub's node token: `CLUSTERKIT_NODE_TOKEN`.
+    ///
+    /// A ``ProcessNodeHost`` sets it; the environment, unlike the command line, is visible to the same user only.
+    public static let nodeTokenEnvironmentKey = "CLUSTERKIT_NODE_TOKEN"
 
     /// The backend options a node process uses by default: the `X-Application-Name` `zeekctl-node-<name>`
     /// (bytes outside Zeek's `[-/_.=:*@a-zA-Z0-9]` become `_`), and reconnecting with
@@ -70,9 +76,14 @@ public struct NodeProcess: Sendable {
     ///   the connection is lost and reconnecting fails.
     public func run(until stop: (@Sendable () async -> Void)? = nil) async throws {
         let hello = NodeRuntime.hello(configuration.name)
+        var options = configuration.backend
+        if let token = configuration.nodeToken {
+            // Sent with every upgrade request, reconnections included.
+            options.headers.append(name: WebSocketAPIServer.nodeTokenHeader, value: token)
+        }
         let backend = WebSocketBackend(
             url: configuration.hubURL,
-            options: configuration.backend,
+            options: options,
             clock: clock,
             log: log,
             onReconnect: { backend in

@@ -12,9 +12,10 @@ import Darwin
 ///
 /// ``launch(_:)`` creates a supervised node (``Supervisor/NodeConfig``) named after the node, with the launch's
 /// cluster table (or one made from its layout), its environment, interface and CPU affinity, and starts the
-/// program the ``CommandProvider`` chooses; ``nodeCommand(executablePath:hubURL:)`` runs
+/// program the ``CommandProvider`` chooses; ``nodeCommand(executablePath:hubURL:nodeToken:)`` runs
 /// `<executablePath> node --name NAME --hub URL [--set ID=JSON]...`, and the node reads its cluster from the
-/// configuration file the supervisor names in `CLUSTERKIT_NODE_CONFIG`. A node process that exits without being
+/// configuration file the supervisor names in `CLUSTERKIT_NODE_CONFIG` (and its hub's node token, if any, from
+/// `CLUSTERKIT_NODE_TOKEN`). A node process that exits without being
 /// asked to is revived with Zeek's back-off; being a ``NodeProcess``, it says hello again when it is back.
 ///
 /// ``status()`` reports each node's current pid, whether it runs, how often it was started again (restarts and
@@ -79,7 +80,7 @@ public final class ProcessNodeHost: NodeHost {
     /// - Parameters:
     ///   - configuration: The supervisor's runtime directory, base environment, stop sequence and limits.
     ///   - clock: The clock for the supervisor's waits and the limit of ``stop(_:)``; default `ContinuousClock()`.
-    ///   - command: Chooses each node's program, such as ``nodeCommand(executablePath:hubURL:)``.
+    ///   - command: Chooses each node's program, such as ``nodeCommand(executablePath:hubURL:nodeToken:)``.
     ///   - output: Receives every line of node output (after it was kept for ``status()``); default: drop them.
     ///   - eventHandler: Receives every supervisor event, in order; it must not block. Default none.
     ///   - now: The wall-clock time, for ``HostedNodeStatus/startedAt``; default the system's.
@@ -117,20 +118,30 @@ public final class ProcessNodeHost: NodeHost {
     /// The command of `zeekctl node`: `<executablePath> node --name NAME --hub URL`, then `--set ID=JSON` for each
     /// of the launch's settings in identifier order (`to_json` text; `null` for an identifier without a value).
     ///
-    /// The node finds its cluster through `CLUSTERKIT_NODE_CONFIG`, which the supervisor sets.
+    /// The node finds its cluster through `CLUSTERKIT_NODE_CONFIG`, which the supervisor sets, and its hub's node
+    /// token, when there is one, through `CLUSTERKIT_NODE_TOKEN` (``NodeProcess/nodeTokenEnvironmentKey``): in the
+    /// environment, never in the arguments, which every local user can read.
     ///
     /// - Parameters:
     ///   - executablePath: The path of the `zeekctl` binary.
     ///   - hubURL: The URL of the hub the nodes join.
+    ///   - nodeToken: The hub's node token, or `nil` (the default): the nodes then connect as clients.
     /// - Returns: The command provider.
-    public static func nodeCommand(executablePath: String, hubURL: String) -> CommandProvider {
+    public static func nodeCommand(executablePath: String, hubURL: String, nodeToken: String? = nil) -> CommandProvider
+    {
         { launch, _ in
             var arguments = ["node", "--name", launch.name, "--hub", hubURL]
             for id in launch.settings.keys.sorted() {
                 let value = launch.settings[id] ?? nil
                 arguments += ["--set", "\(id)=\(value?.json ?? "null")"]
             }
-            return ProcessSupervisor.NodeCommand(executable: executablePath, arguments: arguments)
+            var environment: [String: String] = [:]
+            if let nodeToken { environment[NodeProcess.nodeTokenEnvironmentKey] = nodeToken }
+            return ProcessSupervisor.NodeCommand(
+                executable: executablePath,
+                arguments: arguments,
+                environment: environment
+            )
         }
     }
 

@@ -72,20 +72,24 @@ final class LogLines: Sendable {
 
 /// Runs `body` against a ``WebSocketAPIServer`` on an ephemeral loopback port whose node id is `node-1`,
 /// serving it meanwhile; shuts it down afterwards.
+///
+/// The limits and the node token are the server's options.
 func withAPIServer<Value: Sendable>(
     hub: InMemoryBackend.Hub = InMemoryBackend.Hub(),
     catalog: EventCatalog? = nil,
     log: LogLines? = nil,
+    clock: any Clock<Duration> = ContinuousClock(),
+    clientLimit: Int = 100,
+    nodeLimit: Int = 4_096,
+    nodeToken: String? = nil,
     configure: (inout WebSocketServer.Options) -> Void = { _ in },
     _ body: (WebSocketAPIServer) async throws -> Value
 ) async throws -> Value {
     var webSocket = WebSocketServer.Options(port: 0)
     configure(&webSocket)
-    let server = try WebSocketAPIServer(
-        hub: hub,
-        options: WebSocketAPIServer.Options(webSocket: webSocket, nodeID: "node-1", catalog: catalog),
-        log: log?.sink
-    )
+    var serverOptions = WebSocketAPIServer.Options(webSocket: webSocket, nodeID: "node-1", catalog: catalog)
+    (serverOptions.clientLimit, serverOptions.nodeLimit, serverOptions.nodeToken) = (clientLimit, nodeLimit, nodeToken)
+    let server = try WebSocketAPIServer(hub: hub, options: serverOptions, clock: clock, log: log?.sink)
     async let running: Void = server.run()
     do {
         let value = try await body(server)
@@ -103,10 +107,12 @@ func withAPIServer<Value: Sendable>(
 func connectRaw(
     _ server: WebSocketAPIServer,
     path: String = WebSocketAPIServer.path,
-    applicationName: String? = nil
+    applicationName: String? = nil,
+    nodeToken: String? = nil
 ) async throws -> WebSocketConnection {
     var headers = WebSocketHeaders()
     if let applicationName { headers.append(name: "X-Application-Name", value: applicationName) }
+    if let nodeToken { headers.append(name: WebSocketAPIServer.nodeTokenHeader, value: nodeToken) }
     return try await WebSocketClient.connect(to: "ws://127.0.0.1:\(server.port)\(path)", headers: headers)
 }
 
@@ -114,9 +120,10 @@ func connectRaw(
 func subscribeRaw(
     _ server: WebSocketAPIServer,
     _ topics: [String],
-    applicationName: String? = nil
+    applicationName: String? = nil,
+    nodeToken: String? = nil
 ) async throws -> (WebSocketConnection, String) {
-    let connection = try await connectRaw(server, applicationName: applicationName)
+    let connection = try await connectRaw(server, applicationName: applicationName, nodeToken: nodeToken)
     try await connection.send(text: Broker.JSON.encodeSubscriptions(topics))
     let ack = try #require(try await connection.receive()?.text)
     return (connection, ack)
@@ -153,4 +160,13 @@ func participant(_ hub: InMemoryBackend.Hub, _ name: String, _ prefixes: [Topic]
     for prefix in prefixes { try await backend.subscribe(prefix) }
     try await backend.connect()
     return backend
+}
+
+/// The next error frame a raw connection receives, skipping nothing: anything else fails the test.
+func receiveError(_ connection: WebSocketConnection) async throws -> Broker.ErrorMessage? {
+    guard let message = try await connection.receive() else { return nil }
+    guard case .error(let error) = try message.brokerMessage() else {
+        throw RawPeerError(description: "expected an error frame, got \(message.textContent)")
+    }
+    return error
 }

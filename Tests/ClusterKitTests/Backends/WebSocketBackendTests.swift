@@ -109,16 +109,31 @@ import Testing
     }
 
     @Test func rejectedOverTheConnectionLimitWithTheHTTPStatus() async throws {
-        try await withAPIServer {
-            $0.maximumConnections = 1
-        } _: { server in
+        var options = WebSocketServer.Options(port: 0)
+        options.maximumConnections = 0
+        let server = try WebSocketServer(options: options)
+        let url = "ws://127.0.0.1:\(server.port)/v1/messages/json"
+        let error = await #expect(throws: BackendError.self) { try await WebSocketBackend(url: url).connect() }
+        #expect(error?.code == .handshakeRejected)
+        #expect(error?.message.hasPrefix("handshake rejected with 'HTTP/1.1 503 Service Unavailable'") == true)
+        await server.shutdown()
+    }
+
+    @Test func rejectedOverTheClientLimitWithTheServersErrorFrame() async throws {
+        try await withAPIServer(clientLimit: 1) { server in
             let first = WebSocketBackend(url: server.url)
             try await first.connect()
             let error = await #expect(throws: BackendError.self) {
                 try await WebSocketBackend(url: server.url).connect()
             }
-            #expect(error?.code == .handshakeRejected)
-            #expect(error?.message.hasPrefix("handshake rejected with 'HTTP/1.1 503 Service Unavailable'") == true)
+            #expect(
+                error
+                    == BackendError(
+                        .handshakeRejected,
+                        "handshake rejected: connection_limit: too many clients (limit 1), try again later",
+                        endpoint: server.url
+                    )
+            )
             await first.close()
         }
     }
@@ -243,6 +258,64 @@ import Testing
             #expect(diagnostics.receivedEvents == 1)
             #expect(log.all.contains("error from \(url): deserialization_failed: failed to create Zeek event"))
             #expect(log.all.contains { $0.hasPrefix("skipped a data message on topic 't' that is not an event") })
+            await backend.close()
+        }
+    }
+
+    @Test func longErrorFramesAreCutInTheDiagnosticsTheLogAndTheHandshakeError() async throws {
+        let long = String(repeating: "x", count: 100_000) + "\nsecond line"
+        let cut = String(repeating: "x", count: WebSocketBackend.Diagnostics.recentErrorTextLimit) + "..."
+        try await Self.withFakeZeek { server, url in
+            let log = LogLines()
+            let backend = WebSocketBackend(url: url, log: log.sink)
+            async let connecting: Void = backend.connect()
+            let accepted = try #require(try await server.accept())
+            _ = try await accepted.receive()
+            try await accepted.send(text: Self.ack("e-0"))
+            try await connecting
+            try await accepted.send(text: Broker.JSON.encode(.error(Broker.ErrorMessage(code: long, context: long))))
+            try await accepted.send(text: dataFrame("t", ping(1)))
+            #expect(try await nextEvent(backend)?.event == ping(1))
+            #expect(backend.diagnostics.recentErrors == [Broker.ErrorMessage(code: cut, context: cut)])
+            #expect(log.all.contains("error from \(url): \(cut): \(cut)"))
+            await backend.close()
+
+            let rejected = WebSocketBackend(url: url)
+            async let rejecting: BackendError? = {
+                do {
+                    try await rejected.connect()
+                    return nil
+                } catch {
+                    return error as? BackendError
+                }
+            }()
+            let second = try #require(try await server.accept())
+            _ = try await second.receive()
+            try await second.send(text: Broker.JSON.encode(.error(Broker.ErrorMessage(code: "c", context: long))))
+            #expect(await rejecting?.message == "handshake rejected: c: \(cut)")
+            await second.close()
+        }
+    }
+
+    @Test func extraHeadersGoWithEveryUpgradeRequest() async throws {
+        try await Self.withFakeZeek { server, url in
+            var headers = WebSocketHeaders()
+            headers.append(name: WebSocketAPIServer.nodeTokenHeader, value: "sesame")
+            let backend = WebSocketBackend(url: url, options: .init(applicationName: "n", headers: headers))
+            async let connecting: Void = backend.connect()
+            let first = try #require(try await server.accept())
+            #expect(first.requestHeaders[WebSocketAPIServer.nodeTokenHeader] == "sesame")
+            #expect(first.requestHeaders["X-Application-Name"] == "n")
+            _ = try await first.receive()
+            try await first.send(text: Self.ack("e-0"))
+            try await connecting
+            // A resubscription opens a new connection: the header goes with it too.
+            async let subscribing: Void = backend.subscribe("t")
+            let second = try #require(try await server.accept())
+            #expect(second.requestHeaders[WebSocketAPIServer.nodeTokenHeader] == "sesame")
+            _ = try await second.receive()
+            try await second.send(text: Self.ack("e-1"))
+            try await subscribing
             await backend.close()
         }
     }

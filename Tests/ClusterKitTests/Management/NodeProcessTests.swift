@@ -134,12 +134,24 @@ import Testing
         }
     }
 
+    /// A free port below Linux's ephemeral range (32768–60999), so that no client socket of a test running meanwhile
+    /// takes it as its source port between the hub's two lives.
+    static func portBelowTheEphemeralRange() async throws -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20_000..<32_000)
+            guard let server = try? WebSocketServer(options: WebSocketServer.Options(port: port)) else { continue }
+            await server.shutdown()
+            return port
+        }
+        throw RawPeerError(description: "no free port between 20000 and 32000")
+    }
+
     @Test func aNodeSaysHelloAgainWhenItReconnectsToARestartedHub() async throws {
         let hub = InMemoryBackend.Hub()
         let watcher = hub.makeBackend(name: "watcher")
         try await watcher.subscribe(NodeRuntime.API.topic, eventNames: [NodeRuntime.API.notifyNodeHello])
         try await watcher.connect()
-        let port = try await withAPIServer(hub: hub) { $0.port }
+        let port = try await Self.portBelowTheEphemeralRange()
         var configuration = try Self.resolve(name: "worker-1", layoutFile: "/c/node.cfg", hub: "127.0.0.1:\(port)")
         configuration.backend.reconnect = .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
         let node = configuration
@@ -179,5 +191,85 @@ import Testing
                 location: "ws://127.0.0.1:\(refused.port)/v1/messages/json"
             )
         ) { try await NodeProcess(configuration: configuration).run() }
+    }
+
+    // MARK: - Node token
+
+    @Test func theNodeTokenComesFromTheEnvironmentOnly() throws {
+        let token = try Self.resolve(
+            name: "worker-1",
+            layoutFile: "/c/node.cfg",
+            environment: [NodeProcess.nodeTokenEnvironmentKey: "sesame"]
+        )
+        #expect(token.nodeToken == "sesame")
+        #expect(try Self.resolve(name: "worker-1", layoutFile: "/c/node.cfg").nodeToken == nil)
+        let empty = try Self.resolve(
+            name: "worker-1",
+            layoutFile: "/c/node.cfg",
+            environment: [NodeProcess.nodeTokenEnvironmentKey: ""]
+        )
+        #expect(empty.nodeToken == nil)
+    }
+
+    @Test func theNodeCommandPassesTheTokenInTheEnvironmentNotTheArguments() {
+        let launch = NodeLaunch(
+            name: "worker-1",
+            node: Management.Node(name: "worker-1", instance: "agent-1", role: .worker),
+            layout: Cluster.Layout()
+        )
+        let config = ProcessNodeHost.nodeConfig(for: launch)
+        let command = ProcessNodeHost.nodeCommand(
+            executablePath: "/bin/zeekctl",
+            hubURL: "ws://h",
+            nodeToken: "sesame"
+        )(
+            launch,
+            config
+        )
+        #expect(command.environment == [NodeProcess.nodeTokenEnvironmentKey: "sesame"])
+        #expect(!command.arguments.contains { $0.contains("sesame") })
+        let plain = ProcessNodeHost.nodeCommand(executablePath: "/bin/zeekctl", hubURL: "ws://h")(launch, config)
+        #expect(plain.environment.isEmpty)
+    }
+
+    @Test func aNodeProcessWithTheTokenIsANodeAndOneWithoutIsAClient() async throws {
+        let hub = InMemoryBackend.Hub()
+        try await withAPIServer(hub: hub, clientLimit: 0, nodeToken: "sesame") { server in
+            let address = "127.0.0.1:\(server.port)"
+            // Without the token the node is a client, and there is no room for clients.
+            let plain = try Self.resolve(name: "worker-1", layoutFile: "/c/node.cfg", hub: address)
+            await #expect(
+                throws: NodeProcessError(
+                    .hubUnreachable,
+                    "handshake rejected: connection_limit: too many clients (limit 0), try again later",
+                    location: server.url
+                )
+            ) { try await NodeProcess(configuration: plain).run() }
+
+            let configuration = try Self.resolve(
+                name: "worker-1",
+                layoutFile: "/c/node.cfg",
+                hub: address,
+                environment: [NodeProcess.nodeTokenEnvironmentKey: "sesame"]
+            )
+            let watcher = hub.makeBackend(name: "watcher")
+            try await watcher.subscribe(NodeRuntime.API.topic, eventNames: [NodeRuntime.API.notifyNodeHello])
+            try await watcher.connect()
+            let (stopped, stop) = AsyncStream<Void>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await NodeProcess(configuration: configuration).run(until: { for await _ in stopped {} })
+                }
+                // Its hello, which only nodes may publish, comes through, and it answers.
+                #expect(try await nextEvent(watcher)?.event == NodeRuntime.hello("worker-1"))
+                #expect(server.clients.map(\.isNode) == [true])
+                let report = try await withDispatcher(backend: hub.makeBackend(), protocols: [.managementNode]) {
+                    try await $0.getIDValue("Cluster::node", nodes: [DispatchTarget("worker-1")], via: .managementNode)
+                }
+                #expect(report["worker-1"] == .replied(#""worker-1""#))
+                stop.finish()
+                try await group.waitForAll()
+            }
+        }
     }
 }
