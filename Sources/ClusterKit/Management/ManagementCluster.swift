@@ -4,7 +4,8 @@ import Synchronization
 ///
 /// Deploying a configuration (at start, or from a client) starts an in-process ``Agent`` for each of its
 /// instances, each running its nodes through a ``NodeHost`` (``InProcessNodeHost`` unless
-/// `makeNodeHost` says otherwise). Anything else joining the hub — a WebSocket server's clients, a
+/// `makeNodeHost` says otherwise), at most ``Management/ControllerOptions/maximumInstances`` agents at once.
+/// Anything else joining the hub — a WebSocket server's clients, a
 /// ``Dispatcher`` — talks to the controller as `zeek-client` would.
 public final class ManagementCluster: Sendable {
     /// The hub everything meets on.
@@ -86,7 +87,10 @@ public final class ManagementCluster: Sendable {
     }
 
     private func launchAgents(_ instances: [Management.Instance]) async {
+        let limit = controller.options.controllerOptions.maximumInstances
         for instance in instances {
+            // Staging caps a configuration's instances; this keeps the cap even if something else asks.
+            guard agents.withLock({ $0[instance.name] != nil || $0.count < limit }) else { continue }
             let agent = Agent(
                 options: Agent.Options(
                     instance: instance.name,
