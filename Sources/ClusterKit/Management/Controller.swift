@@ -41,7 +41,8 @@ public final class Controller: Sendable {
         /// Starts agents for instances that have none (in process, or otherwise); `nil` means agents come
         /// from elsewhere.
         public var launchAgents: (@Sendable ([Management.Instance]) async -> Void)?
-        /// Stops agents of instances that left the configuration.
+        /// Stops agents of instances that left the configuration, returning once their nodes are gone; `nil`
+        /// sends them Zeek's `agent_standby_request` instead.
         public var stopAgents: (@Sendable ([String]) async -> Void)?
         /// Called with one line for each request the controller handles (for `--verbose`), and for each
         /// request or agent message it drops; control characters are escaped, so each call is one line.
@@ -737,7 +738,7 @@ public final class Controller: Sendable {
         switch start {
         case .nothingStaged:
             let result = Management.Result(reqid: reqid, success: false, error: "no configuration available to deploy")
-            respondLater(ControllerAPI.deployResponse, reqid, .vector([result.brokerValue]))
+            try? await respond(ControllerAPI.deployResponse, reqid, .vector([result.brokerValue]))
             return
         case .busy(let busy):
             let result = Management.Result(
@@ -745,7 +746,7 @@ public final class Controller: Sendable {
                 success: false,
                 error: "earlier deployment \(busy) still pending"
             )
-            respondLater(ControllerAPI.deployResponse, reqid, .vector([result.brokerValue]))
+            try? await respond(ControllerAPI.deployResponse, reqid, .vector([result.brokerValue]))
             return
         case .start(let configuration):
             ready = configuration
@@ -753,8 +754,16 @@ public final class Controller: Sendable {
         let wanted = Set(ready.instances.map(\.name))
         let obsolete = state.withLock { state in state.agents.keys.filter { !wanted.contains($0) } }
         if !obsolete.isEmpty {
-            for instance in obsolete { try? await send(toAgent: instance, AgentAPI.agentStandbyRequest, [.string("")]) }
-            await options.stopAgents?(obsolete)
+            if let stopAgents = options.stopAgents {
+                // ClusterKit stops such agents itself, and returns once their nodes are gone: the new nodes may
+                // need their ports. (A standby request would race with the agent being stopped.)
+                await stopAgents(obsolete)
+            } else {
+                // Zeek's way: the agents stay and stop their nodes.
+                for instance in obsolete {
+                    try? await send(toAgent: instance, AgentAPI.agentStandbyRequest, [.string("")])
+                }
+            }
             state.withLock { state in for instance in obsolete { state.agents[instance] = nil } }
         }
         let missing = state.withLock { state in ready.instances.filter { state.agents[$0.name] == nil } }

@@ -14,12 +14,19 @@ final class GatedNodeHost: NodeHost {
         var mostAtOnce = 0
     }
 
-    let record = Observed(Record())
-    private let gate = Observed(false)
+    let record: Observed<Record>
+    private let gate: Observed<Bool>
     private let inner: InProcessNodeHost
 
-    init(hub: InMemoryBackend.Hub) {
+    /// Creates a host; hosts made with the same `record` and `gate` share them.
+    init(
+        hub: InMemoryBackend.Hub,
+        record: Observed<Record> = Observed(Record()),
+        gate: Observed<Bool> = Observed(false)
+    ) {
         inner = InProcessNodeHost(hub: hub)
+        self.record = record
+        self.gate = gate
     }
 
     /// Lets every stop, waiting or to come, end.
@@ -209,6 +216,44 @@ final class GatedNodeHost: NodeHost {
             #expect(errors[0].hasPrefix("deploy_request: argument 2 (config) is not a Management::Configuration: "))
             #expect(errors[1].hasPrefix("restart_request: argument 2 (nodes) is not a set of strings: "))
             #expect(errors[2].hasPrefix("node_dispatch_request: argument 2 (action) is not a vector of strings: "))
+        }
+    }
+}
+
+extension AgentTests {
+    @Test func aDeploymentWaitsForTheNodesOfInstancesThatLeftToBeGone() async throws {
+        let record = Observed(GatedNodeHost.Record())
+        let gate = Observed(false)
+        let hosts: @Sendable (InMemoryBackend.Hub) -> any NodeHost = { hub in
+            GatedNodeHost(hub: hub, record: record, gate: gate)
+        }
+        try await ControllerHarness.with(agents: .cluster(makeNodeHost: hosts)) { harness in
+            let old = Management.Configuration(
+                id: "old",
+                instances: [Management.Instance(name: "a")],
+                nodes: [
+                    Management.Node(name: "w1", instance: "a", role: .worker),
+                    Management.Node(name: "w2", instance: "a", role: .worker),
+                ]
+            )
+            #expect(try await harness.stageAndDeploy(old, reqid: "d1").allSatisfy { $0.success })
+            let new = Management.Configuration(
+                id: "new",
+                instances: [Management.Instance(name: "b")],
+                nodes: [Management.Node(name: "n1", instance: "b", role: .worker)]
+            )
+            try await harness.send(ControllerAPI.stageConfigurationRequest, [.string("s2"), new.brokerValue])
+            try await harness.send(ControllerAPI.deployRequest, [.string("d2")])
+            try await record.wait(for: "both old nodes stopping") { $0.stopping == ["w1", "w2"] }
+            #expect(!record.value.calls.contains("launch n1"))
+            gate.update { $0 = true }
+            let results = try await harness.response(ControllerAPI.deployResponse, "d2")
+            #expect(results.map(\.node) == ["n1", nil] && results.allSatisfy { $0.success }, "\(results)")
+            let calls = record.value.calls
+            let launch = try #require(calls.firstIndex(of: "launch n1"))
+            #expect(try #require(calls.firstIndex(of: "stopped w1")) < launch)
+            #expect(try #require(calls.firstIndex(of: "stopped w2")) < launch)
+            #expect(Set(harness.controller.agents.keys) == ["b"])
         }
     }
 }
