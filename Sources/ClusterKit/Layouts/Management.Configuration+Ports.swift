@@ -12,6 +12,7 @@ extension Management.Configuration {
     /// and its explicit metrics ports.
     ///
     /// - Note: Derived from the controller's code (LAYOUTS.md §10.3), not checked against a running controller.
+    /// - Complexity: O(n log n) in the number of nodes plus the ports skipped, whatever the number of instances.
     /// - Parameters:
     ///   - options: The controller's settings.
     ///   - instanceAddresses: Addresses of instances whose agents connect to the controller (the controller
@@ -52,8 +53,14 @@ extension Management.Configuration {
             }
         }
         if options.autoAssignMetricsPorts {
+            // One dictionary lookup per node (the first instance of a name wins, as `first` would), not a
+            // search of the instances for every node.
+            var configuredHosts: [String: Broker.Address] = [:]
+            for instance in instances where configuredHosts[instance.name] == nil {
+                configuredHosts[instance.name] = instance.host
+            }
             func address(_ instance: String) -> Broker.Address {
-                instanceAddresses[instance] ?? instances.first { $0.name == instance }?.host ?? .ipv4Unspecified
+                instanceAddresses[instance] ?? configuredHosts[instance] ?? .ipv4Unspecified
             }
             var used: [Broker.Address: Set<UInt16>] = [:]
             var next: [Broker.Address: Int] = [:]
@@ -65,12 +72,17 @@ extension Management.Configuration {
             for index in order where result.nodes[index].metricsPort == nil {
                 let host = address(nodes[index].instance)
                 var candidate = next[host] ?? Int(options.firstMetricsPort.number)
-                var taken = used[host] ?? agentPorts
-                while taken.contains(UInt16(clamping: candidate)) && candidate <= 65535 { candidate += 1 }
-                guard candidate <= 65535 else { continue }
+                // Each host's set is changed in place: a copy per node would make this quadratic.
+                while candidate <= 65535 && used[host, default: agentPorts].contains(UInt16(candidate)) {
+                    candidate += 1
+                }
+                guard candidate <= 65535 else {
+                    // Out of ports on this host: later nodes need not search again.
+                    next[host] = candidate
+                    continue
+                }
                 result.nodes[index].metricsPort = .tcp(UInt16(candidate))
-                taken.insert(UInt16(candidate))
-                used[host] = taken
+                used[host, default: agentPorts].insert(UInt16(candidate))
                 next[host] = candidate + 1
             }
         }

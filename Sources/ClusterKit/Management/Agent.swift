@@ -13,10 +13,15 @@ import Glibc
 /// `node_dispatch_request` (relayed to its running nodes on `zeek/management/node`) and `restart_request`.
 /// Requests time out after ``Options/requestTimeout`` (Zeek's agents: 5 s, shorter than the controller's).
 ///
-/// One deliberate difference: when a node stays silent on a dispatch, Zeek's agent sends nothing (the
-/// controller later answers with only `request timed out`); this agent answers at its deadline with the
-/// other nodes' results, `request timed out`, and `request timed out after 5 s waiting for <nodes>
-/// (instance '<agent>')`.
+/// Deliberate differences from Zeek's agent:
+/// - When a node stays silent on a dispatch, Zeek's agent sends nothing (the controller later answers with
+///   only `request timed out`); this agent answers at its deadline with the other nodes' results,
+///   `request timed out`, and `request timed out after 5 s waiting for <nodes> (instance '<agent>')`.
+/// - Nodes are stopped in parallel (at most ``Options/maximumConcurrentStops`` at once), on standby and
+///   before a deployment starts the new nodes, which it does only once every old node is gone; Zeek's agent
+///   has the Supervisor destroy them one after the other.
+/// - A request whose arguments are malformed is answered with a failed result naming the argument (Zeek's
+///   agent never sees one: Broker refuses to make such an event).
 public final class Agent: Sendable {
     /// Agent settings.
     public struct Options: Sendable, Hashable {
@@ -30,6 +35,11 @@ public final class Agent: Sendable {
         public var colocatedController: String?
         /// Identifiers to set on every node beside the cluster framework's.
         public var nodeSettings: [String: ZeekValue?]
+        /// The most nodes stopped at once, on standby and before a deployment.
+        ///
+        /// Default ``defaultMaximumConcurrentStops`` (128); at least 1. Each stop waits until the node is gone, for a node process at most its stop sequence (32 s with
+        /// Zeek's values), so stopping them in parallel keeps a redeployment from taking minutes.
+        public var maximumConcurrentStops: Int
 
         /// Creates options.
         ///
@@ -39,19 +49,26 @@ public final class Agent: Sendable {
         ///   - listenPort: The listen port, when the controller connects to the agent.
         ///   - colocatedController: The controller's name, when on this instance.
         ///   - nodeSettings: Identifiers to set on every node.
+        ///   - maximumConcurrentStops: The most nodes stopped at once; at least 1.
         public init(
             instance: String,
             requestTimeout: Duration = .seconds(5),
             listenPort: Broker.Port? = nil,
             colocatedController: String? = nil,
-            nodeSettings: [String: ZeekValue?] = [:]
+            nodeSettings: [String: ZeekValue?] = [:],
+            maximumConcurrentStops: Int = Options.defaultMaximumConcurrentStops
         ) {
+            precondition(maximumConcurrentStops >= 1, "maximumConcurrentStops must be at least 1")
             self.instance = instance
             self.requestTimeout = requestTimeout
             self.listenPort = listenPort
             self.colocatedController = colocatedController
             self.nodeSettings = nodeSettings
+            self.maximumConcurrentStops = maximumConcurrentStops
         }
+
+        /// The default of ``maximumConcurrentStops``: 128 nodes stopped at once.
+        public static let defaultMaximumConcurrentStops = 128
     }
 
     /// What an agent request collects, and what it does when finished.
@@ -195,7 +212,7 @@ public final class Agent: Sendable {
                 [.string(reqid), Management.Result(reqid: reqid, instance: options.instance).brokerValue]
             )
         case AgentAPI.agentStandbyRequest:
-            for name in state.withLock({ Array($0.nodes.keys) }) { await host.stop(name) }
+            await stop(state.withLock { Array($0.nodes.keys) })
             state.withLock { state in
                 state.nodes = [:]
                 state.configuration = nil
@@ -205,21 +222,43 @@ public final class Agent: Sendable {
                 [.string(reqid), Management.Result(reqid: reqid, instance: options.instance).brokerValue]
             )
         case AgentAPI.deployRequest:
-            guard arguments.count >= 2, let configuration = try? Management.Configuration(brokerValue: arguments[1])
-            else {
-                return
+            do {
+                let configuration: Management.Configuration = try argument(
+                    arguments,
+                    1,
+                    "config",
+                    "a Management::Configuration",
+                    of: "deploy_request"
+                )
+                await deploy(configuration, agentRequest: reqid)
+            } catch {
+                try await refuse(AgentAPI.deployResponse, reqid, error)
             }
-            await deploy(configuration, agentRequest: reqid)
         case AgentAPI.getNodesRequest:
             try await publish(AgentAPI.getNodesResponse, [.string(reqid), nodeStatusResult(reqid).brokerValue])
         case AgentAPI.nodeDispatchRequest:
-            guard arguments.count >= 3, let action = try? [String](brokerValue: arguments[1]),
-                let nodes = try? Set<String>(brokerValue: arguments[2])
-            else { return }
-            try await dispatch(action, to: nodes, agentRequest: reqid)
+            do {
+                let request = "node_dispatch_request"
+                let action: [String] = try argument(arguments, 1, "action", "a vector of strings", of: request)
+                let nodes: Set<String> = try argument(arguments, 2, "nodes", "a set of strings", of: request, [])
+                try await dispatch(action, to: nodes, agentRequest: reqid)
+            } catch let error as ArgumentError {
+                try await refuse(AgentAPI.nodeDispatchResponse, reqid, error)
+            }
         case AgentAPI.restartRequest:
-            let nodes = arguments.count >= 2 ? (try? Set<String>(brokerValue: arguments[1])) ?? [] : []
-            await restart(nodes, agentRequest: reqid)
+            do {
+                let nodes: Set<String> = try argument(
+                    arguments,
+                    1,
+                    "nodes",
+                    "a set of strings",
+                    of: "restart_request",
+                    []
+                )
+                await restart(nodes, agentRequest: reqid)
+            } catch {
+                try await refuse(AgentAPI.restartResponse, reqid, error)
+            }
         case NodeRuntime.API.notifyNodeHello:
             nodeSaidHello(reqid)  // the only argument is the node's name
         case NodeRuntime.API.dispatchResponse:
@@ -231,6 +270,56 @@ public final class Agent: Sendable {
             tracker.record(result, for: RequestID(reqid), from: .node(node))
         default:
             return
+        }
+    }
+
+    /// A request argument that is missing or of the wrong type, as a failed result's error text.
+    private struct ArgumentError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Reads one argument of a request; `defaultValue` stands in when it is missing.
+    private func argument<T: BrokerConvertible>(
+        _ arguments: [Broker.Value],
+        _ index: Int,
+        _ name: String,
+        _ typeName: String,
+        of request: String,
+        _ defaultValue: T? = nil
+    ) throws(ArgumentError) -> T {
+        let position = "\(request): argument \(index + 1) (\(name))"
+        guard index < arguments.count else {
+            guard let defaultValue else { throw ArgumentError(description: "\(position) is missing") }
+            return defaultValue
+        }
+        do {
+            return try T(brokerValue: arguments[index])
+        } catch {
+            throw ArgumentError(description: "\(position) is not \(typeName): \(error)")
+        }
+    }
+
+    /// Answers a malformed request with one failed result (in a vector, as every response it applies to).
+    private func refuse(_ response: String, _ reqid: String, _ error: any Error) async throws {
+        let result = Management.Result(reqid: reqid, success: false, instance: options.instance, error: "\(error)")
+        try await publish(response, [.string(reqid), .vector([result.brokerValue])])
+    }
+
+    /// Stops the named nodes, at most ``Options/maximumConcurrentStops`` at once, and returns when every one
+    /// is gone (as far as the node host's bounded ``NodeHost/stop(_:)`` waits).
+    private func stop(_ names: [String]) async {
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for name in names {
+                if running == options.maximumConcurrentStops {
+                    // Wait for one stop to end before the next starts.
+                    await group.next()
+                    running -= 1
+                }
+                running += 1
+                group.addTask { await self.host.stop(name) }
+            }
+            await group.waitForAll()
         }
     }
 
@@ -254,10 +343,17 @@ public final class Agent: Sendable {
     }
 
     private func deploy(_ configuration: Management.Configuration, agentRequest: String) async {
-        for name in state.withLock({ Array($0.nodes.keys) }) { await host.stop(name) }
+        // Every old node is gone before any new one starts (they may share ports and names).
+        await stop(state.withLock { Array($0.nodes.keys) })
         let mine = configuration.nodes.filter { $0.instance == options.instance }.sorted { $0.name < $1.name }
-        let layout = configuration.clusterLayout()
-        let table = configuration.clusterEndpoints()
+        // Every instance's address given up front, so that building the table looks each node's instance up
+        // in a dictionary instead of searching the instances for every node.
+        var addresses: [String: Broker.Address] = [:]
+        for instance in configuration.instances where addresses[instance.name] == nil {
+            addresses[instance.name] = instance.host
+        }
+        let layout = configuration.clusterLayout(instanceAddresses: addresses)
+        let table = configuration.clusterEndpoints(instanceAddresses: addresses)
         state.withLock { state in
             state.configuration = configuration
             state.nodes = Dictionary(

@@ -10,6 +10,25 @@ import Synchronization
 ///
 /// Deploying a configuration starts an agent for each of its instances that has none (through
 /// ``Options/launchAgents``) and stops agents whose instance left the configuration.
+///
+/// Where ClusterKit's controller is stricter than Zeek's:
+/// - **Request ids.** The controller tracks its own work under ids it makes itself, so a client's request id
+///   never meets them. A client request whose id belongs to a request of the same client still pending is
+///   answered at once with a failed result, `request id 'X' is already pending` (Zeek's controller replaces
+///   the pending request, whose response is then never sent).
+/// - **Malformed requests.** A request whose arguments are missing or of the wrong type is answered with a
+///   failed result naming the request and the argument, such as
+///   `stage_configuration_request: argument 2 (config) is not a Management::Configuration: …`; one without
+///   a string request id cannot be answered and is dropped (and logged). Zeek's WebSocket server refuses
+///   such events before any handler sees them (`failed to create Zeek event`), so its client gets an error
+///   frame and no response at all.
+/// - **Staging** also applies ClusterKit's own checks: names, node environments, and the instance and node
+///   limits of ``Management/ControllerOptions`` (see ``Management/Configuration/stagingErrors(options:)``).
+/// - **Agents.** At most ``Management/ControllerOptions/maximumInstances`` agents are known at once; hellos
+///   from more are dropped.
+///
+/// Every line given to ``Options/log`` is one line: control characters in client-chosen text (request ids,
+/// names) are written as visible escapes such as `\n` and `\u{1b}`.
 public final class Controller: Sendable {
     /// Controller settings.
     public struct Options: Sendable {
@@ -17,40 +36,56 @@ public final class Controller: Sendable {
         public var name: String
         /// How long a request waits for agents; default 10 s (Zeek's controller).
         public var requestTimeout: Duration
-        /// Port checks and auto-assignment settings.
+        /// Port checks, auto-assignment settings and configuration limits.
         public var controllerOptions: Management.ControllerOptions
         /// Starts agents for instances that have none (in process, or otherwise); `nil` means agents come
         /// from elsewhere.
         public var launchAgents: (@Sendable ([Management.Instance]) async -> Void)?
-        /// Stops agents of instances that left the configuration.
+        /// Stops agents of instances that left the configuration, returning once their nodes are gone; `nil`
+        /// sends them Zeek's `agent_standby_request` instead.
         public var stopAgents: (@Sendable ([String]) async -> Void)?
-        /// Called with one line for each request the controller handles (for `--verbose`).
+        /// Called with one line for each request the controller handles (for `--verbose`), and for each
+        /// request or agent message it drops; control characters are escaped, so each call is one line.
         public var log: (@Sendable (String) -> Void)?
+        /// The most requests waiting at once.
+        ///
+        /// Client requests waiting for agents, agent welcomes and deployments waiting for agents count;
+        /// default ``defaultMaximumPendingRequests`` (10,000), at least 1. A client request that would exceed it is answered at once with a failed result,
+        /// `get_nodes_request: 10000 requests are pending, the most this tracker allows`, so that a flood of
+        /// requests (each `test_timeout_request` with state waits 10 s) cannot grow the controller's memory.
+        public var maximumPendingRequests: Int
 
         /// Creates options with Zeek's defaults.
         ///
         /// - Parameters:
         ///   - name: The controller's name.
         ///   - requestTimeout: How long requests wait for agents.
-        ///   - controllerOptions: Port settings.
+        ///   - controllerOptions: Port settings and configuration limits.
         ///   - launchAgents: Starts agents for new instances.
         ///   - stopAgents: Stops agents of removed instances.
         ///   - log: A sink for one line per request.
+        ///   - maximumPendingRequests: The most requests waiting at once; at least 1.
         public init(
             name: String = "controller",
             requestTimeout: Duration = .seconds(10),
             controllerOptions: Management.ControllerOptions = .standard,
             launchAgents: (@Sendable ([Management.Instance]) async -> Void)? = nil,
             stopAgents: (@Sendable ([String]) async -> Void)? = nil,
-            log: (@Sendable (String) -> Void)? = nil
+            log: (@Sendable (String) -> Void)? = nil,
+            maximumPendingRequests: Int = Options.defaultMaximumPendingRequests
         ) {
+            precondition(maximumPendingRequests >= 1, "maximumPendingRequests must be at least 1")
             self.name = name
             self.requestTimeout = requestTimeout
             self.controllerOptions = controllerOptions
             self.launchAgents = launchAgents
             self.stopAgents = stopAgents
             self.log = log
+            self.maximumPendingRequests = maximumPendingRequests
         }
+
+        /// The default of ``maximumPendingRequests``: 10,000 requests.
+        public static let defaultMaximumPendingRequests = 10_000
     }
 
     /// An agent the controller knows.
@@ -71,8 +106,16 @@ public final class Controller: Sendable {
     private enum SubRequest: Sendable {
         /// The welcome of a new agent.
         case welcome(instance: String)
-        /// A part of a client request, sent to one agent.
-        case child(parent: String, instance: String)
+        /// A part of a client request, sent to one agent; `parent` is the controller's id for the request.
+        case child(parent: RequestID, instance: String)
+    }
+
+    /// A deployment waiting for its agents to become ready.
+    private struct WaitingDeploy: Sendable {
+        /// The client's request id.
+        var reqid: String
+        /// The configuration to deploy.
+        var configuration: Management.Configuration
     }
 
     private struct State {
@@ -80,10 +123,16 @@ public final class Controller: Sendable {
         var staged: Management.Configuration?
         var ready: Management.Configuration?
         var deployed: Management.Configuration?
+        /// The client request id of the deployment in progress.
+        ///
+        /// Every way a deployment ends goes through `endDeploy`, which clears it.
         var deployInProgress: String?
+        /// Agent sub-requests, by the controller's own id.
         var subRequests: [String: SubRequest] = [:]
-        /// Deploys waiting for their agents to become ready, by client request id.
-        var waitingForAgents: [String: Management.Configuration] = [:]
+        /// Client request ids of the requests still pending (answered later), including internal deploys.
+        var pendingClientRequests: Set<String> = []
+        /// Deploys waiting for their agents to become ready, by the controller's id for the wait.
+        var waitingForAgents: [RequestID: WaitingDeploy] = [:]
         /// Deploys started without a client, by request id.
         var internalDeploys: [String: AsyncStream<[Management.Result]>.Continuation] = [:]
     }
@@ -110,7 +159,10 @@ public final class Controller: Sendable {
         self.options = options
         self.backend = backend
         self.tracker = RequestTracker(
-            options: RequestTrackerOptions(defaultTimeout: options.requestTimeout),
+            options: RequestTrackerOptions(
+                defaultTimeout: options.requestTimeout,
+                maximumPendingRequests: options.maximumPendingRequests
+            ),
             clock: clock
         )
     }
@@ -123,6 +175,9 @@ public final class Controller: Sendable {
 
     /// The deployed configuration (hosts filled in, ports assigned), if any.
     public var deployedConfiguration: Management.Configuration? { state.withLock { $0.deployed } }
+
+    /// The client request id of the deployment in progress, or `nil` when none is.
+    public var deploymentInProgress: String? { state.withLock { $0.deployInProgress } }
 
     /// Subscribes and answers until cancelled or the backend's events end.
     ///
@@ -157,7 +212,7 @@ public final class Controller: Sendable {
                             throw error
                         } catch {
                             // One bad request must not stop the controller.
-                            self.options.log?("error handling \(received.event.name): \(error)")
+                            self.log("error handling \(received.event.name): \(error)")
                         }
                     }
                 } catch is CancellationError {
@@ -184,10 +239,16 @@ public final class Controller: Sendable {
         return []
     }
 
-    // MARK: - Publishing
+    // MARK: - Logging and publishing
+
+    /// Hands one line to the log, with control characters escaped.
+    private func log(_ line: @autoclosure () -> String) {
+        guard let sink = options.log else { return }
+        sink(line().escapingControlCharacters)
+    }
 
     private func respond(_ name: String, _ reqid: String, _ payload: Broker.Value) async throws {
-        options.log?("tx \(name.split(separator: ":").last.map(String.init) ?? name) \(reqid)")
+        log("tx \(name.split(separator: ":").last.map(String.init) ?? name) \(reqid)")
         if let continuation = state.withLock({ $0.internalDeploys.removeValue(forKey: reqid) }) {
             if name == ControllerAPI.deployResponse, let results = try? [Management.Result](brokerValue: payload) {
                 continuation.yield(results)
@@ -208,23 +269,113 @@ public final class Controller: Sendable {
 
     // MARK: - Events
 
+    /// A request clients send, with the response that answers it.
+    private struct ClientRequest: Sendable {
+        /// The request's name without `Management::Controller::API::`, as messages name it.
+        var shortName: String
+        /// The response event.
+        var response: String
+        /// Whether the response carries one `Result` (`result`) rather than a vector of them (`results`).
+        var answersWithOneResult: Bool
+
+        /// A response payload holding just `result`.
+        func payload(_ result: Management.Result) -> Broker.Value {
+            answersWithOneResult ? result.brokerValue : .vector([result.brokerValue])
+        }
+    }
+
+    private static let clientRequests: [String: ClientRequest] = {
+        let requests: [(String, String, Bool)] = [
+            (ControllerAPI.getInstancesRequest, ControllerAPI.getInstancesResponse, true),
+            (ControllerAPI.getNodesRequest, ControllerAPI.getNodesResponse, false),
+            (ControllerAPI.getConfigurationRequest, ControllerAPI.getConfigurationResponse, true),
+            (ControllerAPI.stageConfigurationRequest, ControllerAPI.stageConfigurationResponse, false),
+            (ControllerAPI.deployRequest, ControllerAPI.deployResponse, false),
+            (ControllerAPI.getIDValueRequest, ControllerAPI.getIDValueResponse, false),
+            (ControllerAPI.restartRequest, ControllerAPI.restartResponse, false),
+            (ControllerAPI.testTimeoutRequest, ControllerAPI.testTimeoutResponse, true),
+        ]
+        var table: [String: ClientRequest] = [:]
+        for (request, response, one) in requests {
+            let shortName = String(request.split(separator: ":").last ?? Substring(request))
+            table[request] = ClientRequest(shortName: shortName, response: response, answersWithOneResult: one)
+        }
+        return table
+    }()
+
+    /// A request argument that is missing or of the wrong type, as a failed result's error text.
+    private struct ArgumentError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Reads one argument of a client request; `defaultValue` stands in when it is missing.
+    private static func argument<T: BrokerConvertible>(
+        _ arguments: [Broker.Value],
+        _ index: Int,
+        _ name: String,
+        _ typeName: String,
+        of request: ClientRequest,
+        default defaultValue: T? = nil
+    ) throws(ArgumentError) -> T {
+        let position = "\(request.shortName): argument \(index + 1) (\(name))"
+        guard index < arguments.count else {
+            guard let defaultValue else { throw ArgumentError(description: "\(position) is missing") }
+            return defaultValue
+        }
+        do {
+            return try T(brokerValue: arguments[index])
+        } catch {
+            throw ArgumentError(description: "\(position) is not \(typeName): \(error)")
+        }
+    }
+
     private func handle(_ event: Broker.Event) async throws {
-        let arguments = event.arguments
         if event.name == AgentAPI.notifyAgentHello {
-            try await agentSaidHello(arguments)
+            try await agentSaidHello(event.arguments)
+        } else if let request = Self.clientRequests[event.name] {
+            try await handle(event.arguments, of: request)
+        } else {
+            agentMessage(event)
+        }
+    }
+
+    /// Answers one client request; a malformed one gets a failed result naming what is wrong.
+    private func handle(_ arguments: [Broker.Value], of request: ClientRequest) async throws {
+        guard case .string(let reqid)? = arguments.first else {
+            let what = arguments.isEmpty ? "is missing" : "is not a string"
+            log("dropped \(request.shortName): argument 1 (reqid) \(what)")
             return
         }
-        guard case .string(let reqid)? = arguments.first else { return }
-        if event.name.hasPrefix("Management::Controller::API::") && event.name.hasSuffix("_request") {
-            options.log?("rx \(event.name.dropFirst("Management::Controller::API::".count)) \(reqid)")
+        log("rx \(request.shortName) \(reqid)")
+        if state.withLock({ $0.pendingClientRequests.contains(reqid) }) {
+            try await refuse(request, reqid, "request id '\(reqid)' is already pending")
+            return
         }
-        switch event.name {
-        case ControllerAPI.getInstancesRequest:
-            try await respond(ControllerAPI.getInstancesResponse, reqid, instancesResult(reqid).brokerValue)
-        case ControllerAPI.getNodesRequest:
+        do {
+            try await answer(request, reqid, arguments)
+        } catch let error as ArgumentError {
+            try await refuse(request, reqid, error.description)
+        } catch let error as RequestError {
+            // The tracker is full: the request could not be started.
+            try await refuse(request, reqid, "\(request.shortName): \(error.message)")
+        }
+    }
+
+    /// Answers a request with one failed result.
+    private func refuse(_ request: ClientRequest, _ reqid: String, _ message: String) async throws {
+        log("refused \(request.shortName) \(reqid): \(message)")
+        let result = Management.Result(reqid: reqid, success: false, error: message)
+        try await respond(request.response, reqid, request.payload(result))
+    }
+
+    private func answer(_ request: ClientRequest, _ reqid: String, _ arguments: [Broker.Value]) async throws {
+        switch request.response {
+        case ControllerAPI.getInstancesResponse:
+            try await respond(request.response, reqid, instancesResult(reqid).brokerValue)
+        case ControllerAPI.getNodesResponse:
             try await getNodes(reqid)
-        case ControllerAPI.getConfigurationRequest:
-            guard arguments.count >= 2, case .boolean(let deployed) = arguments[1] else { return }
+        case ControllerAPI.getConfigurationResponse:
+            let deployed: Bool = try Self.argument(arguments, 1, "deployed", "a bool", of: request)
             let configuration = state.withLock { deployed ? $0.deployed : $0.staged }
             let result =
                 configuration.map { Management.Result(reqid: reqid, data: $0.brokerValue) }
@@ -233,45 +384,80 @@ public final class Controller: Sendable {
                     success: false,
                     error: deployed ? "no deployed configuration available" : "no staged configuration available"
                 )
-            try await respond(ControllerAPI.getConfigurationResponse, reqid, result.brokerValue)
-        case ControllerAPI.stageConfigurationRequest:
-            guard arguments.count >= 2, let configuration = try? Management.Configuration(brokerValue: arguments[1])
-            else {
-                return
-            }
+            try await respond(request.response, reqid, result.brokerValue)
+        case ControllerAPI.stageConfigurationResponse:
+            let configuration: Management.Configuration = try Self.argument(
+                arguments,
+                1,
+                "config",
+                "a Management::Configuration",
+                of: request
+            )
             let results = stage(configuration, reqid: reqid)
-            try await respond(ControllerAPI.stageConfigurationResponse, reqid, .vector(results.map(\.brokerValue)))
-        case ControllerAPI.deployRequest:
+            try await respond(request.response, reqid, .vector(results.map(\.brokerValue)))
+        case ControllerAPI.deployResponse:
             await startDeploy(reqid: reqid)
-        case ControllerAPI.getIDValueRequest:
-            guard arguments.count >= 2, case .string(let id) = arguments[1] else { return }
-            let nodes = arguments.count >= 3 ? (try? Set<String>(brokerValue: arguments[2])) ?? [] : []
+        case ControllerAPI.getIDValueResponse:
+            let id: String = try Self.argument(arguments, 1, "id", "a string", of: request)
+            let nodes: Set<String> = try Self.argument(
+                arguments,
+                2,
+                "nodes",
+                "a set of strings",
+                of: request,
+                default: []
+            )
             try await getIDValue(reqid, id: id, nodes: nodes)
-        case ControllerAPI.restartRequest:
-            let nodes = arguments.count >= 2 ? (try? Set<String>(brokerValue: arguments[1])) ?? [] : []
+        case ControllerAPI.restartResponse:
+            let nodes: Set<String> = try Self.argument(
+                arguments,
+                1,
+                "nodes",
+                "a set of strings",
+                of: request,
+                default: []
+            )
             try await restart(reqid, nodes: nodes)
-        case ControllerAPI.testTimeoutRequest:
-            guard arguments.count >= 2, case .boolean(true) = arguments[1] else { return }
-            try tracker.start(RequestID(reqid), awaiting: [], finishesWhenAllAnswered: false) { _, _ in
+        case ControllerAPI.testTimeoutResponse:
+            let withState: Bool = try Self.argument(arguments, 1, "with_state", "a bool", of: request)
+            // Zeek's controller does nothing without state: the client times out.
+            guard withState else { return }
+            try track(reqid) { _ in
                 let result = Management.Result(reqid: reqid, success: false, error: RequestTimeout.zeekMessage)
                 self.respondLater(ControllerAPI.testTimeoutResponse, reqid, result.brokerValue)
             }
-        case AgentAPI.agentWelcomeResponse:
-            agentAnswered(
-                reqid,
-                results: arguments.count >= 2
-                    ? [try? Management.Result(brokerValue: arguments[1])].compactMap { $0 } : []
-            )
-        case AgentAPI.getNodesResponse:
-            guard arguments.count >= 2, let result = try? Management.Result(brokerValue: arguments[1]) else { return }
-            agentAnswered(reqid, results: [result])
-        case AgentAPI.nodeDispatchResponse, AgentAPI.deployResponse, AgentAPI.restartResponse:
-            guard arguments.count >= 2, let results = try? [Management.Result](brokerValue: arguments[1]) else {
-                return
-            }
-            agentAnswered(reqid, results: results)
         default:
             return
+        }
+    }
+
+    /// An agent's answer (or something else on the agent topics).
+    private func agentMessage(_ event: Broker.Event) {
+        let arguments = event.arguments
+        let expectsVector: Bool
+        switch event.name {
+        case AgentAPI.agentWelcomeResponse, AgentAPI.getNodesResponse:
+            expectsVector = false
+        case AgentAPI.nodeDispatchResponse, AgentAPI.deployResponse, AgentAPI.restartResponse:
+            expectsVector = true
+        default:
+            return
+        }
+        let shortName = event.name.split(separator: ":").last.map(String.init) ?? event.name
+        guard arguments.count >= 2, case .string(let areq) = arguments[0] else {
+            log("dropped \(shortName): expected a request id and results")
+            return
+        }
+        do {
+            let results =
+                expectsVector
+                ? try [Management.Result](brokerValue: arguments[1])
+                : [try Management.Result(brokerValue: arguments[1])]
+            agentAnswered(areq, results: results)
+        } catch {
+            log(
+                "dropped \(shortName) \(areq): argument 2 is not \(expectsVector ? "a vector of " : "a ")result: \(error)"
+            )
         }
     }
 
@@ -280,9 +466,18 @@ public final class Controller: Sendable {
     private func agentSaidHello(_ arguments: [Broker.Value]) async throws {
         guard arguments.count >= 4, case .string(let instance) = arguments[0], case .string(let nodeID) = arguments[1],
             case .boolean(let connecting) = arguments[2]
-        else { return }
-        let configured = state.withLock { state in
-            (state.ready ?? state.staged)?.instances.first { $0.name == instance }
+        else {
+            log("dropped notify_agent_hello: expected instance, id, connecting and api_version")
+            return
+        }
+        let limit = options.controllerOptions.maximumInstances
+        let (isAccepted, configured) = state.withLock { state -> (Bool, Management.Instance?) in
+            guard state.agents[instance] != nil || state.agents.count < limit else { return (false, nil) }
+            return (true, (state.ready ?? state.staged)?.instances.first { $0.name == instance })
+        }
+        guard isAccepted else {
+            log("dropped notify_agent_hello from \(instance): \(limit) agents are known already")
+            return
         }
         let info = AgentInfo(
             instance: instance,
@@ -292,7 +487,7 @@ public final class Controller: Sendable {
             isReady: false
         )
         state.withLock { $0.agents[instance] = info }
-        options.log?("agent \(instance) said hello")
+        log("agent \(instance) said hello")
         let areq = UniqueID.make()
         state.withLock { $0.subRequests[areq] = .welcome(instance: instance) }
         try tracker.start(RequestID(areq), awaiting: [.instance(instance)]) { _, outcome in
@@ -313,8 +508,8 @@ public final class Controller: Sendable {
             tracker.markAnswered(.instance(instance), for: RequestID(areq))
         case .child(let parent, let instance):
             state.withLock { _ = $0.subRequests.removeValue(forKey: areq) }
-            for result in results { tracker.record(result, for: RequestID(parent)) }
-            tracker.markAnswered(.instance(instance), for: RequestID(parent))
+            for result in results { tracker.record(result, for: parent) }
+            tracker.markAnswered(.instance(instance), for: parent)
         }
     }
 
@@ -325,20 +520,58 @@ public final class Controller: Sendable {
     }
 
     private func agentsChanged() {
-        let startable = state.withLock { state -> [(String, Management.Configuration)] in
+        let (startable, readyInstances) = state.withLock {
+            state -> ([(RequestID, WaitingDeploy)], [String]) in
             let ready = Set(state.agents.values.filter(\.isReady).map(\.instance))
-            let now = state.waitingForAgents.filter { $0.value.instances.allSatisfy { ready.contains($0.name) } }
-            for reqid in now.keys { state.waitingForAgents[reqid] = nil }
-            return now.map { ($0.key, $0.value) }
+            let now = state.waitingForAgents.filter { entry in
+                entry.value.configuration.instances.allSatisfy { ready.contains($0.name) }
+            }
+            for id in now.keys { state.waitingForAgents[id] = nil }
+            return (now.map { ($0.key, $0.value) }, Array(ready))
         }
-        for (reqid, configuration) in startable {
-            spawner.spawn { await self.sendDeploy(reqid: reqid, configuration: configuration) }
+        // Waits still pending learn which agents are ready, so that a timeout names the others.
+        for id in state.withLock({ Array($0.waitingForAgents.keys) }) {
+            for instance in readyInstances { tracker.markAnswered(.instance(instance), for: id) }
+        }
+        for (id, waiting) in startable {
+            spawner.spawn {
+                self.tracker.finish(id)
+                await self.sendDeploy(reqid: waiting.reqid, configuration: waiting.configuration)
+            }
         }
     }
 
     // MARK: - Requests
 
+    /// Starts tracking a client request under an id of the controller's own, marking the client's id
+    /// pending until `onFinish` has run.
+    ///
+    /// - Throws: ``RequestError`` when the tracker is full.
+    @discardableResult
+    private func track(
+        _ reqid: String,
+        awaiting targets: [RequestTarget] = [],
+        onFinish: @escaping @Sendable (RequestTracker<Management.Result>.Outcome) -> Void
+    ) throws -> RequestID {
+        let id = RequestID(UniqueID.make())
+        state.withLock { _ = $0.pendingClientRequests.insert(reqid) }
+        do {
+            try tracker.start(id, awaiting: targets, finishesWhenAllAnswered: !targets.isEmpty) { _, outcome in
+                self.state.withLock { _ = $0.pendingClientRequests.remove(reqid) }
+                onFinish(outcome)
+            }
+        } catch {
+            state.withLock { _ = $0.pendingClientRequests.remove(reqid) }
+            throw error
+        }
+        return id
+    }
+
     /// Sends a sub-request to each of `instances` and finishes when all replied or on timeout.
+    ///
+    /// An agent the sub-request cannot be sent to answers at once with a failed result naming it.
+    ///
+    /// - Throws: ``RequestError`` when the tracker is full; nothing was sent then.
     private func fanOut(
         _ reqid: String,
         instances: [String],
@@ -346,24 +579,36 @@ public final class Controller: Sendable {
         onFinish: @escaping @Sendable (RequestTracker<Management.Result>.Outcome) -> Void
     ) async throws {
         let children = instances.map { (UniqueID.make(), $0) }
-        try tracker.start(RequestID(reqid), awaiting: instances.map { .instance($0) }) { _, outcome in
+        let parent = try track(reqid, awaiting: instances.map { .instance($0) }) { outcome in
             self.state.withLock { state in for (areq, _) in children { state.subRequests[areq] = nil } }
             onFinish(outcome)
         }
         state.withLock { state in
-            for (areq, instance) in children { state.subRequests[areq] = .child(parent: reqid, instance: instance) }
+            for (areq, instance) in children { state.subRequests[areq] = .child(parent: parent, instance: instance) }
         }
         for (areq, instance) in children {
             let (name, arguments) = request(areq)
-            try await send(toAgent: instance, name, arguments)
+            do {
+                try await send(toAgent: instance, name, arguments)
+            } catch {
+                let failure = Management.Result(
+                    reqid: reqid,
+                    success: false,
+                    instance: instance,
+                    error: "could not reach the agent of instance '\(instance)': \(error)"
+                )
+                agentAnswered(areq, results: [failure])
+            }
         }
     }
 
+    /// Zeek's `request timed out`, then ClusterKit's line naming what stayed silent, under the client's id.
     private func timeoutResults(
         _ reqid: String,
         _ outcome: RequestTracker<Management.Result>.Outcome
     ) -> [Management.Result] {
-        guard let timeout = outcome.timeout else { return [] }
+        guard var timeout = outcome.timeout else { return [] }
+        timeout.requestID = RequestID(reqid)
         var results = [Management.Result(reqid: reqid, success: false, error: RequestTimeout.zeekMessage)]
         // ClusterKit's addition: which agents stayed silent, and for how long.
         results.append(Management.Result(reqid: reqid, success: false, error: timeout.description))
@@ -441,7 +686,8 @@ public final class Controller: Sendable {
             try await respond(ControllerAPI.restartResponse, reqid, .vector(early.map(\.brokerValue)))
             return
         }
-        let involved = instances.filter { instance in deployed.nodes.contains { $0.instance == instance } }
+        let involvedInstances = Set(deployed.nodes.map(\.instance))
+        let involved = instances.filter { involvedInstances.contains($0) }
         try await fanOut(reqid, instances: involved) { areq in
             (AgentAPI.restartRequest, [.string(areq), requested.brokerValue])
         } onFinish: { outcome in
@@ -453,7 +699,7 @@ public final class Controller: Sendable {
     // MARK: - Stage and deploy
 
     private func stage(_ configuration: Management.Configuration, reqid: String) -> [Management.Result] {
-        let errors = configuration.controllerErrors(options: options.controllerOptions)
+        let errors = configuration.stagingErrors(options: options.controllerOptions)
         guard errors.isEmpty else {
             return errors.map { Management.Result(reqid: reqid, success: false, error: $0.message) }
         }
@@ -476,13 +722,25 @@ public final class Controller: Sendable {
     }
 
     private func startDeploy(reqid: String) async {
-        let (ready, busy) = state.withLock { ($0.ready, $0.deployInProgress) }
-        guard let ready else {
+        enum Start {
+            case nothingStaged
+            case busy(String)
+            case start(Management.Configuration)
+        }
+        let start = state.withLock { state -> Start in
+            guard let ready = state.ready else { return .nothingStaged }
+            if let busy = state.deployInProgress { return .busy(busy) }
+            state.deployInProgress = reqid
+            state.pendingClientRequests.insert(reqid)
+            return .start(ready)
+        }
+        let ready: Management.Configuration
+        switch start {
+        case .nothingStaged:
             let result = Management.Result(reqid: reqid, success: false, error: "no configuration available to deploy")
             try? await respond(ControllerAPI.deployResponse, reqid, .vector([result.brokerValue]))
             return
-        }
-        if let busy {
+        case .busy(let busy):
             let result = Management.Result(
                 reqid: reqid,
                 success: false,
@@ -490,13 +748,22 @@ public final class Controller: Sendable {
             )
             try? await respond(ControllerAPI.deployResponse, reqid, .vector([result.brokerValue]))
             return
+        case .start(let configuration):
+            ready = configuration
         }
-        state.withLock { $0.deployInProgress = reqid }
         let wanted = Set(ready.instances.map(\.name))
         let obsolete = state.withLock { state in state.agents.keys.filter { !wanted.contains($0) } }
         if !obsolete.isEmpty {
-            for instance in obsolete { try? await send(toAgent: instance, AgentAPI.agentStandbyRequest, [.string("")]) }
-            await options.stopAgents?(obsolete)
+            if let stopAgents = options.stopAgents {
+                // ClusterKit stops such agents itself, and returns once their nodes are gone: the new nodes may
+                // need their ports. (A standby request would race with the agent being stopped.)
+                await stopAgents(obsolete)
+            } else {
+                // Zeek's way: the agents stay and stop their nodes.
+                for instance in obsolete {
+                    try? await send(toAgent: instance, AgentAPI.agentStandbyRequest, [.string("")])
+                }
+            }
             state.withLock { state in for instance in obsolete { state.agents[instance] = nil } }
         }
         let missing = state.withLock { state in ready.instances.filter { state.agents[$0.name] == nil } }
@@ -507,38 +774,61 @@ public final class Controller: Sendable {
             return
         }
         // Wait (bounded) for the agents to say hello; the deploy goes out when they are all ready.
-        state.withLock { $0.waitingForAgents[reqid] = ready }
-        _ = try? tracker.start(RequestID(reqid + "-agents"), awaiting: [], finishesWhenAllAnswered: false) { _, _ in
-            let stillWaiting = self.state.withLock { state -> Bool in
-                guard state.waitingForAgents.removeValue(forKey: reqid) != nil else { return false }
-                state.deployInProgress = nil
-                return true
+        let waitID = RequestID(UniqueID.make())
+        state.withLock { $0.waitingForAgents[waitID] = WaitingDeploy(reqid: reqid, configuration: ready) }
+        do {
+            let instances = ready.instances.map { RequestTarget.instance($0.name) }
+            try tracker.start(waitID, awaiting: instances, finishesWhenAllAnswered: false) { _, outcome in
+                let stillWaiting = self.state.withLock { $0.waitingForAgents.removeValue(forKey: waitID) != nil }
+                guard stillWaiting else { return }
+                self.endDeploy(reqid, self.timeoutResults(reqid, outcome))
             }
-            guard stillWaiting else { return }
-            let result = Management.Result(reqid: reqid, success: false, error: RequestTimeout.zeekMessage)
-            self.respondLater(ControllerAPI.deployResponse, reqid, .vector([result.brokerValue]))
+        } catch {
+            state.withLock { _ = $0.waitingForAgents.removeValue(forKey: waitID) }
+            endDeploy(
+                reqid,
+                [Management.Result(reqid: reqid, success: false, error: "deploy_request: \(Self.message(error))")]
+            )
+            return
         }
         agentsChanged()
     }
 
     private func sendDeploy(reqid: String, configuration: Management.Configuration) async {
-        tracker.finish(RequestID(reqid + "-agents"))
         state.withLock { $0.deployed = configuration }
         let instances = configuration.instances.map(\.name).sorted()
+        let success = Management.Result(reqid: reqid, data: .string(configuration.id))
         guard !instances.isEmpty else {
-            state.withLock { $0.deployInProgress = nil }
-            let result = Management.Result(reqid: reqid, data: .string(configuration.id))
-            try? await respond(ControllerAPI.deployResponse, reqid, .vector([result.brokerValue]))
+            endDeploy(reqid, [success])
             return
         }
-        try? await fanOut(reqid, instances: instances) { areq in
-            (AgentAPI.deployRequest, [.string(areq), configuration.brokerValue, .boolean(false)])
-        } onFinish: { outcome in
-            self.state.withLock { $0.deployInProgress = nil }
-            var results = outcome.results
-            results += self.timeoutResults(reqid, outcome)
-            results.append(Management.Result(reqid: reqid, data: .string(configuration.id)))
-            self.respondLater(ControllerAPI.deployResponse, reqid, .vector(results.map(\.brokerValue)))
+        // One encoding for every agent: the configuration may hold thousands of nodes.
+        let payload = configuration.brokerValue
+        do {
+            try await fanOut(reqid, instances: instances) { areq in
+                (AgentAPI.deployRequest, [.string(areq), payload, .boolean(false)])
+            } onFinish: { outcome in
+                self.endDeploy(reqid, outcome.results + self.timeoutResults(reqid, outcome) + [success])
+            }
+        } catch {
+            endDeploy(
+                reqid,
+                [Management.Result(reqid: reqid, success: false, error: "deploy_request: \(Self.message(error))")]
+            )
         }
+    }
+
+    /// An error's text for a client, without the controller's own request ids.
+    private static func message(_ error: any Error) -> String {
+        (error as? RequestError)?.message ?? "\(error)"
+    }
+
+    /// Ends the deployment `reqid`, whichever way it ended, and sends its results.
+    private func endDeploy(_ reqid: String, _ results: [Management.Result]) {
+        state.withLock { state in
+            if state.deployInProgress == reqid { state.deployInProgress = nil }
+            state.pendingClientRequests.remove(reqid)
+        }
+        respondLater(ControllerAPI.deployResponse, reqid, .vector(results.map(\.brokerValue)))
     }
 }

@@ -10,6 +10,11 @@ import Glibc
 /// it as they would drive Zeek's. Creating the service binds the port; ``run(deploying:onReady:)`` serves until the
 /// task is cancelled or ``shutdown()`` is called, then closes every connection with 1001 `Terminating` and
 /// stops the agents and nodes.
+///
+/// Anyone who can connect can drive the controller, and through it start processes, so the service listens on
+/// loopback addresses only unless ``Options/allowsRemoteClients`` says otherwise. Every line it hands to
+/// ``Options/connectionLog`` and to the controller's log is one line: control characters in what clients
+/// chose (request ids, topics, names, application names) are written as visible escapes (`\n`, `\u{1b}`).
 public final class ControllerService: Sendable {
     /// How the service listens and runs its cluster.
     public struct Options: Sendable {
@@ -26,6 +31,14 @@ public final class ControllerService: Sendable {
         public var connectionLog: (@Sendable (String) -> Void)?
         /// Builds the node host of an instance; `nil` runs nodes in process.
         public var makeNodeHost: (@Sendable (NodeHostContext) -> any NodeHost)?
+        /// A Boolean value indicating whether the service may listen on an address other clients than local
+        /// ones can reach; default `false`.
+        ///
+        /// With `false`, creating the service fails unless ``webSocket``'s host is a loopback address
+        /// (`127.0.0.0/8`, `::1`, or `localhost`); `0.0.0.0` and `::` (every address) are not loopback. The
+        /// controller has no authentication yet (to be joined by TLS and tokens in a later issue): whoever
+        /// reaches it can deploy configurations, and so run processes, as the user running it.
+        public var allowsRemoteClients: Bool
 
         /// Creates options; every argument has the documented default.
         ///
@@ -36,13 +49,15 @@ public final class ControllerService: Sendable {
         ///   - nodeSettings: Identifiers set on every node.
         ///   - connectionLog: The connection log sink.
         ///   - makeNodeHost: The node host of an instance.
+        ///   - allowsRemoteClients: Whether a non-loopback listening address is allowed.
         public init(
             webSocket: WebSocketServer.Options = WebSocketServer.Options(port: ControllerService.defaultPort),
             controller: Controller.Options = Controller.Options(),
             agentTimeout: Duration = .seconds(5),
             nodeSettings: [String: ZeekValue?] = [:],
             connectionLog: (@Sendable (String) -> Void)? = nil,
-            makeNodeHost: (@Sendable (NodeHostContext) -> any NodeHost)? = nil
+            makeNodeHost: (@Sendable (NodeHostContext) -> any NodeHost)? = nil,
+            allowsRemoteClients: Bool = false
         ) {
             self.webSocket = webSocket
             self.controller = controller
@@ -50,6 +65,7 @@ public final class ControllerService: Sendable {
             self.nodeSettings = nodeSettings
             self.connectionLog = connectionLog
             self.makeNodeHost = makeNodeHost
+            self.allowsRemoteClients = allowsRemoteClients
         }
     }
 
@@ -110,8 +126,21 @@ public final class ControllerService: Sendable {
     /// - Parameters:
     ///   - options: Address, controller settings, node hosting.
     ///   - clock: The clock for every request deadline.
-    /// - Throws: ``WebSocketError`` when the address cannot be listened on (such as `addressInUse`).
+    /// - Throws: ``ControllerServiceError`` when the address is not a loopback address and
+    ///   ``Options/allowsRemoteClients`` is `false`; ``WebSocketError`` when the address cannot be listened on
+    ///   (such as `addressInUse`).
     public init(options: Options = Options(), clock: any Clock<Duration> = ContinuousClock()) throws {
+        let host = options.webSocket.host
+        guard options.allowsRemoteClients || Self.isLoopback(host) else {
+            throw ControllerServiceError(
+                .remoteClientsNotAllowed,
+                "refusing to listen on '\(host.escapingControlCharacters)': not a loopback address, and remote "
+                    + "clients are not allowed (anyone who can connect can run processes as this user)"
+            )
+        }
+        var options = options
+        options.connectionLog = Self.escaping(options.connectionLog)
+        options.controller.log = Self.escaping(options.controller.log)
         let hub = InMemoryBackend.Hub()
         // A fresh secret per run: only the node processes this service starts get it (in their environment).
         let nodeToken = WebSocketAPIServer.makeNodeToken()
@@ -142,6 +171,26 @@ public final class ControllerService: Sendable {
 
     /// The URL clients use, as in `ws://127.0.0.1:2149/v1/messages/json`.
     public var url: String { server.url }
+
+    /// The sink with control characters escaped in every line handed to it.
+    private static func escaping(_ sink: (@Sendable (String) -> Void)?) -> (@Sendable (String) -> Void)? {
+        guard let sink else { return nil }
+        return { @Sendable line in sink(line.escapingControlCharacters) }
+    }
+
+    /// Whether a listening address only lets local clients in.
+    ///
+    /// Loopback addresses are the IPv4 addresses in `127.0.0.0/8`, `::1` (also in brackets, or IPv4-mapped),
+    /// and the name `localhost`; `0.0.0.0`, `::` and every other name are not.
+    ///
+    /// - Parameter host: The address or name the service would listen on.
+    /// - Returns: Whether it is a loopback address.
+    public static func isLoopback(_ host: String) -> Bool {
+        var text = host
+        if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        if text.lowercased() == "localhost" { return true }
+        return Broker.Address(text)?.isLoopback ?? false
+    }
 
     /// Serves clients and runs the cluster until cancelled or ``shutdown()``, deploying `configuration` first
     /// when given.

@@ -4,7 +4,9 @@ import Synchronization
 ///
 /// Deploying a configuration (at start, or from a client) starts an in-process ``Agent`` for each of its
 /// instances, each running its nodes through a ``NodeHost`` (``InProcessNodeHost`` unless
-/// `makeNodeHost` says otherwise). Anything else joining the hub — a WebSocket server's clients, a
+/// `makeNodeHost` says otherwise), at most ``Management/ControllerOptions/maximumInstances`` agents at once.
+/// An agent whose instance leaves the configuration stops its nodes gracefully (``Agent/stopNodes()``), and the
+/// deployment goes on once they are gone. Anything else joining the hub — a WebSocket server's clients, a
 /// ``Dispatcher`` — talks to the controller as `zeek-client` would.
 public final class ManagementCluster: Sendable {
     /// The hub everything meets on.
@@ -47,7 +49,7 @@ public final class ManagementCluster: Sendable {
         self.controller = Controller(options: options, backend: hub.makeBackend(name: options.name), clock: clock)
         launcher.set(
             launch: { [weak self] instances in await self?.launchAgents(instances) },
-            stop: { [weak self] names in self?.stopAgents(names) }
+            stop: { [weak self] names in await self?.stopAgents(names) }
         )
     }
 
@@ -86,7 +88,10 @@ public final class ManagementCluster: Sendable {
     }
 
     private func launchAgents(_ instances: [Management.Instance]) async {
+        let limit = controller.options.controllerOptions.maximumInstances
         for instance in instances {
+            // Staging caps a configuration's instances; this keeps the cap even if something else asks.
+            guard agents.withLock({ $0[instance.name] != nil || $0.count < limit }) else { continue }
             let agent = Agent(
                 options: Agent.Options(
                     instance: instance.name,
@@ -104,9 +109,17 @@ public final class ManagementCluster: Sendable {
         }
     }
 
-    private func stopAgents(_ names: [String]) {
+    /// Stops the agents' nodes gracefully and waits until they are gone, then closes the agents.
+    private func stopAgents(_ names: [String]) async {
         let stopped = agents.withLock { agents in names.compactMap { agents.removeValue(forKey: $0) } }
-        for agent in stopped { spawner.spawn { await agent.backend.close() } }
+        await withDiscardingTaskGroup { group in
+            for agent in stopped {
+                group.addTask {
+                    await agent.stopNodes()
+                    await agent.backend.close()
+                }
+            }
+        }
     }
 }
 

@@ -133,6 +133,11 @@ public final class ProcessSupervisor: Sendable {
     /// cannot be created, `failed to create working directory <dir>\n` (with the trailing newline). After
     /// ``shutdown(timeout:)`` began, the result is `supervisor is shut down`.
     ///
+    /// ClusterKit's own checks come before the directory is created: an `env` that
+    /// ``Supervisor/NodeConfig/environmentError`` refuses gives that text, and a `directory` outside the runtime
+    /// directory gives `node '<name>' working directory <dir> is outside the runtime directory <runtime>`.
+    /// A relative `directory` is read against the runtime directory (see ``Supervisor/NodeConfig/directory``).
+    ///
     /// The process is started asynchronously; a ``Event/nodeStatus(node:pid:)`` event reports its pid (0 if the
     /// spawn failed). A node destroyed earlier under the same name is stopped first.
     ///
@@ -142,8 +147,19 @@ public final class ProcessSupervisor: Sendable {
         apply { machine, now in
             if machine.isShuttingDown { return ("supervisor is shut down", []) }
             if let error = machine.validationError(for: config) { return (error, []) }
-            if let directory = config.directory, !WorkingDirectory.ensureIntermediateDirectories(directory) {
-                return ("failed to create working directory \(directory)\n", [])
+            if let error = config.environmentError { return (error, []) }
+            var config = config
+            if let directory = config.directory {
+                let runtime = configuration.runtimeDirectory
+                guard let resolved = WorkingDirectory.resolve(directory, within: runtime) else {
+                    let name = config.name.escapingControlCharacters
+                    let shown = directory.escapingControlCharacters
+                    return ("node '\(name)' working directory \(shown) is outside the runtime directory \(runtime)", [])
+                }
+                guard WorkingDirectory.ensureIntermediateDirectories(resolved) else {
+                    return ("failed to create working directory \(directory)\n", [])
+                }
+                config.directory = resolved
             }
             return ("", machine.create(config, now: now))
         }
@@ -395,7 +411,11 @@ public final class ProcessSupervisor: Sendable {
         let nodeCommand = command(config)
         var environment = configuration.environment
         environment.merge(nodeCommand.environment) { $1 }
-        environment.merge(config.env) { $1 }
+        // `create` refused bad and reserved keys; skipping them here too means no entry can ever set another
+        // variable (`A=B`), and the supervisor's own keys, set last, always win.
+        environment.merge(
+            config.env.filter { Management.Configuration.isVariableName($0.key) && !$0.value.utf8.contains(0) }
+        ) { $1 }
         if !config.cluster.isEmpty { environment[Supervisor.clusterNodeEnvironmentKey] = config.name }
         let file = configurationFile(key.serial, config)
         environment[Supervisor.nodeConfigurationEnvironmentKey] = file.path

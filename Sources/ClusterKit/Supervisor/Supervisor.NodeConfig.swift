@@ -8,6 +8,10 @@ extension Supervisor {
         /// A pcap file to read.
         public var pcapFile: String?
         /// The working directory (created when missing).
+        ///
+        /// ``ProcessSupervisor`` requires it to lie inside its runtime directory, and reads a relative one
+        /// against that directory (Zeek's supervisor reads it against its own working directory and allows
+        /// any).
         public var directory: String?
         /// A file for the node's standard output (bypasses the output hooks).
         public var stdoutFile: String?
@@ -20,6 +24,8 @@ extension Supervisor {
         /// Scripts loaded after the user's; default empty.
         public var addlUserScripts: [String]
         /// Environment variables for the node; default empty.
+        ///
+        /// ``ProcessSupervisor`` refuses entries that ``environmentError`` names.
         public var env: [String: String]
         /// The CPU to pin the node to.
         public var cpuAffinity: Int?
@@ -107,5 +113,39 @@ extension Supervisor {
                 env.brokerValue, cpuAffinity?.brokerValue ?? .none, cluster.brokerValue,
             ]
         }
+    }
+}
+
+extension Supervisor.NodeConfig {
+    /// Why ``ProcessSupervisor`` refuses the node's ``env``, or `nil` when it accepts it.
+    ///
+    /// A key must be a variable name, `[A-Za-z_][A-Za-z0-9_]*`: never empty, and never holding `=` (which
+    /// would make the entry set another variable, such as one of the supervisor's) or NUL. It must not be one
+    /// the supervisor sets itself (``Supervisor/isReservedEnvironmentKey(_:)``: `CLUSTER_NODE` and
+    /// `CLUSTERKIT_*`). A value must not hold NUL. Zeek's supervisor checks none of this; ClusterKit's
+    /// refuses such a node rather than dropping the entry silently. The first problem in key order is
+    /// reported, as in `node 'worker-1' env key 'A=B' is not a variable name`.
+    public var environmentError: String? {
+        for key in env.keys.sorted() {
+            let shown = "node '\(name.escapingControlCharacters)' env key '\(key.escapingControlCharacters)'"
+            if !Management.Configuration.isVariableName(key) {
+                return "\(shown) is not a variable name ([A-Za-z_][A-Za-z0-9_]*)"
+            }
+            if Supervisor.isReservedEnvironmentKey(key) { return "\(shown) is reserved for the supervisor" }
+            if env[key]?.utf8.contains(0) == true { return "\(shown) has a value holding a NUL byte" }
+        }
+        return nil
+    }
+}
+
+extension Supervisor {
+    /// Whether the process supervisor sets the environment variable itself, so that a node's
+    /// ``NodeConfig/env`` may not: ``clusterNodeEnvironmentKey`` (`CLUSTER_NODE`) and every `CLUSTERKIT_`
+    /// variable, such as ``nodeConfigurationEnvironmentKey``.
+    ///
+    /// - Parameter key: The variable's name.
+    /// - Returns: Whether it is reserved.
+    public static func isReservedEnvironmentKey(_ key: String) -> Bool {
+        key == clusterNodeEnvironmentKey || key.hasPrefix("CLUSTERKIT_")
     }
 }

@@ -30,6 +30,32 @@ enum WorkingDirectory {
         return true
     }
 
+    /// The node directory `path` as the supervisor uses it, or `nil` when it escapes `root`.
+    ///
+    /// A relative `path` is read against `root` (joined with `/`, not normalised, so that it is still entered
+    /// as given). The result must, once normalised lexically (``ensureIntermediateDirectories(_:mode:)``'s
+    /// rule), be `root` or lie below it, `root` normalised the same way. An absolute path under a relative
+    /// root, or the other way round, cannot be shown to lie inside and is refused. Symbolic links are not
+    /// followed: the runtime directory is the supervisor's own.
+    ///
+    /// - Parameters:
+    ///   - path: The node's `directory`.
+    ///   - root: The supervisor's runtime directory.
+    /// - Returns: The path to create and enter, or `nil`.
+    static func resolve(_ path: String, within root: String) -> String? {
+        guard !path.isEmpty else { return path }  // Creating it fails later, with Zeek's text.
+        let resolved = path.hasPrefix("/") ? path : (root.hasSuffix("/") ? root : root + "/") + path
+        let rootIsAbsolute = root.hasPrefix("/")
+        guard resolved.hasPrefix("/") == rootIsAbsolute else { return nil }
+        let base = normalizedComponents(root, isAbsolute: rootIsAbsolute)
+        let target = normalizedComponents(resolved, isAbsolute: rootIsAbsolute)
+        // A relative root that climbs (`..`) cannot be compared lexically.
+        guard !base.contains(".."), target.count >= base.count, Array(target.prefix(base.count)) == base else {
+            return nil
+        }
+        return resolved
+    }
+
     private static func normalizedComponents(_ path: String, isAbsolute: Bool) -> [String] {
         var components: [String] = []
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {

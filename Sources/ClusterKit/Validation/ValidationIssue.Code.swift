@@ -165,6 +165,17 @@ extension ValidationIssue {
         /// Ports are missing while Broker port auto-assignment is off.
         case missingPorts
 
+        // MARK: ClusterKit's controller (stricter than Zeek's)
+
+        /// More instances than the controller accepts (``Management/ControllerOptions/maximumInstances``).
+        case tooManyInstances
+        /// More nodes than the controller accepts (``Management/ControllerOptions/maximumNodes``).
+        case tooManyNodes
+        /// A node or instance name outside `[A-Za-z0-9._-]`, empty, too long, or `.` or `..`.
+        case invalidName
+        /// A node `env` entry the controller refuses: not a variable name, reserved, or a value with NUL.
+        case refusedEnvironmentVariable
+
         // MARK: Zeek and the Supervisor
 
         /// A node name the Supervisor refuses (empty, or with a space).

@@ -136,6 +136,74 @@ import Testing
     }
 }
 
+extension ControllerServiceTests {
+    // MARK: - Who may connect
+
+    @Test(arguments: ["0.0.0.0", "::", "[::]", "10.0.0.1", "192.0.2.1", "::ffff:10.0.0.1", "example.com", ""])
+    func nonLoopbackAddressesAreRefusedUnlessAllowed(host: String) throws {
+        #expect(!ControllerService.isLoopback(host))
+        let error = try #require(throws: ControllerServiceError.self) {
+            try ControllerService(options: ControllerService.Options(webSocket: .init(host: host, port: 0)))
+        }
+        #expect(error.code == .remoteClientsNotAllowed)
+        #expect(
+            error.description
+                == "refusing to listen on '\(host)': not a loopback address, and remote clients are not allowed "
+                + "(anyone who can connect can run processes as this user)"
+        )
+    }
+
+    @Test(arguments: ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1", "localhost", "LocalHost"])
+    func loopbackAddressesAreAllowed(host: String) {
+        #expect(ControllerService.isLoopback(host))
+    }
+
+    @Test func theOptInLetsAnyAddressThrough() throws {
+        // 192.0.2.1 (TEST-NET-1) is no address of this machine: the opt-in gets past the check, and binding fails.
+        var options = ControllerService.Options(webSocket: .init(host: "192.0.2.1", port: 0))
+        options.allowsRemoteClients = true
+        #expect(throws: WebSocketError.self) { try ControllerService(options: options) }
+    }
+
+    // MARK: - The log
+
+    @Test func everyLineTheServiceLogsIsOneLine() async throws {
+        let lines = Observed<[String]>([])
+        let log: @Sendable (String) -> Void = { line in lines.update { $0.append(line) } }
+        let service = try ControllerService(
+            options: ControllerService.Options(
+                webSocket: .init(port: 0),
+                controller: Controller.Options(log: log),
+                connectionLog: log
+            )
+        )
+        async let running: Void = service.run()
+        let connection = try await WebSocketClient.connect(to: service.url)
+        try await connection.send(text: #"["zeek/management/controller", "x\n\u001b[2Jforged line"]"#)
+        _ = try await connection.receive()
+        let request = Broker.Event(ControllerAPI.getInstancesRequest, [.string("id\nrx deploy_request \u{1b}[31m")])
+        try await connection.send(
+            text: String(
+                decoding: BrokerJSONEncoder.dataMessage(request, topic: ControllerAPI.topic.name),
+                as: UTF8.self
+            )
+        )
+        try await lines.wait(for: "the response") { $0.contains { $0.hasPrefix("tx get_instances_response") } }
+        await connection.close(code: .normalClosure, reason: "")
+        try await lines.wait(for: "the client leaving") { $0.contains { $0.contains(" gone with ") } }
+        await service.shutdown()
+        try await running
+        let logged = lines.value
+        #expect(
+            logged.contains { $0.hasSuffix(#"subscribed to [x\n\u{1b}[2Jforged line, zeek/management/controller]"#) }
+        )
+        #expect(logged.contains(#"rx get_instances_request id\nrx deploy_request \u{1b}[31m"#))
+        for line in logged {
+            #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "\(line)")
+        }
+    }
+}
+
 @Suite struct ListenAddressTests {
     @Test(arguments: [
         ("127.0.0.1:0", "127.0.0.1", 0), ("2150", "127.0.0.1", 2150), (":2150", "127.0.0.1", 2150),

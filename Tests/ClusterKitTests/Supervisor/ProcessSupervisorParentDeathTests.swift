@@ -16,9 +16,9 @@ import Glibc
     typealias Harness = SupervisorHarness
 
     /// Set in the helper process: the FIFO its node writes to.
-    static let fifoKey = "CLUSTERKIT_TEST_DEATH_FIFO"
+    static let fifoKey = "CK_TEST_DEATH_FIFO"
     /// Set in the helper process: a directory for its supervisor's files.
-    static let runtimeKey = "CLUSTERKIT_TEST_DEATH_RUNTIME"
+    static let runtimeKey = "CK_TEST_DEATH_RUNTIME"
 
     #if os(Linux)
     @Test(.enabled(if: ProcessInfo.processInfo.environment[fifoKey] == nil))

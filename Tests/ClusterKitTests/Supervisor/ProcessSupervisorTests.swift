@@ -14,7 +14,9 @@ import Glibc
     @Test func createErrorsAreZeeksTextsInZeeksOrder() async throws {
         try await Harness.withSupervisor { harness in
             let supervisor = harness.supervisor
-            let file = harness.directory + "/plain-file"
+            // Node directories lie inside the runtime directory.
+            try FileManager.default.createDirectory(atPath: harness.runtime, withIntermediateDirectories: true)
+            let file = harness.runtime + "/plain-file"
             try Data().write(to: URL(fileURLWithPath: file))
             #expect(supervisor.create(Harness.node("dup", "exec sleep 1000")) == "")
 
@@ -46,9 +48,9 @@ import Glibc
 
     @Test func createMakesTheWorkingDirectoryAndTheNodeRunsThere() async throws {
         try await Harness.withSupervisor { harness in
-            let directory = harness.directory + "/spool//worker-1/./"
+            let directory = harness.runtime + "/spool//worker-1/./"
             #expect(harness.supervisor.create(Harness.node("worker-1", "pwd -P") { $0.directory = directory }) == "")
-            let expected = URL(fileURLWithPath: harness.directory + "/spool/worker-1").resolvingSymlinksInPath().path
+            let expected = URL(fileURLWithPath: harness.runtime + "/spool/worker-1").resolvingSymlinksInPath().path
             var isDirectory: ObjCBool = false
             #expect(
                 FileManager.default.fileExists(atPath: expected, isDirectory: &isDirectory) && isDirectory.boolValue
@@ -60,9 +62,9 @@ import Glibc
     @Test func workingDirectoryIsCreatedNormalisedButEnteredAsGiven() async throws {
         // Zeek's ensure_intermediate_dirs resolves `a/..` lexically; the node's chdir then fails on the missing `a`.
         try await Harness.withSupervisor { harness in
-            let directory = harness.directory + "/spool/a/../worker-1"
+            let directory = harness.runtime + "/spool/a/../worker-1"
             #expect(harness.supervisor.create(Harness.node("worker-1", "pwd") { $0.directory = directory }) == "")
-            #expect(FileManager.default.fileExists(atPath: harness.directory + "/spool/worker-1"))
+            #expect(FileManager.default.fileExists(atPath: harness.runtime + "/spool/worker-1"))
             try await harness.waitForLine(
                 "node 'worker-1' failed to chdir to \(directory): No such file or directory",
                 from: "worker-1"
@@ -178,7 +180,7 @@ import Glibc
                 }
             ]
         ) { harness in
-            let directory = harness.directory + "/node"
+            let directory = harness.runtime + "/node"
             let config = Harness.node("w", "echo to-file; echo to-hook >&2") {
                 $0.directory = directory
                 $0.stdoutFile = "stdout.log"

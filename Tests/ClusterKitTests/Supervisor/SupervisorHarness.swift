@@ -19,6 +19,9 @@ struct SupervisorHarness: Sendable {
     /// A fresh directory for this test.
     let directory: String
 
+    /// The supervisor's runtime directory (unless the test chose another): `<directory>/runtime`.
+    var runtime: String { directory + "/runtime" }
+
     /// The environment variable holding a test node's shell script.
     static let scriptKey = "TEST_SCRIPT"
 
