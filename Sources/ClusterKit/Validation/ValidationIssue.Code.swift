@@ -19,7 +19,8 @@ extension ValidationIssue {
         case interpolationTooLarge
         /// Text larger than ``LayoutLimits/maximumFileSize``; it is not read.
         case fileTooLarge
-        /// More nodes than ``LayoutLimits/maximumNodes``; the ones past the limit are left out.
+        /// More nodes than ``LayoutLimits/maximumNodes`` in a layout file (the ones past the limit are left out),
+        /// or more than the controller stages (``Management/ControllerOptions/maximumNodes``).
         case tooManyNodes
 
         // MARK: node.cfg (ZeekControl's checks, in its order)
@@ -169,8 +170,6 @@ extension ValidationIssue {
 
         /// More instances than the controller accepts (``Management/ControllerOptions/maximumInstances``).
         case tooManyInstances
-        /// More nodes than the controller accepts (``Management/ControllerOptions/maximumNodes``).
-        case tooManyNodes
         /// A node or instance name outside `[A-Za-z0-9._-]`, empty, too long, or `.` or `..`.
         case invalidName
         /// A node `env` entry the controller refuses: not a variable name, reserved, or a value with NUL.

@@ -121,8 +121,8 @@ import Glibc
 
     @Test func anOutputFileThatIsASymbolicLinkIsNotFollowed() async throws {
         try await Harness.withSupervisor { harness in
-            let directory = harness.directory + "/node"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+            let directory = harness.runtime + "/node"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try "victim\n".write(toFile: harness.directory + "/victim", atomically: false, encoding: .utf8)
             #expect(symlink(harness.directory + "/victim", directory + "/stdout.log") == 0)
             let config = Harness.node("w", "echo written-through") {

@@ -149,6 +149,14 @@ import Testing
             let firstConnection = try #require(try await server.accept())
             let payload = [UInt8](repeating: 7, count: 1 << 20)
             try await first.write(clientFrameHeader(.binary, length: payload.count) + payload.dropLast())
+            // The first connection's bytes must be buffered before the second's arrive, or the second could take
+            // the room first and the first be the one refused.
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: .seconds(20))
+            while await server.statistics().receiveBufferBytes < payload.count - (64 << 10) - 1, clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(await server.statistics().receiveBufferBytes >= payload.count - (64 << 10) - 1)
 
             let second = try await RawPeer.connectWebSocket(port: server.port)
             let secondConnection = try #require(try await server.accept())
