@@ -89,14 +89,17 @@ import Glibc
             try await withController(["--processes", "--layout", directory + "/node.cfg"]) { controller in
                 let before = try await Self.statusJSON(controller.port)
                 let victim = try #require(Self.pid(before, "worker-1-1"))
-                kill(victim, SIGKILL)
-                // Right after the kill: the request names the dead node and keeps the others' values.
+                // Stopped first, so that the supervisor's revival (1 s after an exit) cannot bring it back before
+                // the request goes out on a loaded machine: the request names the silent node and keeps the others'
+                // values. Then killed, and revived.
+                kill(victim, SIGSTOP)
                 let partial = try await BinaryRunner.run(
                     [
                         "dispatch", "get_id_value", "Cluster::node", "--controller", "127.0.0.1:\(controller.port)",
                         "--format", "json",
                     ]
                 )
+                kill(victim, SIGKILL)
                 let document = try JSONValue.parse(partial.output)
                 #expect(partial.status == 2, "\(partial.output)")
                 #expect(document["results"]?["manager"] == .string("manager"))

@@ -12,10 +12,14 @@ struct RunningController: Sendable {
     let url: String
     let port: Int
 
-    /// Starts the built binary with `controller --listen 127.0.0.1:0` and `arguments`, and waits for its
-    /// `listening on URL` line.
-    static func start(_ arguments: [String] = [], currentDirectory: String? = nil) async throws -> RunningController {
-        var words = ["controller", "--listen", "127.0.0.1:0"] + arguments
+    /// Starts the built binary with `controller --listen 127.0.0.1:0` (or `listen`) and `arguments`, and waits for
+    /// its `listening on URL` line.
+    static func start(
+        _ arguments: [String] = [],
+        currentDirectory: String? = nil,
+        listen: String = "127.0.0.1:0"
+    ) async throws -> RunningController {
+        var words = ["controller", "--listen", listen] + arguments
         if let currentDirectory { words = words.map { $0 == "@dir" ? currentDirectory : $0 } }
         let process = try ChildProcess(ZeekctlBinary.path, words)
         guard let line = await process.firstLine(where: { $0.hasPrefix("listening on ") }) else {

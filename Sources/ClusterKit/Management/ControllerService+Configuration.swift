@@ -19,24 +19,51 @@ extension ControllerService {
     /// (``Management/Configuration/init(layout:instance:host:id:)``); for a `node.cfg` each node also keeps
     /// its interface, `env_vars` and `pin_cpus`.
     ///
+    /// The configuration then gets the checks the controller makes when staging
+    /// (``Management/Configuration/stagingErrors(options:)``: names, node environments, size limits), each an
+    /// error at the node's or instance's line, so that a file the controller would refuse stops the start
+    /// instead of being refused after it.
+    ///
     /// - Parameters:
     ///   - path: The file.
     ///   - format: The format, or `nil` to tell it from the name (`*.ini`, `*.cfg`, `*.zeek`, `*.bro`).
     ///   - hostName: The host name for the default instance name; `nil` asks the system.
     ///   - loader: How files are read and checked.
+    ///   - controllerOptions: The controller's settings the staging checks use.
     /// - Returns: The configuration and the issues.
     /// - Throws: ``LayoutLoadError`` when the file cannot be read or its format is unknown.
     public static func startupConfiguration(
         loading path: String,
         format: LayoutFormat? = nil,
         hostName: String? = nil,
-        loader: LayoutLoader = LayoutLoader()
+        loader: LayoutLoader = LayoutLoader(),
+        controllerOptions: Management.ControllerOptions = .standard
     ) throws -> StartupConfiguration {
         let loaded = try loader.load(path: path, format: format)
         guard !loaded.hasErrors else { return StartupConfiguration(configuration: nil, issues: loaded.issues) }
-        if loaded.format == .ini {
-            return StartupConfiguration(configuration: loaded.configuration, issues: loaded.issues)
+        let configuration = startupConfiguration(of: loaded, hostName: hostName)
+        guard let configuration else { return StartupConfiguration(configuration: nil, issues: loaded.issues) }
+        let fileLocation = SourceLocation(file: loaded.file)
+        let stagingIssues = configuration.stagingErrors(options: controllerOptions).map { error in
+            ValidationIssue.error(
+                error.code,
+                error.message,
+                at: (error.node ?? error.instance).flatMap { loaded.locations[$0] } ?? fileLocation,
+                node: error.node
+            )
         }
+        guard stagingIssues.isEmpty else {
+            return StartupConfiguration(configuration: nil, issues: loaded.issues + stagingIssues)
+        }
+        return StartupConfiguration(configuration: configuration, issues: loaded.issues)
+    }
+
+    /// The configuration a loaded file without errors deploys at start.
+    private static func startupConfiguration(
+        of loaded: LoadedLayout,
+        hostName: String?
+    ) -> Management.Configuration? {
+        if loaded.format == .ini { return loaded.configuration }
         let instance = "agent-" + (hostName ?? localHostName())
         var configuration = Management.Configuration(layout: loaded.layout, instance: instance)
         if let zeekctl = loaded.zeekctlCluster {
@@ -49,7 +76,7 @@ extension ControllerService {
                 configuration.nodes[index].cpuAffinity = node.pinCPU
             }
         }
-        return StartupConfiguration(configuration: configuration, issues: loaded.issues)
+        return configuration
     }
 
     /// The start of the line a controller prints once it answers requests, `listening on `.

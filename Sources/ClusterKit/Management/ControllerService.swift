@@ -39,6 +39,15 @@ public final class ControllerService: Sendable {
         /// controller has no authentication yet (to be joined by TLS and tokens in a later issue): whoever
         /// reaches it can deploy configurations, and so run processes, as the user running it.
         public var allowsRemoteClients: Bool
+        /// The most client connections at once, `zeek-client` and `zeekctl` among them (default 100, Zeek's);
+        /// see ``WebSocketAPIServer/Options/clientLimit``.
+        public var clientLimit: Int
+        /// The most connections of the service's own node processes at once, apart from clients (default 4,096);
+        /// see ``WebSocketAPIServer/Options/nodeLimit``.
+        public var nodeLimit: Int
+        /// How long a connection may take to send its subscriptions (default 10 s; `nil` waits for ever, as Zeek);
+        /// see ``WebSocketAPIServer/Options/subscriptionTimeout``.
+        public var subscriptionTimeout: Duration?
 
         /// Creates options; every argument has the documented default.
         ///
@@ -50,6 +59,9 @@ public final class ControllerService: Sendable {
         ///   - connectionLog: The connection log sink.
         ///   - makeNodeHost: The node host of an instance.
         ///   - allowsRemoteClients: Whether a non-loopback listening address is allowed.
+        ///   - clientLimit: The most clients at once.
+        ///   - nodeLimit: The most node connections at once.
+        ///   - subscriptionTimeout: The limit for a connection's subscriptions, or `nil`.
         public init(
             webSocket: WebSocketServer.Options = WebSocketServer.Options(port: ControllerService.defaultPort),
             controller: Controller.Options = Controller.Options(),
@@ -57,7 +69,10 @@ public final class ControllerService: Sendable {
             nodeSettings: [String: ZeekValue?] = [:],
             connectionLog: (@Sendable (String) -> Void)? = nil,
             makeNodeHost: (@Sendable (NodeHostContext) -> any NodeHost)? = nil,
-            allowsRemoteClients: Bool = false
+            allowsRemoteClients: Bool = false,
+            clientLimit: Int = 100,
+            nodeLimit: Int = 4_096,
+            subscriptionTimeout: Duration? = .seconds(10)
         ) {
             self.webSocket = webSocket
             self.controller = controller
@@ -66,6 +81,9 @@ public final class ControllerService: Sendable {
             self.connectionLog = connectionLog
             self.makeNodeHost = makeNodeHost
             self.allowsRemoteClients = allowsRemoteClients
+            self.clientLimit = clientLimit
+            self.nodeLimit = nodeLimit
+            self.subscriptionTimeout = subscriptionTimeout
         }
     }
 
@@ -149,6 +167,9 @@ public final class ControllerService: Sendable {
             options: WebSocketAPIServer.Options(
                 webSocket: options.webSocket,
                 catalog: EventCatalog.standard.merging(ClusterKitControllerAPI.catalog),
+                clientLimit: options.clientLimit,
+                nodeLimit: options.nodeLimit,
+                subscriptionTimeout: options.subscriptionTimeout,
                 nodeToken: nodeToken
             ),
             log: options.connectionLog

@@ -36,6 +36,12 @@ public enum LocalCluster: Sendable {
         public var timeout: Duration
         /// The program the nodes run instead of `executablePath` (`controller --node-program`); default `nil`.
         public var nodeProgram: String?
+        /// Whether the controller may listen on a non-loopback address (`controller --allow-remote`, see
+        /// ``ControllerService/Options/allowsRemoteClients``); default `false`.
+        public var allowsRemoteClients: Bool
+        /// Whether other local users' processes may connect (`controller --allow-other-users`, see
+        /// ``WebSocketServer/LocalPeerPolicy/anyUser``); default `false`.
+        public var allowsOtherUsers: Bool
 
         /// Creates start options.
         ///
@@ -47,6 +53,8 @@ public enum LocalCluster: Sendable {
         ///   - environment: The controller's environment.
         ///   - timeout: The start-up limit.
         ///   - nodeProgram: The nodes' program, or `nil` for `executablePath`.
+        ///   - allowsRemoteClients: Whether a non-loopback listening address is allowed.
+        ///   - allowsOtherUsers: Whether other local users may connect.
         public init(
             executablePath: String,
             layoutPath: String? = nil,
@@ -54,9 +62,13 @@ public enum LocalCluster: Sendable {
             stateDirectory: String? = nil,
             environment: [String: String],
             timeout: Duration = .seconds(120),
-            nodeProgram: String? = nil
+            nodeProgram: String? = nil,
+            allowsRemoteClients: Bool = false,
+            allowsOtherUsers: Bool = false
         ) {
             self.nodeProgram = nodeProgram
+            self.allowsRemoteClients = allowsRemoteClients
+            self.allowsOtherUsers = allowsOtherUsers
             self.executablePath = executablePath
             self.layoutPath = layoutPath
             self.listen = listen
@@ -140,6 +152,8 @@ public enum LocalCluster: Sendable {
             "controller", "--processes", "--listen", options.listen, "--state-dir", directory.path,
         ]
         if let nodeProgram = options.nodeProgram { arguments += ["--node-program", nodeProgram] }
+        if options.allowsRemoteClients { arguments.append("--allow-remote") }
+        if options.allowsOtherUsers { arguments.append("--allow-other-users") }
         if let layoutPath = options.layoutPath {
             arguments += ["--layout", layoutPath]
         } else {

@@ -11,7 +11,7 @@ struct ClusterCommand: ZeekctlCommand {
     static let summary = "start, inspect and stop a local cluster of node processes in the background"
     static let usage = """
         usage: zeekctl cluster start [--layout FILE] [--listen HOST:PORT] [--state-dir DIR] [--timeout SECONDS]
-                                     [--node-program PATH]
+                                     [--node-program PATH] [--allow-remote] [--allow-other-users]
                zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json]
                zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS]
 
@@ -23,7 +23,8 @@ struct ClusterCommand: ZeekctlCommand {
         directory of yours that nobody else can write), else a fresh private directory
         zeekctl-cluster-XXXXXX under $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp, left in place after stop.
         If nodes fail it prints them, stops what it started and exits 1. Default listen 127.0.0.1:2149;
-        --timeout in seconds, default 120, at most 86400; --node-program as for 'zeekctl controller'.
+        --timeout in seconds, default 120, at most 86400; --node-program, --allow-remote and
+        --allow-other-users as for 'zeekctl controller'.
 
         status lists every node process: node, type, state, pid, port, uptime, restarts (JSON:
         {"nodes": {NAME: {"type", "state", "pid", "port", "uptime", "restarts"}}}, uptime in seconds).
@@ -39,7 +40,7 @@ struct ClusterCommand: ZeekctlCommand {
         """
     static let options: [Arguments.Option] = [
         .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
-        .value("--format"), .value("--node-program"),
+        .value("--format"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
     ]
 
     enum Action: String {
@@ -54,6 +55,8 @@ struct ClusterCommand: ZeekctlCommand {
     var controller: String
     var format: String
     var nodeProgram: String?
+    var allowsRemoteClients: Bool
+    var allowsOtherUsers: Bool
 
     init(arguments: Arguments) throws(UsageError) {
         guard let word = arguments.positionals.first, arguments.positionals.count == 1 else {
@@ -64,7 +67,10 @@ struct ClusterCommand: ZeekctlCommand {
         }
         self.action = action
         let allowed: [Action: Set<String>] = [
-            .start: ["--layout", "--listen", "--state-dir", "--timeout", "--node-program"],
+            .start: [
+                "--layout", "--listen", "--state-dir", "--timeout", "--node-program", "--allow-remote",
+                "--allow-other-users",
+            ],
             .status: ["--controller", "--format"],
             .stop: ["--controller", "--timeout"],
         ]
@@ -86,6 +92,8 @@ struct ClusterCommand: ZeekctlCommand {
         )
         format = try arguments.choice("--format", ["table", "json"]) ?? "table"
         nodeProgram = arguments.value("--node-program")
+        allowsRemoteClients = arguments.flag("--allow-remote")
+        allowsOtherUsers = arguments.flag("--allow-other-users")
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -128,7 +136,9 @@ struct ClusterCommand: ZeekctlCommand {
                 stateDirectory: stateDirectory.map(context.resolve),
                 environment: context.environment,
                 timeout: timeout ?? .seconds(120),
-                nodeProgram: nodeProgram.map(context.resolve)
+                nodeProgram: nodeProgram.map(context.resolve),
+                allowsRemoteClients: allowsRemoteClients,
+                allowsOtherUsers: allowsOtherUsers
             )
         )
         context.terminal.writeOutput(

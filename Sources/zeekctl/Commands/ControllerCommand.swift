@@ -12,6 +12,8 @@ struct ControllerCommand: ZeekctlCommand {
     static let usage = """
         usage: zeekctl controller [--listen HOST:PORT] [--layout FILE | --config INI] [--verbose]
                                   [--processes [--state-dir DIR] [--node-program PATH]]
+                                  [--allow-remote] [--allow-other-users] [--client-limit N] [--node-limit N]
+                                  [--subscription-timeout SECONDS]
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
@@ -26,7 +28,17 @@ struct ControllerCommand: ZeekctlCommand {
         --layout FILE deploys a node.cfg, cluster-layout.zeek/.bro or Management INI at start: a node.cfg or
         layout runs on one instance, agent-<hostname>; an INI as it says. --config INI is the same for an INI
         only. Without either the controller starts empty and waits for 'zeek-client deploy-config'. A file
-        with errors is reported and the controller does not start.
+        with errors, or one the controller would refuse to stage (node names outside [A-Za-z0-9._-], node
+        environment keys such as LD_PRELOAD, PATH, ZEEK* or CLUSTERKIT_*, more than 256 instances or 4096
+        nodes), is reported and the controller does not start.
+
+        Whoever can connect can deploy configurations and so run processes as you; so the controller listens
+        on loopback addresses only unless --allow-remote is given (for a trusted network: there is no
+        encryption or authentication yet), serves only processes of your own user (and root) connecting
+        over loopback unless --allow-other-users is given, and refuses WebSocket upgrades from web pages of
+        another origin (403). At most --client-limit clients (default 100, Zeek's) and --node-limit node
+        processes (default 4096) at once; a connection must send its subscriptions within
+        --subscription-timeout seconds (default 10). See Docs/security.md.
 
         It prints 'listening on URL' once it answers requests, and with --verbose one line per client that
         connects or leaves and per request. It runs until SIGINT or SIGTERM, then closes every connection
@@ -38,7 +50,8 @@ struct ControllerCommand: ZeekctlCommand {
         """
     static let options: [Arguments.Option] = [
         .value("--listen"), .value("--layout"), .value("--config"), .flag("--verbose", "-v"), .flag("--processes"),
-        .value("--state-dir"), .value("--node-program"),
+        .value("--state-dir"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
+        .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"),
     ]
 
     var listen: WebSocketServer.Options
@@ -48,6 +61,10 @@ struct ControllerCommand: ZeekctlCommand {
     var processes: Bool
     var stateDirectory: String?
     var nodeProgram: String?
+    var allowsRemoteClients: Bool
+    var clientLimit: Int
+    var nodeLimit: Int
+    var subscriptionTimeout: Duration
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -63,6 +80,11 @@ struct ControllerCommand: ZeekctlCommand {
         processes = arguments.flag("--processes")
         stateDirectory = arguments.value("--state-dir")
         nodeProgram = arguments.value("--node-program")
+        allowsRemoteClients = arguments.flag("--allow-remote")
+        if arguments.flag("--allow-other-users") { listen.localPeers = .anyUser }
+        clientLimit = try arguments.integer("--client-limit", in: 1...100_000) ?? 100
+        nodeLimit = try arguments.integer("--node-limit", in: 1...100_000) ?? 4_096
+        subscriptionTimeout = try arguments.seconds("--subscription-timeout") ?? .seconds(10)
         if (stateDirectory != nil || nodeProgram != nil) && !processes {
             throw UsageError("'--state-dir' and '--node-program' need '--processes'")
         }
@@ -99,7 +121,11 @@ struct ControllerCommand: ZeekctlCommand {
         var options = ControllerService.Options(
             webSocket: listen,
             controller: Controller.Options(log: log),
-            connectionLog: log
+            connectionLog: log,
+            allowsRemoteClients: allowsRemoteClients,
+            clientLimit: clientLimit,
+            nodeLimit: nodeLimit,
+            subscriptionTimeout: subscriptionTimeout
         )
         var temporaryDirectory: PrivateDirectory?
         if processes {
