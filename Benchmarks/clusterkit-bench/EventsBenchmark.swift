@@ -1,7 +1,9 @@
 import ClusterKit
 
-/// `clusterkit-bench events [--events N] [--runs N]`: small events per second over one loopback connection
-/// between a ``WebSocketBackend`` and a ``WebSocketAPIServer``, median of several runs.
+/// `clusterkit-bench events [--events N] [--runs N] [--direction up|down]`: small events per second over one
+/// loopback connection between a ``WebSocketBackend`` and a ``WebSocketAPIServer``, median of several runs; both
+/// directions unless `--direction` picks one (`up`: client -> server, `down`: server -> client), which helps
+/// when comparing builds in many short alternating runs on a noisy machine.
 ///
 /// - client -> server: the backend publishes `X::ping(count)` on `bench/up`; an in-process hub participant
 ///   receives them through the server.
@@ -10,6 +12,7 @@ import ClusterKit
 /// The hub's inboxes hold a whole run (events and bytes), so a momentarily slower reader is never closed and never
 /// slows the writer down (the run checks).
 func runEventsBenchmark(_ arguments: [String]) async throws {
+    var onlyDirection: String?
     var events = 200_000
     var runs = 5
     var index = 0
@@ -18,6 +21,7 @@ func runEventsBenchmark(_ arguments: [String]) async throws {
         switch arguments[index] {
         case "--events": events = max(1, value)
         case "--runs": runs = max(1, value)
+        case "--direction": onlyDirection = arguments[index + 1] == "down" ? "server -> client" : "client -> server"
         default: break
         }
         index += 2
@@ -47,7 +51,7 @@ func runEventsBenchmark(_ arguments: [String]) async throws {
             ("client -> server", client, participant, "bench/up"),
             ("server -> client", participant, client, "bench/down"),
         ]
-        for (name, sender, receiver, topic) in directions {
+        for (name, sender, receiver, topic) in directions where onlyDirection == nil || onlyDirection == name {
             var rates: [Double] = []
             for _ in 0..<runs {
                 let start = ContinuousClock.now

@@ -12,7 +12,9 @@ struct BrokerJSONDecoder {
     /// Where the `@data-type` string of each object inside a skipped `data` member is, by its `{` offset.
     ///
     /// Filled only by ``skipRecordingTypes(depth:)``; entries are removed when used.
-    var typeMemo: [Int: JSONScanner.RawString] = [:]
+    /// Made with `init()`, not a literal: a decoder is made per event on the WebSocket path, and the empty
+    /// dictionary then costs nothing.
+    var typeMemo = [Int: JSONScanner.RawString]()
     /// The bytes passed over by ``skipRecordingTypes(depth:)``: at most the input's size (for tests).
     private(set) var deferredBytesSkipped = 0
 
