@@ -242,7 +242,7 @@ public final class Agent: Sendable {
                 let action: [String] = try argument(arguments, 1, "action", "a vector of strings", of: request)
                 let nodes: Set<String> = try argument(arguments, 2, "nodes", "a set of strings", of: request, [])
                 try await dispatch(action, to: nodes, agentRequest: reqid)
-            } catch let error as ArgumentError {
+            } catch let error as RequestArgumentError {
                 try await refuse(AgentAPI.nodeDispatchResponse, reqid, error)
             }
         case AgentAPI.restartRequest:
@@ -273,11 +273,6 @@ public final class Agent: Sendable {
         }
     }
 
-    /// A request argument that is missing or of the wrong type, as a failed result's error text.
-    private struct ArgumentError: Error, CustomStringConvertible {
-        var description: String
-    }
-
     /// Reads one argument of a request; `defaultValue` stands in when it is missing.
     private func argument<T: BrokerConvertible>(
         _ arguments: [Broker.Value],
@@ -286,17 +281,8 @@ public final class Agent: Sendable {
         _ typeName: String,
         of request: String,
         _ defaultValue: T? = nil
-    ) throws(ArgumentError) -> T {
-        let position = "\(request): argument \(index + 1) (\(name))"
-        guard index < arguments.count else {
-            guard let defaultValue else { throw ArgumentError(description: "\(position) is missing") }
-            return defaultValue
-        }
-        do {
-            return try T(brokerValue: arguments[index])
-        } catch {
-            throw ArgumentError(description: "\(position) is not \(typeName): \(error)")
-        }
+    ) throws(RequestArgumentError) -> T {
+        try RequestArgumentError.read(arguments, index, name, typeName, of: request, default: defaultValue)
     }
 
     /// Answers a malformed request with one failed result (in a vector, as every response it applies to).

@@ -303,11 +303,6 @@ public final class Controller: Sendable {
         return table
     }()
 
-    /// A request argument that is missing or of the wrong type, as a failed result's error text.
-    private struct ArgumentError: Error, CustomStringConvertible {
-        var description: String
-    }
-
     /// Reads one argument of a client request; `defaultValue` stands in when it is missing.
     private static func argument<T: BrokerConvertible>(
         _ arguments: [Broker.Value],
@@ -316,17 +311,8 @@ public final class Controller: Sendable {
         _ typeName: String,
         of request: ClientRequest,
         default defaultValue: T? = nil
-    ) throws(ArgumentError) -> T {
-        let position = "\(request.shortName): argument \(index + 1) (\(name))"
-        guard index < arguments.count else {
-            guard let defaultValue else { throw ArgumentError(description: "\(position) is missing") }
-            return defaultValue
-        }
-        do {
-            return try T(brokerValue: arguments[index])
-        } catch {
-            throw ArgumentError(description: "\(position) is not \(typeName): \(error)")
-        }
+    ) throws(RequestArgumentError) -> T {
+        try RequestArgumentError.read(arguments, index, name, typeName, of: request.shortName, default: defaultValue)
     }
 
     private func handle(_ event: Broker.Event) async throws {
@@ -353,7 +339,7 @@ public final class Controller: Sendable {
         }
         do {
             try await answer(request, reqid, arguments)
-        } catch let error as ArgumentError {
+        } catch let error as RequestArgumentError {
             try await refuse(request, reqid, error.description)
         } catch let error as RequestError {
             // The tracker is full: the request could not be started.
