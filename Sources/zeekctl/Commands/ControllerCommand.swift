@@ -155,6 +155,9 @@ struct ControllerCommand: ZeekctlCommand {
         do {
             try TerminationSignals.install()
             service = try ControllerService(options: options)
+        } catch let error as ControllerServiceError where error.code == .remoteClientsNotAllowed {
+            terminal.error("\(error); pass --allow-remote to listen there anyway")
+            return .failure
         } catch {
             terminal.error("\(error)")
             return .failure
