@@ -16,28 +16,60 @@ let package = Package(
         .executable(name: "clusterkit-bench", targets: ["clusterkit-bench"]),
     ],
     targets: [
-        // Library
-        .target(name: "ClusterKit", dependencies: ["CClusterKitSupport"], swiftSettings: strictSwiftSettings),
+        // Library, in layers whose dependencies only point down (Docs/architecture.md, "Layers").
         .target(name: "CClusterKitSupport"),
-        // Command-line tool
-        .executableTarget(name: "zeekctl", dependencies: ["ClusterKit"], swiftSettings: strictSwiftSettings),
+        .target(name: "ClusterKitModel", swiftSettings: strictSwiftSettings),
+        .target(name: "ClusterKitLayouts", dependencies: ["ClusterKitModel"], swiftSettings: strictSwiftSettings),
+        .target(
+            name: "ClusterKitWebSocket",
+            dependencies: ["ClusterKitModel", "CClusterKitSupport"],
+            swiftSettings: strictSwiftSettings
+        ),
+        .target(
+            name: "ClusterKitProcesses",
+            dependencies: ["ClusterKitModel", "CClusterKitSupport"],
+            swiftSettings: strictSwiftSettings
+        ),
+        .target(
+            name: "ClusterKitRuntime",
+            dependencies: ["ClusterKitModel", "ClusterKitLayouts", "ClusterKitWebSocket", "ClusterKitProcesses"],
+            swiftSettings: strictSwiftSettings
+        ),
+        .target(
+            name: "ClusterKit",
+            dependencies: [
+                "ClusterKitModel", "ClusterKitLayouts", "ClusterKitWebSocket", "ClusterKitProcesses",
+                "ClusterKitRuntime",
+            ],
+            swiftSettings: strictSwiftSettings
+        ),
+        // Command-line tool: the commands, their rendering and what only the CLI uses; the executable calls it.
+        .target(
+            name: "ZeekctlCLI",
+            dependencies: ["ClusterKit", "CClusterKitSupport"],
+            swiftSettings: strictSwiftSettings
+        ),
+        .executableTarget(name: "zeekctl", dependencies: ["ZeekctlCLI"], swiftSettings: strictSwiftSettings),
         // Benchmarks
         .executableTarget(
             name: "clusterkit-bench",
-            dependencies: ["ClusterKit"],
+            dependencies: ["ClusterKit", "ZeekctlCLI"],
             path: "Benchmarks/clusterkit-bench",
             swiftSettings: strictSwiftSettings
         ),
         // Tests
         .testTarget(
             name: "ClusterKitTests",
-            dependencies: ["ClusterKit"],
+            dependencies: [
+                "ClusterKit", "ClusterKitModel", "ClusterKitLayouts", "ClusterKitWebSocket", "ClusterKitProcesses",
+                "ClusterKitRuntime",
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwiftSettings
         ),
         .testTarget(
             name: "zeekctlTests",
-            dependencies: ["zeekctl", "ClusterKit"],
+            dependencies: ["ZeekctlCLI", "zeekctl", "ClusterKit"],
             swiftSettings: strictSwiftSettings
         ),
     ]

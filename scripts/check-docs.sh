@@ -7,11 +7,19 @@ cd "$(dirname "$0")/.."
 scratch=.build/docs-build
 out=$scratch/symbol-graphs
 mkdir -p "$out"
+# The umbrella re-exports the layers' symbols with their documentation: compile it again every time, since a
+# doc comment changed in a layer does not change the layer's interface and would not rebuild it.
+touch Sources/ClusterKit/ClusterKit.swift
 swift build --scratch-path "$scratch" --target ClusterKit \
     -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$PWD/$out" >/dev/null
+# The umbrella's graph holds every symbol of the layers it re-exports, under `ClusterKit`; the layers' own graphs
+# would make DocC see six modules, so only the umbrella's go in.
+umbrella=$scratch/umbrella-symbol-graphs
+rm -rf "$umbrella" && mkdir -p "$umbrella"
+cp "$out"/ClusterKit.symbols.json "$out"/ClusterKit@*.symbols.json "$umbrella"/
 log=.build/docc.log
 if ! docc convert Sources/ClusterKit/ClusterKit.docc \
-    --additional-symbol-graph-dir "$out" \
+    --additional-symbol-graph-dir "$umbrella" \
     --fallback-display-name ClusterKit --fallback-bundle-identifier org.clusterkit.ClusterKit \
     --output-path .build/ClusterKit.doccarchive --warnings-as-errors >"$log" 2>&1; then
     # Show what DocC complained about, not only that it did.

@@ -1,5 +1,6 @@
 import ClusterKit
 import Foundation
+import ZeekctlCLI
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import zeekctl
+@testable import ZeekctlCLI
 
 @Suite struct CheckCommandTests {
     @Test func validFileExitsZeroWithSummary() async throws {

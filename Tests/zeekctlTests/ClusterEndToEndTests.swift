@@ -1,6 +1,7 @@
 import ClusterKit
 import Foundation
 import Testing
+import ZeekctlCLI
 
 #if canImport(Glibc)
 import Glibc

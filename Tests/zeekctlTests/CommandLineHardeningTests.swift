@@ -2,7 +2,7 @@ import ClusterKit
 import Foundation
 import Testing
 
-@testable import zeekctl
+@testable import ZeekctlCLI
 
 #if canImport(Glibc)
 import Glibc

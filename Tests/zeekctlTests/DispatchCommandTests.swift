@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import zeekctl
+@testable import ZeekctlCLI
 
 @Suite struct DispatchCommandTests {
     /// A directory without layout files, so the built-in example is used.

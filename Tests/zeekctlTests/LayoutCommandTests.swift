@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import zeekctl
+@testable import ZeekctlCLI
 
 @Suite struct LayoutCommandTests {
     @Test func writesZeekControlsLayoutToStandardOutput() async throws {

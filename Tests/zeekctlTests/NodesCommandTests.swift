@@ -1,6 +1,6 @@
 import Testing
 
-@testable import zeekctl
+@testable import ZeekctlCLI
 
 @Suite struct NodesCommandTests {
     @Test func tableListsExpandedNodesInZeekControlOrder() async throws {

@@ -1,7 +1,11 @@
 import Synchronization
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 /// Reads until the connection ends and returns how it ended (a close other than 1000/1001 makes `receive` throw).
 private func closeInfo(_ connection: WebSocketConnection) async -> WebSocketCloseInfo? {

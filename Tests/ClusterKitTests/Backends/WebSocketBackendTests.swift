@@ -1,7 +1,11 @@
 import Synchronization
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 @Suite(.timeLimit(.minutes(1))) struct WebSocketBackendTests {
     /// A plain WebSocket server standing in for Zeek, scripted by the test.

@@ -1,6 +1,10 @@
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 @Suite struct BrokerJSONEncodingTests {
     /// One value, its exact canonical text, and (where it differs) the value it decodes back to.

@@ -1,6 +1,10 @@
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 /// `data` before `@data-type` decodes to the same value, in one pass whatever the nesting.
 @Suite struct BrokerJSONKeyOrderTests {

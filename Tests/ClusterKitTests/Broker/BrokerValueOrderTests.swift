@@ -1,6 +1,10 @@
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 /// The order of ``Broker/Value`` is a strict total order that agrees with `==` and hashing, NaN included.
 @Suite struct BrokerValueOrderTests {

@@ -1,6 +1,10 @@
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 /// Replies are credited to the request they answer: late Control replies never answer a later request, and
 /// only the first of repeated answers counts.

@@ -1,7 +1,11 @@
 import Synchronization
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 /// A node host whose stops wait until the test opens the gate; it records what it is asked, in order.
 final class GatedNodeHost: NodeHost {

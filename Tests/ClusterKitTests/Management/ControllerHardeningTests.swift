@@ -1,7 +1,11 @@
 import Synchronization
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 /// What a careless or hostile client sends, and every way a deployment ends.
 @Suite(.timeLimit(.minutes(2))) struct ControllerHardeningTests {

@@ -1,7 +1,11 @@
 import Synchronization
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 /// A controller on an in-memory hub with a manual clock, and a raw client beside it that sends any event and
 /// records every response, so that tests can send what no well-behaved client would.

@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 @Suite struct WebSocketAPIURLTests {
     @Test(arguments: [

@@ -1,6 +1,10 @@
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 /// ClusterKit's own checks when a controller stages a configuration: environment, names, limits, cost.
 @Suite struct StagingChecksTests {

@@ -1,13 +1,18 @@
 import Foundation
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Signals around fork, descriptors inherited by detached programs, and output files that are symbolic links.
+/// Signals around fork and output files that are symbolic links (detached programs: zeekctlTests'
+/// `LocalClusterSpawnTests`).
 @Suite struct ProcessSpawnHardeningTests {
     typealias Harness = SupervisorHarness
 
@@ -57,58 +62,6 @@ import Glibc
         close(gate)
         let status = try await Self.waitForExit(pid)
         #expect(status & 0x7F == SIGUSR2, "wait status \(status)")
-    }
-
-    @Test func aDetachedProgramGetsOnlyStandardDescriptorsDefaultSignalsAndItsOwnSession() async throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        // Descriptors without close-on-exec in this process must not reach the program.
-        let leaked = open("/dev/null", O_RDONLY)
-        let high = fcntl(leaked, F_DUPFD, 100)
-        defer {
-            close(leaked)
-            close(high)
-        }
-        let log = try LocalFile.openForAppending(directory + "/controller.log")
-        // Builtins only until the masks are read: dash blocks every signal around its own forks.
-        let script = #"""
-            while read -r line; do case $line in SigBlk*|SigIgn*) echo "$line";; esac; done < /proc/$$/status
-            n=0; while [ $n -lt 1024 ]; do [ -e /proc/$$/fd/$n ] && echo "fd $n"; n=$((n+1)); done
-            [ "$(cut -d' ' -f6 /proc/$$/stat)" = "$$" ] && echo session-leader
-            read line || echo stdin-empty
-            """#
-        let pid = try LocalCluster.spawnDetached(
-            "/bin/sh",
-            ["-c", script],
-            environment: ["PATH": "/usr/bin:/bin"],
-            output: log
-        )
-        close(log)
-        let status = try await Self.waitForExit(pid)
-        #expect(status == 0)
-        let output = try String(contentsOfFile: directory + "/controller.log", encoding: .utf8)
-        #expect(
-            output == """
-                SigBlk:\t0000000000000000
-                SigIgn:\t0000000000000000
-                fd 0
-                fd 1
-                fd 2
-                session-leader
-                stdin-empty
-
-                """
-        )
-    }
-
-    @Test func aDetachedProgramThatCannotBeExecutedIsAnError() {
-        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        defer { close(null) }
-        let error = #expect(throws: LocalCluster.Failure.self) {
-            try LocalCluster.spawnDetached("/nonexistent/zeekctl", [], environment: [:], output: null)
-        }
-        #expect(error?.code == .spawnFailed)
-        #expect(error?.message == "/nonexistent/zeekctl: cannot start: No such file or directory")
     }
 
     @Test func aNodeConfigurationThatIsNotARegularFileIsRefusedInsteadOfReadForEver() throws {

@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 /// What the supervisor refuses although Zeek's accepts it: environments that shadow its own variables and
 /// working directories outside its runtime directory.

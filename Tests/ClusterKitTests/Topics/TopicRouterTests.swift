@@ -1,7 +1,11 @@
 import Synchronization
 import Testing
 
-@testable import ClusterKit
+@testable import ClusterKitLayouts
+@testable import ClusterKitModel
+@testable import ClusterKitProcesses
+@testable import ClusterKitRuntime
+@testable import ClusterKitWebSocket
 
 @Suite struct TopicRouterTests {
     @Test func prefixMatchesByBytesNotPathComponents() {

@@ -1,6 +1,6 @@
 import Synchronization
 
-@testable import zeekctl
+@testable import ZeekctlCLI
 
 /// A terminal that keeps what was written, for assertions.
 final class RecordingTerminal: Terminal {

@@ -1,0 +1,141 @@
+import ClusterKitLayouts
+import ClusterKitModel
+import ClusterKitProcesses
+import ClusterKitWebSocket
+
+/// One cluster node as the job of a whole process: a ``NodeRuntime`` connected to a hub over a
+/// ``WebSocketBackend``.
+///
+/// ``run(until:)`` connects to the hub (``Configuration/hubURL``), announces the node with
+/// `Management::Node::API::notify_node_hello`, and answers Management node dispatches and Control framework
+/// requests until the task is cancelled, `stop` returns, or a `Control::shutdown_request` arrives; then it
+/// closes the connection. A lost connection is made again with the backend's back-off (see
+/// ``Configuration/backend``), and the node says hello again on the new one, as a Zeek node does on every
+/// peering with its agent. With a ``Configuration/nodeToken`` every connection carries it, so that the hub counts
+/// the process among its cluster's nodes (apart from its clients) and lets it publish what only nodes may. This is what `zeekctl node` runs, and what a ``ProcessNodeHost`` starts for each
+/// node.
+///
+/// ```swift
+/// let configuration = try NodeProcess.Configuration.resolve(
+///     name: "worker-1", layoutFile: "cluster-layout.zeek", hub: "127.0.0.1:27759", environment: environment)
+/// try TerminationSignals.install()
+/// try await NodeProcess(configuration: configuration).run(until: { _ = await TerminationSignals.next() })
+/// ```
+public struct NodeProcess: Sendable {
+    /// What the node is and where it connects.
+    public let configuration: Configuration
+    private let clock: any Clock<Duration>
+    private let log: (@Sendable (String) -> Void)?
+
+    /// Creates a node process; nothing happens until ``run(until:)``.
+    ///
+    /// - Parameters:
+    ///   - configuration: The node, its cluster and the hub.
+    ///   - clock: The clock for the backend's ack limit and reconnection delays; default `ContinuousClock()`.
+    ///   - log: Gets the backend's lines (skipped messages, error frames, lost connections, reconnections).
+    public init(
+        configuration: Configuration,
+        clock: any Clock<Duration> = ContinuousClock(),
+        log: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.log = log
+    }
+
+    /// The environment variable that hands a node process its hub's node token: `CLUSTERKIT_NODE_TOKEN`.
+    ///
+    /// A ``ProcessNodeHost`` sets it; the environment, unlike the command line, is visible to the same user only.
+    public static let nodeTokenEnvironmentKey = "CLUSTERKIT_NODE_TOKEN"
+
+    /// The backend options a node process uses by default: the `X-Application-Name` `zeekctl-node-<name>`
+    /// (bytes outside Zeek's `[-/_.=:*@a-zA-Z0-9]` become `_`), and reconnecting with
+    /// ``WebSocketBackend/Options/Reconnect/standard``.
+    ///
+    /// - Parameter name: The node's name.
+    /// - Returns: The options.
+    public static func backendOptions(name: String) -> WebSocketBackend.Options {
+        let allowed = Set("-/_.=:*@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".unicodeScalars)
+        let safe = String(String.UnicodeScalarView(name.unicodeScalars.map { allowed.contains($0) ? $0 : "_" }))
+        return WebSocketBackend.Options(applicationName: "zeekctl-node-" + safe, reconnect: .standard)
+    }
+
+    /// The node's identifiers: the cluster framework's for its name and layout, then the settings.
+    public var registry: IDRegistry {
+        var options = configuration.clusterOptions
+        options.node = configuration.name
+        var registry = IDRegistry.clusterNode(name: configuration.name, layout: configuration.layout, options: options)
+        for (id, value) in configuration.settings { registry.set(id, value) }
+        return registry
+    }
+
+    /// Runs the node until the task is cancelled, `stop` returns, or a shutdown request arrives.
+    ///
+    /// Returns normally in each of those cases, after closing the connection (code 1000).
+    ///
+    /// - Parameter stop: Returns when the node should stop, such as
+    ///   `{ _ = await TerminationSignals.next() }`; it must return when its task is cancelled. `nil` (the
+    ///   default) runs until cancelled or asked to shut down.
+    /// - Throws: ``NodeProcessError``: `hubUnreachable` when the first connection fails (the message is the
+    ///   backend's, as in `ws://127.0.0.1:27759/v1/messages/json: connection refused`), `connectionLost` when
+    ///   the connection is lost and reconnecting fails.
+    public func run(until stop: (@Sendable () async -> Void)? = nil) async throws {
+        let hello = NodeRuntime.hello(configuration.name)
+        var options = configuration.backend
+        if let token = configuration.nodeToken {
+            // Sent with every upgrade request, reconnections included.
+            options.headers.append(name: WebSocketAPIServer.nodeTokenHeader, value: token)
+        }
+        let backend = WebSocketBackend(
+            url: configuration.hubURL,
+            options: options,
+            clock: clock,
+            log: log,
+            onReconnect: { backend in
+                do {
+                    try await backend.publish(hello, to: NodeRuntime.API.topic)
+                } catch {
+                    // The connection is gone again; the next reconnection says hello, or the node stops.
+                    log?("no hello after reconnecting: \(error)")
+                }
+            }
+        )
+        let runtime = NodeRuntime(
+            name: configuration.name,
+            registry: registry,
+            backend: backend,
+            scheme: configuration.scheme
+        )
+        // Connecting and serving race `stop`, so that a stop during a slow connect is prompt too.
+        let failure = await withTaskGroup(of: NodeProcessError?.self) { group in
+            group.addTask {
+                do {
+                    try await runtime.start()
+                } catch let error as BackendError {
+                    return NodeProcessError(.hubUnreachable, error.message, location: error.endpoint)
+                } catch {
+                    return nil  // Cancelled while connecting.
+                }
+                do {
+                    try await runtime.serve()
+                } catch let error as BackendError {
+                    return NodeProcessError(.connectionLost, error.message, location: error.endpoint)
+                } catch {
+                    return nil
+                }
+                return nil
+            }
+            if let stop {
+                group.addTask {
+                    await stop()
+                    return nil
+                }
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? nil
+        }
+        await backend.close()
+        guard let failure, !Task.isCancelled else { return }
+        throw failure
+    }
+}
