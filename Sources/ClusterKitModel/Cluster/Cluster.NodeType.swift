@@ -30,17 +30,6 @@ extension Cluster {
             }
         }
 
-        /// The Supervisor role of this type (``Supervisor/ClusterRole/none`` for types it has no role for).
-        public var supervisorRole: Supervisor.ClusterRole {
-            switch self {
-            case .logger: .logger
-            case .manager: .manager
-            case .proxy: .proxy
-            case .worker: .worker
-            case .none, .control, .timeMachine: .none
-            }
-        }
-
         /// The rank in ZeekControl's node order (standalone, logger, manager, proxy, worker).
         package var zeekctlRank: Int {
             switch self {

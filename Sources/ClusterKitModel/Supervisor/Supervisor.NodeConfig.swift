@@ -128,7 +128,7 @@ extension Supervisor.NodeConfig {
     public var environmentError: String? {
         for key in env.keys.sorted() {
             let shown = "node '\(name.escapingControlCharacters)' env key '\(key.escapingControlCharacters)'"
-            if !Management.Configuration.isVariableName(key) {
+            if !key.isVariableName {
                 return "\(shown) is not a variable name ([A-Za-z_][A-Za-z0-9_]*)"
             }
             if Supervisor.isReservedEnvironmentKey(key) { return "\(shown) is reserved for the supervisor" }

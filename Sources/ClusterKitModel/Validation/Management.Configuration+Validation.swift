@@ -241,7 +241,7 @@ extension Management.Configuration {
     /// - Returns: The problem, as in `env key 'LD_PRELOAD' is reserved`; `nil` when the entry is accepted.
     public static func environmentProblem(key: String, value: String) -> String? {
         let shown = key.escapingControlCharacters
-        guard isVariableName(key) else {
+        guard key.isVariableName else {
             return "env key '\(shown)' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)"
         }
         if reservedEnvironmentNames.contains(key) || reservedEnvironmentPrefixes.contains(where: key.hasPrefix) {
@@ -249,16 +249,6 @@ extension Management.Configuration {
         }
         if value.utf8.contains(0) { return "env value of '\(shown)' holds a NUL byte" }
         return nil
-    }
-
-    /// Whether `key` matches `[A-Za-z_][A-Za-z0-9_]*`.
-    package static func isVariableName(_ key: String) -> Bool {
-        var bytes = key.utf8.makeIterator()
-        guard let first = bytes.next(), first == UInt8(ascii: "_") || isLetter(first) else { return false }
-        while let byte = bytes.next() {
-            guard byte == UInt8(ascii: "_") || isLetter(byte) || isDigit(byte) else { return false }
-        }
-        return true
     }
 
     /// Why a node or instance name is refused, or `nil`: 1 to 255 bytes of `[A-Za-z0-9._-]`, not `.` or `..`.

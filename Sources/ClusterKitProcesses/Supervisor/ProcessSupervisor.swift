@@ -415,7 +415,7 @@ public final class ProcessSupervisor: Sendable {
         // `create` refused bad and reserved keys; skipping them here too means no entry can ever set another
         // variable (`A=B`), and the supervisor's own keys, set last, always win.
         environment.merge(
-            config.env.filter { Management.Configuration.isVariableName($0.key) && !$0.value.utf8.contains(0) }
+            config.env.filter { $0.key.isVariableName && !$0.value.utf8.contains(0) }
         ) { $1 }
         if !config.cluster.isEmpty { environment[Supervisor.clusterNodeEnvironmentKey] = config.name }
         let file = configurationFile(key.serial, config)
