@@ -562,33 +562,46 @@ int ck_termination_signal_fd(void) {
 
 // MARK: - Detached programs
 
-// Moves a descriptor above standard input, output and error (close-on-exec), so that setting those up in a child
-// cannot overwrite it. Returns the descriptor to use, or -1 with errno set.
-static int ck_above_stdio(int fd) {
-    if (fd > STDERR_FILENO) {
+// The lowest descriptor the parent's own pipe ends may take in ck_spawn_detached: standard input, output and error,
+// and 3 for `ready_fd`, are set up in the child without overwriting them.
+#define CK_FIRST_PRIVATE_FD 4
+
+// Moves a descriptor to `minimum` or above (close-on-exec), closing the original. Returns the descriptor to use, or
+// -1 with errno set.
+static int ck_at_least(int fd, int minimum) {
+    if (fd < 0 || fd >= minimum) {
         return fd;
     }
-    int copy = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, minimum);
     int saved = errno;
     close(fd);
     errno = saved;
     return copy;
 }
 
-int ck_spawn_detached(const char *path, char *const argv[], char *const envp[], int output_fd, pid_t *pid) {
+int ck_spawn_detached(
+    const char *path, char *const argv[], char *const envp[], int output_fd, int ready_fd, pid_t *pid
+) {
     // The child reports a failure before execve (or execve's) as an errno value on this pipe; end of file means
     // that it executed the program (the write end is close-on-exec).
     int report[2];
     if (ck_pipe_with_flags(report, 0, 0) < 0) {
         return errno;
     }
-    report[0] = ck_above_stdio(report[0]);
-    report[1] = ck_above_stdio(report[1]);
-    int output = output_fd > STDERR_FILENO ? output_fd : fcntl(output_fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-    if (report[0] < 0 || report[1] < 0 || output < 0) {
+    report[0] = ck_at_least(report[0], CK_FIRST_PRIVATE_FD);
+    report[1] = ck_at_least(report[1], CK_FIRST_PRIVATE_FD);
+    int output = output_fd >= CK_FIRST_PRIVATE_FD ? output_fd : fcntl(output_fd, F_DUPFD_CLOEXEC, CK_FIRST_PRIVATE_FD);
+    int ready = ready_fd < 0 || ready_fd >= CK_FIRST_PRIVATE_FD ? ready_fd : fcntl(ready_fd, F_DUPFD_CLOEXEC, CK_FIRST_PRIVATE_FD);
+    if (report[0] < 0 || report[1] < 0 || output < 0 || (ready_fd >= 0 && ready < 0)) {
         int saved = errno;
         close(report[0]);
         close(report[1]);
+        if (output >= 0 && output != output_fd) {
+            close(output);
+        }
+        if (ready >= 0 && ready != ready_fd) {
+            close(ready);
+        }
         errno = saved;
         return saved;
     }
@@ -613,9 +626,13 @@ int ck_spawn_detached(const char *path, char *const argv[], char *const envp[], 
         if (failure == 0 && (ck_dup_onto(output, STDOUT_FILENO) < 0 || ck_dup_onto(output, STDERR_FILENO) < 0)) {
             failure = errno;
         }
+        // The readiness descriptor becomes 3; every private descriptor is above it (CK_FIRST_PRIVATE_FD).
+        if (failure == 0 && ready >= 0 && ck_dup_onto(ready, STDERR_FILENO + 1) < 0) {
+            failure = errno;
+        }
         if (failure == 0) {
             // Nothing else of the caller's reaches the program, close-on-exec or not.
-            ck_close_from_except(STDERR_FILENO + 1, report[1]);
+            ck_close_from_except(ready >= 0 ? STDERR_FILENO + 2 : STDERR_FILENO + 1, report[1]);
             execve(path, argv, envp);
             failure = errno;
         }
@@ -628,6 +645,9 @@ int ck_spawn_detached(const char *path, char *const argv[], char *const envp[], 
     close(report[1]);
     if (output != output_fd) {
         close(output);
+    }
+    if (ready >= 0 && ready != ready_fd) {
+        close(ready);
     }
     if (child < 0) {
         close(report[0]);

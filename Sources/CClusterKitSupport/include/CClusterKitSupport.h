@@ -104,9 +104,12 @@ int ck_termination_signal_fd(void);
 /// /dev/null, standard output and error on `output_fd` (which the caller opened, typically with
 /// O_WRONLY|O_APPEND|O_NOFOLLOW|O_CLOEXEC, and still owns), no other descriptor of the caller (closed in the child
 /// whether close-on-exec or not), default signal dispositions and an empty signal mask (signals are blocked around
-/// fork() as in `ck_spawn`). Returns 0 and sets `*pid` once the program is executing, or an errno value (a child
-/// that could not execute the program is reaped).
-int ck_spawn_detached(const char *path, char *const argv[], char *const envp[], int output_fd, pid_t *pid);
+/// fork() as in `ck_spawn`). When `ready_fd` is not -1 the program also gets it as descriptor 3 (for a readiness
+/// report; the caller still owns `ready_fd`). Returns 0 and sets `*pid` once the program is executing, or an errno
+/// value (a child that could not execute the program is reaped).
+int ck_spawn_detached(
+    const char *path, char *const argv[], char *const envp[], int output_fd, int ready_fd, pid_t *pid
+);
 
 /// Whether a wait status says the process exited (WIFEXITED).
 int ck_status_exited(int status);

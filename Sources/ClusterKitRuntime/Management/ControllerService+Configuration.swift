@@ -84,45 +84,6 @@ extension ControllerService {
         return configuration
     }
 
-    /// The start of the line a controller prints once it answers requests, `listening on `.
-    public static let listeningPrefix = "listening on "
-
-    /// The line a controller prints once it answers requests: `listening on URL`.
-    ///
-    /// - Parameter url: The controller's URL.
-    /// - Returns: The line, without a newline.
-    public static func listeningLine(_ url: String) -> String { listeningPrefix + url }
-
-    /// The start of each line of ``startupReport(_:_:)`` that names a failure.
-    public static let failureIndent = "  "
-
-    /// What a start-up deployment did, as `zeekctl controller` prints it and `zeekctl cluster start` reads it back.
-    ///
-    /// `deployed configuration ID: N nodes on INSTANCES` (plus `, K failed`), then one line per failure
-    /// indented by ``failureIndent`` (`  NODE: ERROR`). Empty without a configuration.
-    ///
-    /// - Parameters:
-    ///   - configuration: The configuration deployed at start, or `nil`.
-    ///   - results: The deployment's results.
-    /// - Returns: The report, each line ending in a newline.
-    public static func startupReport(
-        _ configuration: Management.Configuration?,
-        _ results: [Management.Result]
-    ) -> String {
-        guard let configuration else { return "" }
-        let failures = results.filter { !$0.success }
-        let instances = configuration.instances.map(\.name).joined(separator: ", ")
-        var text =
-            "deployed configuration \(configuration.id): \(configuration.nodes.count) node"
-            + "\(configuration.nodes.count == 1 ? "" : "s") on \(instances)"
-        text += failures.isEmpty ? "\n" : ", \(failures.count) failed\n"
-        for failure in failures {
-            let subject = failure.node ?? failure.instance ?? "controller"
-            text += failureIndent + "\(subject): \(failure.error ?? "failed")\n"
-        }
-        return text
-    }
-
     /// The system's host name (`gethostname`), `localhost` when it has none.
     public static func localHostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)

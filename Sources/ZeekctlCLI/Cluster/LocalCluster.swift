@@ -127,12 +127,14 @@ package enum LocalCluster: Sendable {
     ///
     /// The controller's standard output and error are appended to `controller.log` in the state directory (opened
     /// with `O_APPEND|O_NOFOLLOW`, mode 0600); the built-in example is written there as `example.ini`
-    /// atomically. The controller inherits no other descriptor.
+    /// atomically. The controller inherits no other descriptor but the write end of a pipe as descriptor 3
+    /// (`--ready-fd 3`), on which it reports its URL and deployment once it answers, or why it cannot start
+    /// (``ControllerReadiness``): nothing it prints for people is read back.
     ///
     /// - Parameter options: What to start and where.
     /// - Returns: The controller's pid, URL, state directory, log file and deployment report.
-    /// - Throws: ``Failure``: `unusableStateDirectory`, `spawnFailed`, `controllerExited` (with the end of its
-    ///   log), `nodesFailed` (the nodes that failed, each with its error; everything started was stopped),
+    /// - Throws: ``Failure``: `unusableStateDirectory`, `spawnFailed`, `controllerExited` (with the reason it
+    ///   reported), `nodesFailed` (the nodes that failed, each with its error; everything started was stopped),
     ///   `timedOut`.
     package static func start(_ options: StartOptions) async throws -> Started {
         let directory: PrivateDirectory
@@ -176,41 +178,50 @@ package enum LocalCluster: Sendable {
             throw Failure(code: .spawnFailed, message: "cannot open the controller's log: \(error)")
         }
         defer { close(log) }
-        var info = stat()
-        let start = fstat(log, &info) == 0 ? Int(info.st_size) : 0
-        let pid = try spawnDetached(options.executablePath, arguments, environment: options.environment, output: log)
+        // The controller reports on descriptor 3 (the pipe's write end) once it answers, or why it cannot start.
+        var ends: [Int32] = [-1, -1]
+        guard ck_wake_pipe(&ends) == 0 else {
+            throw Failure(
+                code: .spawnFailed,
+                message: "cannot make the readiness pipe: \(String(cString: strerror(errno)))"
+            )
+        }
+        defer { close(ends[0]) }
+        let pid: pid_t
+        do {
+            pid = try spawnDetached(
+                options.executablePath,
+                arguments + ["--ready-fd", "3"],
+                environment: options.environment,
+                output: log,
+                ready: ends[1]
+            )
+        } catch {
+            close(ends[1])
+            throw error
+        }
+        close(ends[1])
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: options.timeout)
+        var received: [UInt8] = []
+        var exited = false
         while true {
-            let lines = newLines(of: log, from: start)
-            let prefix = ControllerService.listeningPrefix
-            if let listening = lines.first(where: { $0.hasPrefix(prefix) }) {
-                let deployment = lines.first { $0.hasPrefix("deployed configuration ") } ?? ""
-                let indent = ControllerService.failureIndent
-                let failures = lines.filter { $0.hasPrefix(indent) }.map { String($0.dropFirst(indent.count)) }
-                guard failures.isEmpty else {
-                    await terminate(pid)
-                    throw Failure(
-                        code: .nodesFailed,
-                        message: (["the cluster did not start: " + deployment] + failures).joined(separator: "\n")
-                    )
-                }
-                return Started(
-                    pid: Int(pid),
-                    url: String(listening.dropFirst(prefix.count)),
-                    stateDirectory: directory.path,
-                    logPath: logPath,
-                    deployment: deployment
+            switch readAvailable(ends[0], into: &received) {
+            case .more:
+                break
+            case .end:
+                return try await finishStart(
+                    report: received,
+                    pid: pid,
+                    exited: exited,
+                    directory: directory.path,
+                    logPath: logPath
                 )
             }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                let errors = lines.filter { !$0.hasPrefix(prefix) }.suffix(20)
-                throw Failure(
-                    code: .controllerExited,
-                    message: (["the controller exited during start-up (log: \(logPath))"] + errors)
-                        .joined(separator: "\n")
-                )
+            if !exited {
+                var status: Int32 = 0
+                // The report, if any, is in the pipe already: read it to its end before deciding.
+                exited = waitpid(pid, &status, WNOHANG) == pid
             }
             if clock.now >= deadline {
                 await terminate(pid)
@@ -221,6 +232,77 @@ package enum LocalCluster: Sendable {
                 )
             }
             try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// What reading a non-blocking pipe found.
+    private enum PipeRead {
+        /// Nothing more for now.
+        case more
+        /// The writer closed it.
+        case end
+    }
+
+    /// Appends what `descriptor` holds now to `bytes` (at most 1 MiB in all: a report is one short line).
+    private static func readAvailable(_ descriptor: Int32, into bytes: inout [UInt8]) -> PipeRead {
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                if bytes.count < 1 << 20 { bytes += chunk[0..<count] }
+                continue
+            }
+            if count == 0 { return .end }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .more : .end
+        }
+    }
+
+    /// Turns the controller's readiness report into a started cluster or a failure.
+    private static func finishStart(
+        report: [UInt8],
+        pid: pid_t,
+        exited: Bool,
+        directory: String,
+        logPath: String
+    ) async throws -> Started {
+        let text = String(decoding: report, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else {
+            if !exited { await terminate(pid) }
+            throw Failure(
+                code: .controllerExited,
+                message: "the controller exited during start-up without a report (log: \(logPath))"
+            )
+        }
+        let readiness: ControllerReadiness
+        do {
+            readiness = try ControllerReadiness(parsing: text)
+        } catch {
+            await terminate(pid)
+            throw Failure(code: .controllerExited, message: "\(error) (log: \(logPath))")
+        }
+        switch readiness.outcome {
+        case .failed(let error):
+            await terminate(pid)
+            throw Failure(
+                code: .controllerExited,
+                message: "the controller exited during start-up (log: \(logPath))\n" + error
+            )
+        case .ready(let url, let deployment):
+            if let deployment, !deployment.failures.isEmpty {
+                await terminate(pid)
+                throw Failure(
+                    code: .nodesFailed,
+                    message: "the cluster did not start: " + deployment.report.dropLast()
+                )
+            }
+            return Started(
+                pid: Int(pid),
+                url: url,
+                stateDirectory: directory,
+                logPath: logPath,
+                deployment: deployment?.summary ?? ""
+            )
         }
     }
 
@@ -323,42 +405,26 @@ package enum LocalCluster: Sendable {
     ///   - arguments: Its arguments, without the program name.
     ///   - environment: Its whole environment.
     ///   - output: The descriptor for its standard output and error (still the caller's afterwards).
+    ///   - ready: A descriptor the program gets as descriptor 3 (still the caller's afterwards), or -1.
     /// - Returns: The process id, once the program is executing.
     /// - Throws: ``Failure`` (`spawnFailed`) naming the program and the reason.
     static func spawnDetached(
         _ path: String,
         _ arguments: [String],
         environment: [String: String],
-        output: Int32
+        output: Int32,
+        ready: Int32 = -1
     ) throws -> pid_t {
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in envp { free(pointer) } }
         var pid: pid_t = 0
-        let status = ck_spawn_detached(path, argv, envp, output, &pid)
+        let status = ck_spawn_detached(path, argv, envp, output, ready, &pid)
         guard status == 0 else {
             throw Failure(code: .spawnFailed, message: "\(path): cannot start: \(String(cString: strerror(status)))")
         }
         return pid
-    }
-
-    /// The complete lines appended to the log since `offset` (read with `pread`, so the descriptor's append
-    /// position does not matter).
-    private static func newLines(of descriptor: Int32, from offset: Int) -> [String] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let position = off_t(offset + bytes.count)
-            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, position) }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
-        }
-        let text = String(decoding: bytes, as: UTF8.self)
-        // Only complete lines: the last one may still be being written.
-        guard let end = text.lastIndex(of: "\n") else { return [] }
-        return text[..<end].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
     /// SIGTERM, then SIGKILL after 30 s; reaps the child.

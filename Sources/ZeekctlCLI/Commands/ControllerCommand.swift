@@ -13,7 +13,7 @@ struct ControllerCommand: ZeekctlCommand {
         usage: zeekctl controller [--listen HOST:PORT] [--layout FILE | --config INI] [--verbose]
                                   [--processes [--state-dir DIR] [--node-program PATH]]
                                   [--allow-remote] [--allow-other-users] [--client-limit N] [--node-limit N]
-                                  [--subscription-timeout SECONDS]
+                                  [--subscription-timeout SECONDS] [--ready-fd N]
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
@@ -41,7 +41,10 @@ struct ControllerCommand: ZeekctlCommand {
         --subscription-timeout seconds (default 10). See Docs/security.md.
 
         It prints 'listening on URL' once it answers requests, and with --verbose one line per client that
-        connects or leaves and per request. It runs until SIGINT or SIGTERM, then closes every connection
+        connects or leaves and per request. With --ready-fd N it also writes one JSON line to the open
+        descriptor N and closes it: {"url": URL, "deployment": {"id", "nodes", "instances", "failures":
+        [{"subject", "error"}]} or null} once it answers, or {"error": TEXT} when it cannot start ('zeekctl
+        cluster start' reads it from a pipe). It runs until SIGINT or SIGTERM, then closes every connection
         with 1001 (going away) and stops its nodes.
 
         exit status: 0 stopped by a signal, 1 could not start (address in use, file errors, unsafe state
@@ -51,7 +54,7 @@ struct ControllerCommand: ZeekctlCommand {
     static let options: [Arguments.Option] = [
         .value("--listen"), .value("--layout"), .value("--config"), .flag("--verbose", "-v"), .flag("--processes"),
         .value("--state-dir"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
-        .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"),
+        .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"), .value("--ready-fd"),
     ]
 
     var listen: WebSocketServer.Options
@@ -65,6 +68,7 @@ struct ControllerCommand: ZeekctlCommand {
     var clientLimit: Int
     var nodeLimit: Int
     var subscriptionTimeout: Duration
+    var readyDescriptor: Int32?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -85,6 +89,7 @@ struct ControllerCommand: ZeekctlCommand {
         clientLimit = try arguments.integer("--client-limit", in: 1...100_000) ?? 100
         nodeLimit = try arguments.integer("--node-limit", in: 1...100_000) ?? 4_096
         subscriptionTimeout = try arguments.seconds("--subscription-timeout") ?? .seconds(10)
+        readyDescriptor = try arguments.integer("--ready-fd", in: 3...65_535).map(Int32.init)
         if (stateDirectory != nil || nodeProgram != nil) && !processes {
             throw UsageError("'--state-dir' and '--node-program' need '--processes'")
         }
@@ -102,19 +107,27 @@ struct ControllerCommand: ZeekctlCommand {
 
     func run(context: CommandContext) async -> ExitStatus {
         let terminal = context.terminal
+        let readiness = readyDescriptor.map(ReadinessReporter.init(descriptor:))
+        // Every way out before the controller answers says why on standard error and on the readiness descriptor.
+        func fail(_ message: String, details: [String] = []) -> ExitStatus {
+            terminal.error(message)
+            readiness?.report(ControllerReadiness(.failed((details + ["error: " + message]).joined(separator: "\n"))))
+            return .failure
+        }
         var configuration: Management.Configuration?
         if let file {
             do {
                 let startup = try ControllerService.startupConfiguration(loading: context.resolve(file), format: format)
                 for issue in startup.issues { terminal.writeError(issue.description + "\n") }
                 guard let loaded = startup.configuration else {
-                    terminal.error("\(file): not starting: the configuration has errors")
-                    return .failure
+                    return fail(
+                        "\(file): not starting: the configuration has errors",
+                        details: startup.issues.map(\.description)
+                    )
                 }
                 configuration = loaded
             } catch {
-                terminal.error("\(error)")
-                return .failure
+                return fail("\(error)")
             }
         }
         let log: (@Sendable (String) -> Void)? = verbose ? { @Sendable line in terminal.writeOutput(line + "\n") } : nil
@@ -141,8 +154,7 @@ struct ControllerCommand: ZeekctlCommand {
                     temporaryDirectory = directory
                 }
             } catch {
-                terminal.error("state directory \(error)")
-                return .failure
+                return fail("state directory \(error)")
             }
             options.makeNodeHost = ControllerService.processNodeHosts(
                 executablePath: nodeProgram.map(context.resolve) ?? context.executablePath,
@@ -156,11 +168,9 @@ struct ControllerCommand: ZeekctlCommand {
             try TerminationSignals.install()
             service = try ControllerService(options: options)
         } catch let error as ControllerServiceError where error.code == .remoteClientsNotAllowed {
-            terminal.error("\(error); pass --allow-remote to listen there anyway")
-            return .failure
+            return fail("\(error); pass --allow-remote to listen there anyway")
         } catch {
-            terminal.error("\(error)")
-            return .failure
+            return fail("\(error)")
         }
         let url = service.url
         let deploying = configuration
@@ -168,8 +178,10 @@ struct ControllerCommand: ZeekctlCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await service.run(deploying: deploying) { results in
-                        terminal.writeOutput(ControllerService.startupReport(deploying, results))
-                        terminal.writeOutput(ControllerService.listeningLine(url) + "\n")
+                        let deployment = deploying.map { ControllerReadiness.Deployment($0, results: results) }
+                        terminal.writeOutput(deployment?.report ?? "")
+                        terminal.writeOutput("listening on \(url)\n")
+                        readiness?.report(ControllerReadiness(.ready(url: url, deployment: deployment)))
                     }
                 }
                 group.addTask {
@@ -183,8 +195,7 @@ struct ControllerCommand: ZeekctlCommand {
                 try await group.waitForAll()
             }
         } catch {
-            terminal.error("\(error)")
-            return .failure
+            return fail("\(error)")
         }
         return .success
     }
