@@ -85,7 +85,7 @@ extension ControllerService {
     }
 
     /// The system's host name (`gethostname`), `localhost` when it has none.
-    public static func localHostName() -> String {
+    package static func localHostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
