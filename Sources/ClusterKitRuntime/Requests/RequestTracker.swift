@@ -116,7 +116,7 @@ public final class RequestTracker<Payload: Sendable>: Sendable {
     /// The tracker's settings.
     public let options: RequestTrackerOptions
 
-    private let clock: TrackerClock
+    private let clock: TimeSource
     private let makeID: RequestIDGenerator
     private let state = Mutex(State())
 
@@ -132,7 +132,7 @@ public final class RequestTracker<Payload: Sendable>: Sendable {
         makeID: RequestIDGenerator = .random
     ) {
         self.options = options
-        self.clock = TrackerClock(clock)
+        self.clock = TimeSource(clock)
         self.makeID = makeID
     }
 
@@ -348,17 +348,3 @@ extension RequestTracker.Outcome: Equatable where Payload: Equatable {}
 extension RequestTracker.Outcome: Hashable where Payload: Hashable {}
 extension RequestTracker.Snapshot: Equatable where Payload: Equatable {}
 extension RequestTracker.Snapshot: Hashable where Payload: Hashable {}
-
-/// A clock of any instant type, seen as durations since the moment the tracker was created.
-struct TrackerClock: Sendable {
-    let now: @Sendable () -> Duration
-    let sleep: @Sendable (Duration) async throws -> Void
-    let offset: @Sendable (any InstantProtocol<Duration>) -> Duration?
-
-    init<C: Clock>(_ clock: C) where C.Duration == Duration {
-        let origin = clock.now
-        now = { origin.duration(to: clock.now) }
-        sleep = { offset in try await clock.sleep(until: origin.advanced(by: offset), tolerance: nil) }
-        offset = { instant in (instant as? C.Instant).map { origin.duration(to: $0) } }
-    }
-}
