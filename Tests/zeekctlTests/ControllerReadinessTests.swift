@@ -73,14 +73,21 @@ import Glibc
             ready: ends[1]
         )
         close(ends[1])
-        // Blocking reads until the controller closes its end: it reports once, then closes.
+        // Until the controller closes its end (it reports once, then closes), without blocking a thread of the pool.
+        _ = fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK)
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4_096)
-        while true {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while ContinuousClock.now < deadline {
             let count = chunk.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
+            if count > 0 {
+                bytes += chunk[0..<count]
+                continue
+            }
+            if count == 0 { break }
+            if errno == EINTR { continue }
+            guard errno == EAGAIN else { break }
+            try await Task.sleep(for: .milliseconds(10))
         }
         return (try ControllerReadiness(parsing: String(decoding: bytes, as: UTF8.self)), pid)
     }
