@@ -232,8 +232,6 @@ struct WebSocketSessionStateMachine<Connection: Sendable>: Sendable {
         }
     }
 
-    private var closedError: BackendError { BackendError(.closed, "endpoint is closed", endpoint: url) }
-
     // MARK: - Commands
 
     /// Connects unless connected; joins a handshake under way.
@@ -276,9 +274,9 @@ struct WebSocketSessionStateMachine<Connection: Sendable>: Sendable {
             subscriptions.remove(at: index)
         }
         guard case .connected(let live) = phase else { return [.complete([ticket], .proceed)] }
+        guard operation != nil || live.subscriptions != subscriptions else { return [.complete([ticket], .proceed)] }
         waiters.append((ticket, .subscribe))
         if operation != nil { return [] }
-        guard live.subscriptions != subscriptions else { return complete(.proceed) }
         return start(.resubscribe(old: live), performer: ticket)
     }
 
@@ -314,6 +312,7 @@ struct WebSocketSessionStateMachine<Connection: Sendable>: Sendable {
             operation = Operation(
                 kind: .reconnect(attempt: 1, delay: policy.initialDelay),
                 performer: ticket,
+                // The stage is set by `backOff(now:)`.
                 stage: .waiting(0, until: now)
             )
             return backOff(now: now)
@@ -481,7 +480,8 @@ struct WebSocketSessionStateMachine<Connection: Sendable>: Sendable {
     // MARK: - Steps of the operations
 
     private mutating func start(_ kind: Operation.Kind, performer: Ticket) -> [Action] {
-        operation = Operation(kind: kind, performer: performer, stage: .waiting(0, until: .zero))
+        // The stage is set by `open()`.
+        operation = Operation(kind: kind, performer: performer, stage: .opening(0, subscriptions: []))
         return open()
     }
 
