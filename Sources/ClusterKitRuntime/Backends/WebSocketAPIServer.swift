@@ -1,7 +1,7 @@
 import ClusterKitLayouts
 import ClusterKitModel
 import ClusterKitProcesses
-public import ClusterKitWebSocket
+import ClusterKitWebSocket
 import Foundation
 import Synchronization
 
@@ -60,230 +60,13 @@ import Synchronization
 /// the controller's responses); such an event gets a `not_permitted` error frame and the connection stays open.
 /// Without a token every connection is a client and every event is allowed, as with Zeek.
 public final class WebSocketAPIServer: Sendable {
-    /// How a server listens and answers.
-    public struct Options: Sendable, Hashable {
-        /// Where to listen, and the WebSocket limits and timers (default ``WebSocketServer/Options/standard``:
-        /// `127.0.0.1:27759`, pings every 5 s).
-        ///
-        /// Its ``WebSocketServer/Options/maximumConnections`` is replaced by ``clientLimit`` + ``nodeLimit`` +
-        /// ``WebSocketAPIServer/connectionHeadroom``: the RFC layer answers HTTP 503 beyond that sum, and this server
-        /// keeps each class within its own limit.
-        public var webSocket: WebSocketServer.Options
-        /// The server's node id, the first part of every client's endpoint id (default: a fresh UUID, as a
-        /// Broker endpoint's).
-        public var nodeID: String?
-        /// The `version` of every ack.
-        ///
-        /// The default is ``defaultVersion``; Zeek sends its own version, such as `8.0.10`.
-        public var version: String
-        /// The declared events client events are checked against; `nil` (the default) forwards every event.
-        public var catalog: EventCatalog?
-        /// The most client connections at once (default 100, Zeek's limit); 0...1,000,000.
-        ///
-        /// Counted from the upgrade until the connection is gone; a connection beyond it gets a `connection_limit`
-        /// error frame and close 1013 (try again later), and does not count.
-        public var clientLimit: Int
-        /// The most connections of the cluster's own nodes at once, apart from clients (default 4,096);
-        /// 0...1,000,000.
-        ///
-        /// Only connections carrying ``nodeToken`` count here; beyond the limit they are refused as clients are.
-        public var nodeLimit: Int
-        /// How long a connection may take to send a valid subscription frame after its upgrade (default 10 s);
-        /// `nil` waits for ever, as Zeek does.
-        ///
-        /// Then it gets a `subscription_timeout` error frame and close 1008. This also ends a connection whose
-        /// subscription frame was refused, which Zeek keeps open for ever.
-        public var subscriptionTimeout: Duration?
-        /// How long a client's event may wait for room in full in-process inboxes (default 30 s).
-        ///
-        /// While it waits the client's frames are not read. Then the event is refused with a `broker_error` error
-        /// frame naming the full inbox, and the connection goes on.
-        public var publishTimeout: Duration
-        /// The secret that makes a connection one of the cluster's nodes, or `nil` (the default): then every
-        /// connection is a client and may publish every event.
-        ///
-        /// A node sends it in ``WebSocketAPIServer/nodeTokenHeader``; it is compared in constant time. Use
-        /// ``WebSocketAPIServer/makeNodeToken()`` for a fresh one.
-        public var nodeToken: String?
-        /// Events only the cluster's nodes (and in-process participants) may publish when ``nodeToken`` is set
-        /// (default ``WebSocketAPIServer/standardNodeOnlyEvents``).
-        public var nodeOnlyEvents: Set<String>
-        /// Events only in-process participants may publish when ``nodeToken`` is set: no WebSocket connection, node
-        /// or client, may (default ``WebSocketAPIServer/standardInProcessOnlyEvents``).
-        public var inProcessOnlyEvents: Set<String>
-
-        /// Creates options; every argument has the documented default.
-        ///
-        /// - Parameters:
-        ///   - webSocket: Listening address, limits and timers.
-        ///   - nodeID: The server's node id, or `nil` for a fresh UUID.
-        ///   - version: The version the ack reports.
-        ///   - catalog: The declared events, or `nil` to forward everything.
-        ///   - clientLimit: The most clients at once.
-        ///   - nodeLimit: The most node connections at once.
-        ///   - subscriptionTimeout: The limit for the subscription frame, or `nil`.
-        ///   - publishTimeout: The limit for a client's event waiting for room.
-        ///   - nodeToken: The node token, or `nil`.
-        ///   - nodeOnlyEvents: Events clients may not publish when there is a node token.
-        ///   - inProcessOnlyEvents: Events no connection may publish when there is a node token.
-        public init(
-            webSocket: WebSocketServer.Options = .standard,
-            nodeID: String? = nil,
-            version: String = WebSocketAPIServer.Options.defaultVersion,
-            catalog: EventCatalog? = nil,
-            clientLimit: Int = 100,
-            nodeLimit: Int = 4_096,
-            subscriptionTimeout: Duration? = .seconds(10),
-            publishTimeout: Duration = .seconds(30),
-            nodeToken: String? = nil,
-            nodeOnlyEvents: Set<String> = WebSocketAPIServer.standardNodeOnlyEvents,
-            inProcessOnlyEvents: Set<String> = WebSocketAPIServer.standardInProcessOnlyEvents
-        ) {
-            self.webSocket = webSocket
-            self.nodeID = nodeID
-            self.version = version
-            self.catalog = catalog
-            self.clientLimit = clientLimit
-            self.nodeLimit = nodeLimit
-            self.subscriptionTimeout = subscriptionTimeout
-            self.publishTimeout = publishTimeout
-            self.nodeToken = nodeToken
-            self.nodeOnlyEvents = nodeOnlyEvents
-            self.inProcessOnlyEvents = inProcessOnlyEvents
-        }
-
-        /// The default ack version, `clusterkit/<ClusterKit's version>`: honest about who answers, and never
-        /// mistaken for a Zeek version.
-        public static let defaultVersion = "clusterkit/" + ClusterKitVersion.current
-
-        /// The defaults: `127.0.0.1:27759`, a fresh node id, no catalog, 100 clients and 4,096 nodes, 10 s for the
-        /// subscriptions, no node token.
-        public static let standard = Options()
-    }
-
-    /// Counters of a server, for diagnostics.
-    public struct Diagnostics: Sendable, Hashable {
-        /// Client connections counted against ``Options/clientLimit`` now.
-        public var clients = 0
-        /// Node connections counted against ``Options/nodeLimit`` now.
-        public var nodes = 0
-        /// Client connections refused because ``Options/clientLimit`` was reached.
-        public var refusedClients = 0
-        /// Node connections refused because ``Options/nodeLimit`` was reached.
-        public var refusedNodes = 0
-        /// Connections closed because no valid subscription frame came within ``Options/subscriptionTimeout``.
-        public var subscriptionTimeouts = 0
-        /// Connections closed because their hub inbox was full (1008 `event queue full`).
-        public var closedForFullQueue = 0
-        /// Events refused because the connection may not publish them (`not_permitted`).
-        public var refusedEvents = 0
-        /// Events refused because in-process inboxes had no room within ``Options/publishTimeout``.
-        public var publishTimeouts = 0
-    }
-
-    /// A client whose subscriptions are active.
-    public struct Client: Sendable, Hashable {
-        /// The client's endpoint id, as its ack carries it: `<node id>-websocket-<n>`.
-        public var endpoint: String
-        /// The client's IP address.
-        public var remoteAddress: String
-        /// The client's TCP port.
-        public var remotePort: Int
-        /// The `X-Application-Name` it sent, or `nil` (Zeek's metrics then say `unknown`).
-        public var applicationName: String?
-        /// Its topic prefixes, sorted by bytes and without duplicates.
-        public var subscriptions: [String]
-        /// A Boolean value indicating whether the connection carried the node token: one of the cluster's nodes.
-        public var isNode: Bool
-
-        /// Creates a client description.
-        ///
-        /// - Parameters:
-        ///   - endpoint: The endpoint id.
-        ///   - remoteAddress: The IP address.
-        ///   - remotePort: The TCP port.
-        ///   - applicationName: The `X-Application-Name`, or `nil`.
-        ///   - subscriptions: The topic prefixes.
-        ///   - isNode: Whether it is one of the cluster's nodes; default `false`.
-        public init(
-            endpoint: String,
-            remoteAddress: String,
-            remotePort: Int,
-            applicationName: String?,
-            subscriptions: [String],
-            isNode: Bool = false
-        ) {
-            self.endpoint = endpoint
-            self.remoteAddress = remoteAddress
-            self.remotePort = remotePort
-            self.applicationName = applicationName
-            self.subscriptions = subscriptions
-            self.isNode = isNode
-        }
-    }
-
     /// The only path served.
     public static let path = "/v1/messages/json"
-
-    /// The upgrade request header that carries the node token: `X-ClusterKit-Node-Token`.
-    public static let nodeTokenHeader = "X-ClusterKit-Node-Token"
 
     /// The connections the RFC layer admits beyond ``Options/clientLimit`` + ``Options/nodeLimit``: 64, for
     /// upgrades under way and connections being refused, so that a refusal is this server's error frame and
     /// close 1013 rather than the RFC layer's HTTP 503.
     public static let connectionHeadroom = 64
-
-    /// The most topic prefixes one subscription frame may hold: 1,024.
-    ///
-    /// A frame with more gets a `subscription_limit` error frame and close 1008. Zeek has no such limit; it
-    /// bounds the subscription table one client can grow.
-    public static let maximumSubscriptions = 1_024
-
-    /// The longest topic prefix of a subscription frame, in bytes of UTF-8: 1,024 (same refusal as
-    /// ``maximumSubscriptions``).
-    public static let maximumSubscriptionLength = 1_024
-
-    /// The events only nodes send, which clients may not publish when a node token is set: the Management node
-    /// API's `node_dispatch_response` and `notify_node_hello`, the Control framework's responses, and
-    /// `Cluster::hello`.
-    public static let standardNodeOnlyEvents: Set<String> = [
-        NodeRuntime.API.dispatchResponse, NodeRuntime.API.notifyNodeHello, "Control::id_value_response",
-        "Control::peer_status_response", "Control::net_stats_response", "Control::configuration_update_response",
-        "Control::shutdown_response", "Cluster::hello",
-    ]
-
-    /// The events only in-process participants send, which no WebSocket connection may publish when a node
-    /// token is set: the whole Management agent API (agents run in the controller's process), the Supervisor's
-    /// `notify_node_exit`, and the controller's responses and notifications (Zeek's and ClusterKit's).
-    public static let standardInProcessOnlyEvents: Set<String> = {
-        var names = Set(EventCatalog.managementAgent.signatures.keys)
-        names.formUnion(
-            EventCatalog.managementController.signatures.keys.filter {
-                $0.hasSuffix("_response") || $0.hasSuffix("::notify_agents_ready")
-            }
-        )
-        names.formUnion(ClusterKitControllerAPI.catalog.signatures.keys.filter { $0.hasSuffix("_response") })
-        names.insert("Management::Supervisor::API::notify_node_exit")
-        return names
-    }()
-
-    /// A fresh node token: 32 bytes from the system's cryptographically secure random source, as 64 lower-case
-    /// hexadecimal digits.
-    ///
-    /// - Returns: The token.
-    public static func makeNodeToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for _ in 0..<4 {
-            let word = generator.next() as UInt64
-            for shift in stride(from: 60, through: 0, by: -4) {
-                text.append(digits[Int((word >> UInt64(shift)) & 0xf)])
-            }
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
 
     /// The hub the clients' endpoints join.
     public let hub: InMemoryBackend.Hub
@@ -293,8 +76,8 @@ public final class WebSocketAPIServer: Sendable {
     public let nodeID: String
     private let server: WebSocketServer
     /// Whether ``Options/nodeToken`` is set: read for every client event.
-    private let hasNodeToken: Bool
-    private let clock: any Clock<Duration>
+    let hasNodeToken: Bool
+    let clock: any Clock<Duration>
     private let log: (@Sendable (String) -> Void)?
     private let state = Mutex(State())
 
@@ -383,18 +166,6 @@ public final class WebSocketAPIServer: Sendable {
 
     // MARK: - One client
 
-    private static let noTopic = Broker.ErrorMessage(
-        code: "deserialization_failed",
-        context: "no topic in top-level JSON object"
-    )
-    private static let notDecodable = Broker.ErrorMessage(
-        code: "deserialization_failed",
-        context: "failed to decode JSON object"
-    )
-    private static let notAnEvent = Broker.ErrorMessage(
-        code: "deserialization_failed",
-        context: "failed to create Zeek event"
-    )
     /// The close code of a connection over its class's limit: 1013, try again later.
     static let tryAgainLater = WebSocketCloseCode(rawValue: 1013)
     /// The reason of the close of a client whose hub inbox overflowed.
@@ -495,7 +266,7 @@ public final class WebSocketAPIServer: Sendable {
         }
     }
 
-    private func count(_ counter: WritableKeyPath<Diagnostics, Int>) {
+    func count(_ counter: WritableKeyPath<Diagnostics, Int>) {
         state.withLock { $0.diagnostics[keyPath: counter] += 1 }
     }
 
@@ -569,197 +340,10 @@ public final class WebSocketAPIServer: Sendable {
         return .other
     }
 
-    private var subscriptionTimeoutText: String {
-        "no subscriptions within \(options.subscriptionTimeout?.textForPeople ?? "the time limit")"
-    }
-
-    /// What the subscription phase gave.
-    private enum SubscriptionPhase: Sendable {
-        case subscribed([String])
-        /// The client left, or the server is stopping.
-        case closed
-        /// No valid subscription frame in time.
-        case timedOut
-    }
-
-    /// Reads the subscription frame within the subscription timeout.
-    ///
-    /// A frame that is not a valid subscription array gets its error frame; the connection then stays open and
-    /// its later frames are read and dropped (Zeek queues them for an ack that cannot come) until the client
-    /// leaves or the time is up. A frame over the subscription limits gets its error frame and close 1008.
-    private func awaitSubscriptions(on connection: WebSocketConnection) async -> SubscriptionPhase {
-        let read: @Sendable () async -> SubscriptionPhase = {
-            do {
-                guard let first = try await connection.receive() else { return .closed }
-                switch Self.subscriptions(in: first) {
-                case .success(let subscriptions):
-                    return .subscribed(subscriptions)
-                case .failure(let error) where error.code == "subscription_limit":
-                    await self.reject(connection, code: error.code, context: error.context)
-                    return .closed
-                case .failure(let error):
-                    try await connection.send(.error(error))
-                    while try await connection.receive() != nil {}
-                    return .closed
-                }
-            } catch {
-                return .closed
-            }
-        }
-        guard let limit = options.subscriptionTimeout else { return await read() }
-        let clock = self.clock
-        return await withTaskGroup(of: SubscriptionPhase?.self) { group in
-            group.addTask { await read() }
-            group.addTask {
-                do {
-                    try await clock.sleep(for: limit)
-                } catch {
-                    return nil
-                }
-                return .timedOut
-            }
-            defer { group.cancelAll() }
-            while let next = await group.next() {
-                if let next { return next }
-            }
-            return .closed
-        }
-    }
-
     /// Sends the error frame, then closes with 1008 and the same text, as Zeek does for a wrong path or name.
-    private func reject(_ connection: WebSocketConnection, code: String, context: String) async {
+    func reject(_ connection: WebSocketConnection, code: String, context: String) async {
         try? await connection.send(.error(Broker.ErrorMessage(code: code, context: context)))
         await connection.close(code: .policyViolation, reason: context)
-    }
-
-    /// Hub → client: every event for the client's endpoint, as a data message.
-    private func forwardEvents(of endpoint: InMemoryBackend, to connection: WebSocketConnection) async {
-        do {
-            for try await received in endpoint.events {
-                try await connection.send(
-                    utf8Text: BrokerJSONEncoder.dataMessage(received.event, topic: received.topic.name)
-                )
-            }
-        } catch {
-            return
-        }
-    }
-
-    /// Client → hub: each frame in order; a bad one gets an error frame and the next one is read.
-    private func publishFrames(
-        of connection: WebSocketConnection,
-        through endpoint: InMemoryBackend,
-        isNode: Bool
-    ) async {
-        do {
-            while let message = try await connection.receive() {
-                if let error = await publish(message, through: endpoint, isNode: isNode) {
-                    try await connection.send(.error(error))
-                }
-            }
-        } catch {
-            return
-        }
-    }
-
-    /// Publishes one client frame; returns the error frame to answer with, if any.
-    private func publish(
-        _ message: WebSocketMessage,
-        through endpoint: InMemoryBackend,
-        isNode: Bool
-    ) async -> Broker.ErrorMessage? {
-        if let (topic, event) = message.compactEvent() {
-            return await publish(event, on: topic, size: message.byteCount, through: endpoint, isNode: isNode)
-        }
-        let decoded: Broker.Message
-        do {
-            decoded = try message.brokerMessage()
-        } catch let error as JSONError where error.message == Self.noTopic.context {
-            return Self.noTopic
-        } catch {
-            return Self.notDecodable
-        }
-        guard case .data(let data) = decoded else { return Self.notDecodable }
-        guard let event = try? Broker.Event(data.value) else { return Self.notAnEvent }
-        return await publish(event, on: data.topic, size: message.byteCount, through: endpoint, isNode: isNode)
-    }
-
-    private func publish(
-        _ event: Broker.Event,
-        on topic: String,
-        size: Int,
-        through endpoint: InMemoryBackend,
-        isNode: Bool
-    ) async -> Broker.ErrorMessage? {
-        if hasNodeToken, let refusal = permission(for: event.name, isNode: isNode) {
-            count(\.refusedEvents)
-            return refusal
-        }
-        if let catalog = options.catalog, catalog.check(event) != nil { return Self.notAnEvent }
-        let published = TopicEvent(topic: Topic(topic), event: event)
-        do {
-            guard let reason = try endpoint.tryPublish(published, size: size) else { return nil }
-            if try await publishWhenRoom(published, size: size, through: endpoint) { return nil }
-            count(\.publishTimeouts)
-            return Broker.ErrorMessage(
-                code: "broker_error",
-                context:
-                    "\(Self.notProcessed(topic)): \(reason) stayed full for \(options.publishTimeout.textForPeople)"
-            )
-        } catch {
-            return Broker.ErrorMessage(code: "broker_error", context: Self.notProcessed(topic))
-        }
-    }
-
-    /// Zeek's context of a `broker_error`: `Could not process remote event on topic '<topic>'`.
-    private static func notProcessed(_ topic: String) -> String {
-        "Could not process remote event on topic '\(topic)'"
-    }
-
-    /// Waits for room for a client's event at most ``Options/publishTimeout``; returns whether it was delivered.
-    private func publishWhenRoom(
-        _ event: TopicEvent,
-        size: Int,
-        through endpoint: InMemoryBackend
-    ) async throws -> Bool {
-        let clock = self.clock
-        let limit = options.publishTimeout
-        return try await withThrowingTaskGroup(of: Bool?.self) { group in
-            group.addTask {
-                try await endpoint.publishWhenRoom(event, size: size)
-                return true
-            }
-            group.addTask {
-                do {
-                    try await clock.sleep(for: limit)
-                } catch {
-                    return nil
-                }
-                return false
-            }
-            defer { group.cancelAll() }
-            while let next = try await group.next() {
-                if let next { return next }
-            }
-            throw CancellationError()
-        }
-    }
-
-    /// The error frame for an event the connection may not publish, or `nil` when it may.
-    private func permission(for name: String, isNode: Bool) -> Broker.ErrorMessage? {
-        if options.inProcessOnlyEvents.contains(name) {
-            return Broker.ErrorMessage(
-                code: "not_permitted",
-                context: "event '\(name)' may only be published inside the controller"
-            )
-        }
-        if !isNode, options.nodeOnlyEvents.contains(name) {
-            return Broker.ErrorMessage(
-                code: "not_permitted",
-                context: "event '\(name)' may only be published by the cluster's nodes"
-            )
-        }
-        return nil
     }
 
     // MARK: - Checks
@@ -778,62 +362,5 @@ public final class WebSocketAPIServer: Sendable {
                 false
             }
         }
-    }
-
-    /// Whether `sent` is the node token, compared in constant time (for a given token length).
-    static func isNodeToken(_ sent: String?, _ token: String) -> Bool {
-        guard let sent else { return false }
-        let sentBytes = Array(sent.utf8)
-        let tokenBytes = Array(token.utf8)
-        var difference = UInt8(sentBytes.count == tokenBytes.count ? 0 : 1)
-        for index in tokenBytes.indices {
-            difference |= tokenBytes[index] ^ (index < sentBytes.count ? sentBytes[index] : 0)
-        }
-        return difference == 0 && !tokenBytes.isEmpty
-    }
-
-    /// What a subscription frame held.
-    enum SubscriptionFrame: Equatable {
-        /// The topic prefixes.
-        case success([String])
-        /// The error frame to answer with.
-        case failure(Broker.ErrorMessage)
-    }
-
-    /// Reads the subscription frame as Zeek does.
-    ///
-    /// Anything that does not parse as a JSON array (invalid JSON included) is "not an array". Prefixes come
-    /// back sorted by bytes and without duplicates, as Zeek keeps them. More than ``maximumSubscriptions``
-    /// prefixes, or one longer than ``maximumSubscriptionLength`` bytes, is a `subscription_limit` failure.
-    static func subscriptions(in message: WebSocketMessage) -> SubscriptionFrame {
-        guard case .array(let elements)? = try? JSONValue.parse(message.textContent) else {
-            return .failure(Broker.ErrorMessage(code: "deserialization_failed", context: "subscriptions not an array"))
-        }
-        var topics: Set<Topic> = []
-        for element in elements {
-            guard case .string(let topic) = element else {
-                return .failure(
-                    Broker.ErrorMessage(code: "deserialization_failed", context: "individual subscription not a string")
-                )
-            }
-            guard topic.utf8.count <= maximumSubscriptionLength else {
-                return .failure(
-                    Broker.ErrorMessage(
-                        code: "subscription_limit",
-                        context: "subscription longer than \(maximumSubscriptionLength) bytes"
-                    )
-                )
-            }
-            topics.insert(Topic(topic))
-        }
-        guard topics.count <= maximumSubscriptions else {
-            return .failure(
-                Broker.ErrorMessage(
-                    code: "subscription_limit",
-                    context: "more than \(maximumSubscriptions) subscriptions"
-                )
-            )
-        }
-        return .success(topics.sorted().map(\.name))
     }
 }

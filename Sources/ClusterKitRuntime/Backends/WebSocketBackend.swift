@@ -218,11 +218,7 @@ public final class WebSocketBackend: ClusterBackend {
     /// - Parameter prefix: The topic prefix.
     /// - Throws: ``BackendError`` when the new connection fails (the old one stays) or after ``close()``.
     public func subscribe(_ prefix: Topic) async throws {
-        try await session.updateSubscriptions { subscriptions in
-            guard !subscriptions.contains(prefix.name) else { return false }
-            subscriptions.append(prefix.name)
-            return true
-        }
+        try await session.updateSubscriptions(.subscribe(prefix.name))
     }
 
     /// Removes a subscription, switching to a new connection when connected.
@@ -230,11 +226,7 @@ public final class WebSocketBackend: ClusterBackend {
     /// - Parameter prefix: The prefix given to ``subscribe(_:)``; others are ignored.
     /// - Throws: ``BackendError`` when the new connection fails (the old one stays) or after ``close()``.
     public func unsubscribe(_ prefix: Topic) async throws {
-        try await session.updateSubscriptions { subscriptions in
-            guard let index = subscriptions.firstIndex(of: prefix.name) else { return false }
-            subscriptions.remove(at: index)
-            return true
-        }
+        try await session.updateSubscriptions(.unsubscribe(prefix.name))
     }
 
     /// Publishes an event: one data message on the connection.

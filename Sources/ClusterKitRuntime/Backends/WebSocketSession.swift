@@ -4,68 +4,55 @@ import ClusterKitProcesses
 import ClusterKitWebSocket
 import Synchronization
 
-/// The connection behind a ``WebSocketBackend``: which connection is current, the subscriptions, and the
-/// operations that replace the connection (connect, resubscribe, reconnect).
+/// The connection behind a ``WebSocketBackend``: the owner of a ``WebSocketSessionStateMachine`` that performs
+/// its actions.
 ///
-/// State sits behind one `Mutex`; nothing is awaited while it is held. Operations that open a connection
-/// take the `isBusy` flag first (an asynchronous lock), so at most one handshake runs at a time. Tasks wait
-/// for a change of state (the flag, the phase) on continuations keyed by id: every change bumps `version`
-/// and resumes them, and a waiter registers only if `version` is still the one it saw, so no wake-up is lost.
+/// Everything that changes the connection (connect, subscribe and unsubscribe, reconnect, close) is a command to
+/// the state machine, made under one `Mutex` and never awaited there. A command that has to wait gets a ticket and
+/// suspends until the machine completes it; when the command starts a handshake or a reconnection, the task that
+/// submitted it performs the I/O meanwhile, in a child task, and feeds the results back. Whatever else waits for
+/// the same connection joins that operation and is completed with it.
 ///
-/// Publishing and receiving take the current connection from the state without waiting and use it directly;
-/// each connection carries a generation number, so a task that finds its connection gone can tell a
-/// replacement (go on with the new one) from a loss (record it, maybe reconnect).
+/// Publishing and receiving take the current connection from the machine without waiting and use it directly;
+/// each connection carries a generation number, so a task that finds its connection gone can tell a replacement
+/// (go on with the new one) from a loss (tell the machine, which may start a reconnection for the next user).
 final class WebSocketSession: Sendable {
-    /// An open, acknowledged connection.
-    struct Live: Sendable {
-        let connection: WebSocketConnection
-        let ack: Broker.Ack
-        let generation: UInt64
-        /// The subscriptions sent on it.
-        let subscriptions: [String]
+    typealias Machine = WebSocketSessionStateMachine<WebSocketConnection>
+    typealias Live = Machine.Live
+
+    /// Where a command's completion stands.
+    private enum Promise {
+        /// Submitted; nobody awaits it yet and it is not complete.
+        case pending
+        /// Awaited by its task.
+        case awaited(CheckedContinuation<Machine.Resolution, Never>)
+        /// Complete before its task awaited it.
+        case complete(Machine.Resolution)
     }
 
-    enum Phase: Sendable {
-        /// Never connected.
-        case idle
-        case connected(Live)
-        /// Lost; a reconnection is due.
-        case broken(Live, BackendError)
-        /// Lost for good (no reconnection, or it gave up).
-        case failed(BackendError)
-        case closed
+    /// What the frames after the acks held, apart from the events.
+    private struct FrameCounts {
+        var skippedDataMessages = 0
+        var errorFrames = 0
+        var recentErrors: [Broker.ErrorMessage] = []
+        var invalidFrames = 0
     }
 
-    struct State {
-        var phase = Phase.idle
-        var subscriptions: [String] = []
-        /// Replaced or lost connections whose received messages ``nextEvent()`` still returns, oldest first;
-        /// at most ``WebSocketSession/drainingLimit``.
-        var draining: [Live] = []
-
-        /// Adds a connection to drain; returns the one given up on to stay within the limit, if any.
-        mutating func retire(_ live: Live) -> Live? {
-            draining.append(live)
-            guard draining.count > WebSocketSession.drainingLimit else { return nil }
-            return draining.removeFirst()
-        }
-        var isBusy = false
-        var version: UInt64 = 0
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiterID: UInt64 = 0
-        var generation: UInt64 = 0
-        var diagnostics = WebSocketBackend.Diagnostics()
+    private struct Core {
+        var machine: Machine
+        var promises: [Machine.Ticket: Promise] = [:]
+        var lastTicket: Machine.Ticket = 0
+        var frames = FrameCounts()
     }
-
-    /// How many replaced or lost connections keep their unread messages for ``nextEvent()``; beyond that
-    /// (a backend that resubscribes again and again while nobody reads its events) the oldest are dropped.
-    static let drainingLimit = 8
 
     let url: String
     let options: WebSocketBackend.Options
-    let clock: any Clock<Duration>
     let log: (@Sendable (String) -> Void)?
-    private let state = Mutex(State())
+    /// The time since the session was created, on the injected clock.
+    private let now: @Sendable () -> Duration
+    /// Sleeps until a time since the session was created; throws `CancellationError` when cancelled.
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private let core: Mutex<Core>
     /// Runs after a connection that replaces a lost one is installed; set once, by the backend.
     private let reconnected = Mutex<(@Sendable () async -> Void)?>(nil)
     /// Counted apart from the state: it changes with every event, and the lock is for the connection.
@@ -75,17 +62,31 @@ final class WebSocketSession: Sendable {
     {
         self.url = url
         self.options = options
-        self.clock = clock
         self.log = log
+        (now, sleep) = Self.time(on: clock)
+        core = Mutex(Core(machine: Machine(url: url, ackTimeout: options.ackTimeout, reconnect: options.reconnect)))
     }
 
-    var nodeID: String { state.withLock { $0.diagnostics.ack?.endpoint ?? "" } }
+    /// Reads and sleeps on a clock in durations since its current instant, which keeps instants of an unknown type
+    /// out of the state machine.
+    private static func time<C: Clock>(
+        on clock: C
+    ) -> (now: @Sendable () -> Duration, sleep: @Sendable (Duration) async throws -> Void)
+    where C.Duration == Duration {
+        let origin = clock.now
+        return (
+            { origin.duration(to: clock.now) },
+            { deadline in try await clock.sleep(until: origin.advanced(by: deadline), tolerance: nil) }
+        )
+    }
+
+    var nodeID: String { core.withLock { $0.machine.diagnostics.ack?.endpoint ?? "" } }
 
     /// Sets what runs after every connection that replaces a lost one.
     ///
     /// That is an automatic reconnection, or ``connect()`` after a loss; not the first connection, not a
-    /// resubscription. It runs in the task that made the connection, after the busy flag is released, so it
-    /// may publish.
+    /// resubscription. It runs in the task that made the connection, after the other waiting commands were
+    /// completed, so it may publish.
     func onReconnect(_ handler: @escaping @Sendable () async -> Void) {
         reconnected.withLock { $0 = handler }
     }
@@ -96,236 +97,245 @@ final class WebSocketSession: Sendable {
     }
 
     var diagnostics: WebSocketBackend.Diagnostics {
-        state.withLock { state in
-            var diagnostics = state.diagnostics
+        core.withLock { core in
+            var diagnostics = core.machine.diagnostics
             diagnostics.receivedEvents = receivedEvents.load(ordering: .relaxed)
-            diagnostics.subscriptions = state.subscriptions
-            if case .connected = state.phase { diagnostics.isConnected = true }
+            diagnostics.skippedDataMessages = core.frames.skippedDataMessages
+            diagnostics.errorFrames = core.frames.errorFrames
+            diagnostics.recentErrors = core.frames.recentErrors
+            diagnostics.invalidFrames = core.frames.invalidFrames
             return diagnostics
         }
     }
 
     private var closedError: BackendError { BackendError(.closed, "endpoint is closed", endpoint: url) }
 
-    // MARK: - Waiting for changes
+    // MARK: - Commands
 
-    /// Applies a change, bumps the version and wakes every waiter.
-    @discardableResult
-    private func change<Value>(_ body: (inout State) -> Value) -> Value {
-        let (value, waiters) = state.withLock { state in
-            let value = body(&state)
-            state.version &+= 1
-            defer { state.waiters = [:] }
-            return (value, Array(state.waiters.values))
+    /// Submits a command and waits for its completion, performing the I/O the machine hands to it meanwhile.
+    ///
+    /// When the command starts an operation, its I/O runs in a child task that is cancelled once the command is
+    /// complete (the operation is over by then, or the session closed). A cancelled command is taken back from
+    /// the machine, which abandons the operation it performed.
+    private func submit(
+        _ command: (inout Machine, Machine.Ticket, Duration) -> [Machine.Action]
+    ) async -> Machine.Resolution {
+        let now = self.now()
+        let (ticket, actions) = core.withLock { core in
+            core.lastTicket += 1
+            let ticket = core.lastTicket
+            core.promises[ticket] = .pending
+            return (ticket, command(&core.machine, ticket, now))
         }
-        for waiter in waiters { waiter.resume() }
-        return value
+        let resolution: Machine.Resolution
+        if actions.contains(where: \.isIO) {
+            resolution = await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.perform(actions) }
+                let resolution = await completion(of: ticket)
+                group.cancelAll()
+                return resolution
+            }
+        } else {
+            await perform(actions)
+            resolution = await completion(of: ticket)
+        }
+        if resolution == .cancelled { await perform(core.withLock { $0.machine.cancel(ticket) }) }
+        return resolution
     }
 
-    /// Suspends until the state changed since `seen`.
-    ///
-    /// - Throws: `CancellationError` when the task is cancelled.
-    private func waitForChange(since seen: UInt64) async throws {
-        let id = state.withLock { state in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
+    /// Waits until the machine completes the ticket, or the task is cancelled.
+    private func completion(of ticket: Machine.Ticket) async -> Machine.Resolution {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let isReady = state.withLock { state -> Bool in
-                    if state.version != seen || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
+            await withCheckedContinuation { (continuation: CheckedContinuation<Machine.Resolution, Never>) in
+                let ready = core.withLock { core -> Machine.Resolution? in
+                    switch core.promises[ticket] {
+                    case .complete(let resolution)?:
+                        core.promises[ticket] = nil
+                        return resolution
+                    case .pending? where !Task.isCancelled:
+                        core.promises[ticket] = .awaited(continuation)
+                        return nil
+                    case .pending?, .awaited?, nil:
+                        core.promises[ticket] = nil
+                        return .cancelled
+                    }
                 }
-                if isReady { continuation.resume() }
+                if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
-        }
-        try Task.checkCancellation()
-    }
-
-    /// Takes the busy flag, waiting while another operation holds it.
-    private func acquire() async throws {
-        while true {
-            let seen = state.withLock { state -> UInt64? in
-                guard state.isBusy else {
-                    state.isBusy = true
+            let continuation = core.withLock { core -> CheckedContinuation<Machine.Resolution, Never>? in
+                switch core.promises[ticket] {
+                case .awaited(let continuation)?:
+                    core.promises[ticket] = nil
+                    return continuation
+                case .pending?:
+                    core.promises[ticket] = .complete(.cancelled)
+                    return nil
+                case .complete?, nil:
                     return nil
                 }
-                return state.version
             }
-            guard let seen else { return }
-            try await waitForChange(since: seen)
+            continuation?.resume(returning: .cancelled)
         }
     }
 
-    private func release() {
-        change { $0.isBusy = false }
-    }
-
-    /// Runs `body` unless the session is closed first; then cancels it and returns `nil`.
-    private func unlessClosed<Value: Sendable>(
-        _ body: @escaping @Sendable () async throws -> Value
-    ) async throws -> Value? {
-        try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                while true {
-                    let seen = self.state.withLock { state -> UInt64? in
-                        if case .closed = state.phase { return nil }
-                        return state.version
-                    }
-                    guard let seen else { return nil }
-                    try await self.waitForChange(since: seen)
+    /// Completes tickets; a ticket whose task has gone (it was cancelled) is ignored.
+    private func complete(_ tickets: [Machine.Ticket], _ resolution: Machine.Resolution) {
+        let continuations = core.withLock { core in
+            tickets.compactMap { ticket -> CheckedContinuation<Machine.Resolution, Never>? in
+                switch core.promises[ticket] {
+                case .awaited(let continuation)?:
+                    core.promises[ticket] = nil
+                    return continuation
+                case .pending?:
+                    core.promises[ticket] = .complete(resolution)
+                    return nil
+                case .complete?, nil:
+                    return nil
                 }
             }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
         }
+        for continuation in continuations { continuation.resume(returning: resolution) }
     }
 
-    // MARK: - Connecting
+    // MARK: - Performing actions
 
-    func connect() async throws {
-        if try await connectOnce() { await runReconnectHandler() }
-    }
-
-    /// Connects unless connected; returns whether the new connection replaces a lost one.
-    private func connectOnce() async throws -> Bool {
-        try await acquire()
-        defer { release() }
-        let isAfterLoss: Bool
-        switch state.withLock({ $0.phase }) {
-        case .closed: throw closedError
-        case .connected: return false
-        case .idle: isAfterLoss = false
-        case .broken, .failed: isAfterLoss = true
-        }
-        guard let live = try await install(retiring: nil) else { throw closedError }
-        log?("connected to \(url) as '\(live.ack.endpoint)' (server version \(live.ack.version))")
-        return isAfterLoss
-    }
-
-    /// Opens a connection with the current subscriptions and makes it the current one.
-    ///
-    /// Opens another one if the subscriptions changed meanwhile. The caller holds the busy flag.
-    ///
-    /// - Parameter retiring: The connection being replaced; from the moment the new one is current,
-    ///   ``nextEvent()`` drains it first.
-    /// - Returns: The new connection, or `nil` when the session was closed.
-    /// - Throws: ``BackendError`` when the handshake fails; `CancellationError`.
-    private func install(retiring: Live?) async throws -> Live? {
-        while true {
-            let subscriptions = state.withLock { $0.subscriptions }
-            guard let live = try await unlessClosed({ try await self.establish(subscriptions) }) else { return nil }
-            enum Outcome {
-                case installed
-                case stale
-                case closed
-            }
-            var dropped: Live?
-            let outcome = change { state -> Outcome in
-                if case .closed = state.phase { return .closed }
-                guard state.subscriptions == subscriptions else { return .stale }
-                state.phase = .connected(live)
-                if let retiring { dropped = state.retire(retiring) }
-                state.diagnostics.ack = live.ack
-                state.diagnostics.connections += 1
-                return .installed
-            }
-            if let dropped { droppedUnread(dropped) }
-            switch outcome {
-            case .installed:
-                return live
-            case .stale:
-                await live.connection.close()
-            case .closed:
-                await live.connection.close()
-                return nil
+    /// Performs actions in order, feeding the results of their I/O back to the machine and performing what it
+    /// answers, until nothing is left.
+    private func perform(_ actions: [Machine.Action]) async {
+        var queue = actions[...]
+        while let action = queue.popFirst() {
+            switch action {
+            case .complete(let tickets, let resolution):
+                complete(tickets, resolution)
+            case .log(let line):
+                log?(line)
+            case .close(let connection):
+                await connection.close()
+            case .open(let step, let subscriptions):
+                queue.append(contentsOf: await open(step, subscriptions: subscriptions))
+            case .sendSubscriptions(let connection, let subscriptions):
+                do {
+                    try await connection.send(text: Broker.JSON.encodeSubscriptions(subscriptions))
+                } catch {
+                    // Zeek rejects a wrong path or application name as soon as the connection opens, so the
+                    // close may beat the subscriptions; its error frame is still waiting to be read, and says why.
+                }
+            case .awaitAck(let step, let connection, let deadline):
+                queue.append(contentsOf: await awaitAck(step, on: connection, deadline: deadline))
+            case .startTimer(let step, let deadline):
+                // A cancelled sleep reports nothing: the operation was abandoned or the session closed.
+                guard (try? await sleep(deadline)) != nil else { continue }
+                let now = self.now()
+                queue.append(contentsOf: core.withLock { $0.machine.timerFired(step, now: now) })
             }
         }
     }
 
-    /// Connects, sends the subscription frame and waits for the ack.
-    private func establish(_ subscriptions: [String]) async throws -> Live {
+    /// Opens a connection; returns the machine's answer to the outcome.
+    private func open(_ step: Machine.Step, subscriptions: [String]) async -> [Machine.Action] {
         var headers = WebSocketHeaders()
         if let name = options.applicationName { headers.append(name: "X-Application-Name", value: name) }
         for field in options.headers.fields { headers.append(name: field.name, value: field.value) }
-        let connection: WebSocketConnection
         do {
-            connection = try await WebSocketClient.connect(to: url, headers: headers, options: options.client)
+            let connection = try await WebSocketClient.connect(to: url, headers: headers, options: options.client)
+            let now = self.now()
+            return core.withLock { $0.machine.opened(step, connection, now: now) }
         } catch let error as WebSocketError {
-            throw backendError(error, connection: nil)
-        }
-        do {
-            do {
-                try await connection.send(text: Broker.JSON.encodeSubscriptions(subscriptions))
-            } catch is WebSocketError {
-                // Zeek rejects a wrong path or application name as soon as the connection opens, so the
-                // close may beat the subscriptions; its error frame is still waiting to be read, and says why.
-            }
-            let ack = try await awaitAck(on: connection)
-            let generation = state.withLock { state in
-                state.generation += 1
-                return state.generation
-            }
-            return Live(connection: connection, ack: ack, generation: generation, subscriptions: subscriptions)
+            let failure = backendError(error, connection: nil)
+            let now = self.now()
+            return core.withLock { $0.machine.handshakeFailed(step, failure, now: now) }
         } catch {
-            await connection.close()
-            if let error = error as? WebSocketError { throw backendError(error, connection: connection) }
-            throw error
+            // Cancelled: the operation was abandoned or the session closed.
+            return []
         }
     }
 
     private enum AckWait: Sendable {
         case message(WebSocketMessage?)
-        case timedOut
+        case failed(WebSocketError)
+        case deadline
     }
 
-    private func awaitAck(on connection: WebSocketConnection) async throws -> Broker.Ack {
-        let limit = options.ackTimeout
-        let clock = self.clock
-        let outcome = try await withThrowingTaskGroup(of: AckWait.self) { group in
-            group.addTask { .message(try await connection.receive()) }
+    /// Reads the first frame, unless the deadline comes first; returns the machine's answer.
+    private func awaitAck(
+        _ step: Machine.Step,
+        on connection: WebSocketConnection,
+        deadline: Duration
+    ) async -> [Machine.Action] {
+        let sleep = self.sleep
+        let outcome = await withTaskGroup(of: AckWait?.self) { group in
             group.addTask {
-                try await clock.sleep(for: limit)
-                return .timedOut
+                do {
+                    return .message(try await connection.receive())
+                } catch let error as WebSocketError {
+                    return .failed(error)
+                } catch {
+                    return nil
+                }
+            }
+            group.addTask {
+                guard (try? await sleep(deadline)) != nil else { return nil }
+                return .deadline
             }
             defer { group.cancelAll() }
-            return try await group.next() ?? .timedOut
+            return await group.next() ?? nil
         }
+        let now = self.now()
         switch outcome {
-        case .timedOut:
-            throw BackendError(.timedOut, "no ack within \(limit.textForPeople)", endpoint: url)
-        case .message(nil):
+        case nil:
+            // Cancelled: the operation was abandoned or the session closed.
+            return []
+        case .deadline:
+            return core.withLock { $0.machine.timerFired(step, now: now) }
+        case .failed(let error):
+            let failure = backendError(error, connection: connection)
+            return core.withLock { $0.machine.handshakeFailed(step, failure, now: now) }
+        case .message(let message):
+            switch ack(in: message, on: connection) {
+            case .success(let ack): return core.withLock { $0.machine.ackReceived(step, ack, now: now) }
+            case .failure(let error): return core.withLock { $0.machine.handshakeFailed(step, error, now: now) }
+            }
+        }
+    }
+
+    /// The ack a first frame holds, or why it is none.
+    private func ack(
+        in message: WebSocketMessage?,
+        on connection: WebSocketConnection
+    ) -> Result<
+        Broker.Ack, BackendError
+    > {
+        guard let message else {
             let info = connection.closeInfo.map(\.codeAndReason) ?? "no close code"
-            throw BackendError(.connectionClosed, "closed by the server before the ack with \(info)", endpoint: url)
-        case .message(let message?):
-            switch try? message.brokerMessage() {
-            case .ack(let ack)?:
-                return ack
-            case .error(let error)?:
-                let error = Self.bounded(error)
-                throw BackendError(
-                    .handshakeRejected,
-                    "handshake rejected: \(error.code): \(error.context)",
-                    endpoint: url
-                )
-            case .data(let data)?:
-                throw BackendError(
+            return .failure(
+                BackendError(.connectionClosed, "closed by the server before the ack with \(info)", endpoint: url)
+            )
+        }
+        switch try? message.brokerMessage() {
+        case .ack(let ack)?:
+            return .success(ack)
+        case .error(let error)?:
+            let error = Self.bounded(error)
+            return .failure(
+                BackendError(.handshakeRejected, "handshake rejected: \(error.code): \(error.context)", endpoint: url)
+            )
+        case .data(let data)?:
+            return .failure(
+                BackendError(
                     .protocolViolation,
                     "expected an ack, got a data message on topic '\(data.topic)'",
                     endpoint: url
                 )
-            case nil:
-                throw BackendError(
+            )
+        case nil:
+            return .failure(
+                BackendError(
                     .protocolViolation,
                     "expected an ack, got '\(oneLine(message.textContent, limit: 80))'",
                     endpoint: url
                 )
-            }
+            )
         }
     }
 
@@ -347,35 +357,34 @@ final class WebSocketSession: Sendable {
         return BackendError(code, error.message, endpoint: url)
     }
 
-    // MARK: - Subscriptions
+    // MARK: - Connecting and subscribing
+
+    func connect() async throws {
+        while true {
+            switch await submit({ $0.connect($1, now: $2) }) {
+            case .proceed: return
+            case .proceedAfterReconnecting:
+                await runReconnectHandler()
+                return
+            case .retry: continue
+            case .failed(let error): throw error
+            case .closed: throw closedError
+            case .cancelled: throw CancellationError()
+            }
+        }
+    }
 
     /// Changes the subscriptions; when connected, switches to a connection with the new list.
-    func updateSubscriptions(_ update: @Sendable (inout [String]) -> Bool) async throws {
-        let (changed, isConnected) = try state.withLock { state -> (Bool, Bool) in
-            if case .closed = state.phase { throw closedError }
-            var subscriptions = state.subscriptions
-            guard update(&subscriptions) else { return (false, false) }
-            state.subscriptions = subscriptions
-            if case .connected = state.phase { return (true, true) }
-            return (true, false)
+    func updateSubscriptions(_ change: Machine.SubscriptionChange) async throws {
+        while true {
+            switch await submit({ $0.changeSubscriptions(change, $1, now: $2) }) {
+            case .proceed, .proceedAfterReconnecting: return
+            case .retry: continue
+            case .failed(let error): throw error
+            case .closed: throw closedError
+            case .cancelled: throw CancellationError()
+            }
         }
-        // Not connected: the next connect or reconnect sends the new list (one under way notices the change).
-        guard changed, isConnected else { return }
-        try await acquire()
-        defer { release() }
-        guard case .connected(let old) = state.withLock({ $0.phase }),
-            old.subscriptions != state.withLock({ $0.subscriptions })
-        else { return }
-        do {
-            guard let live = try await install(retiring: old) else { throw closedError }
-            log?("resubscribed on \(url) as '\(live.ack.endpoint)': [\(live.subscriptions.joined(separator: ", "))]")
-        } catch {
-            // The old connection stays, and so do its subscriptions.
-            state.withLock { $0.subscriptions = old.subscriptions }
-            throw error
-        }
-        // The consumer of `events` drains what the old connection received, then moves to the new one.
-        await old.connection.close()
     }
 
     // MARK: - Publishing
@@ -383,12 +392,13 @@ final class WebSocketSession: Sendable {
     /// The current connection; reconnects (or waits for a reconnection) when it was lost.
     private func liveConnection() async throws -> Live {
         while true {
-            switch state.withLock({ $0.phase }) {
-            case .connected(let live): return live
-            case .idle: throw BackendError(.notConnected, "endpoint is not connected", endpoint: url)
-            case .closed: throw closedError
+            if let live = core.withLock({ $0.machine.current }) { return live }
+            switch await submit({ $0.awaitConnection(for: .publish, $1, now: $2) }) {
+            case .proceed, .retry: continue
+            case .proceedAfterReconnecting: await runReconnectHandler()
             case .failed(let error): throw error
-            case .broken: try await reconnect()
+            case .closed: throw closedError
+            case .cancelled: throw CancellationError()
             }
         }
     }
@@ -406,45 +416,22 @@ final class WebSocketSession: Sendable {
                     isRetry = true
                     continue
                 }
-                let failure = lost(live, error)
-                if case .closed = state.withLock({ $0.phase }) { throw closedError }
+                let failure = await lost(live, error)
+                if core.withLock({ $0.machine.isClosed }) { throw closedError }
                 throw failure
             }
         }
     }
 
     private func isReplaced(_ live: Live) -> Bool {
-        state.withLock { state in
-            if case .connected(let current) = state.phase { return current.generation != live.generation }
-            return false
-        }
+        core.withLock { core in core.machine.current.map { $0.generation != live.generation } ?? false }
     }
 
     // MARK: - Receiving
 
-    private enum Step {
-        case receive(Live)
-        case drain(Live)
-        case wait(UInt64)
-        case reconnect
-        case fail(BackendError)
-        case end
-    }
-
     func nextEvent() async throws -> TopicEvent? {
         while true {
-            let step = state.withLock { state -> Step in
-                if case .closed = state.phase { return .end }
-                if let old = state.draining.first { return .drain(old) }
-                return switch state.phase {
-                case .connected(let live): .receive(live)
-                case .idle: .wait(state.version)
-                case .broken: .reconnect
-                case .failed(let error): .fail(error)
-                case .closed: .end
-                }
-            }
-            switch step {
+            switch core.withLock({ $0.machine.nextRead }) {
             case .end:
                 return nil
             case .drain(let old):
@@ -458,16 +445,19 @@ final class WebSocketSession: Sendable {
                     message = nil
                 }
                 guard let message else {
-                    state.withLock { $0.draining.removeAll { $0.generation == old.generation } }
+                    core.withLock { $0.machine.drained(old.generation) }
                     continue
                 }
                 if let event = handle(message) { return event }
             case .fail(let error):
                 throw error
-            case .wait(let seen):
-                do { try await waitForChange(since: seen) } catch { return nil }
-            case .reconnect:
-                do { try await reconnect() } catch { return nil }
+            case .awaitConnection:
+                switch await submit({ $0.awaitConnection(for: .events, $1, now: $2) }) {
+                case .proceed, .retry: continue
+                case .proceedAfterReconnecting: await runReconnectHandler()
+                case .failed(let error): throw error
+                case .closed, .cancelled: return nil
+                }
             case .receive(let live):
                 let message: WebSocketMessage?
                 do {
@@ -475,11 +465,11 @@ final class WebSocketSession: Sendable {
                 } catch is CancellationError {
                     return nil
                 } catch {
-                    lost(live, error as? WebSocketError)
+                    await lost(live, error as? WebSocketError)
                     continue
                 }
                 guard let message else {
-                    lost(live, nil)
+                    await lost(live, nil)
                     continue
                 }
                 if let event = handle(message) { return event }
@@ -497,7 +487,7 @@ final class WebSocketSession: Sendable {
         do {
             decoded = try message.brokerMessage()
         } catch {
-            state.withLock { $0.diagnostics.invalidFrames += 1 }
+            core.withLock { $0.frames.invalidFrames += 1 }
             log?("ignored a frame from \(url) that is not Broker JSON: \(error)")
             return nil
         }
@@ -508,23 +498,23 @@ final class WebSocketSession: Sendable {
                 receivedEvents.add(1, ordering: .relaxed)
                 return TopicEvent(topic: Topic(data.topic), event: event)
             } catch {
-                state.withLock { $0.diagnostics.skippedDataMessages += 1 }
+                core.withLock { $0.frames.skippedDataMessages += 1 }
                 log?("skipped a data message on topic '\(data.topic)' that is not an event: \(error)")
                 return nil
             }
         case .error(let error):
             // A server decides how long its error frames are; what is kept and logged is bounded.
             let error = Self.bounded(error)
-            state.withLock { state in
-                state.diagnostics.errorFrames += 1
-                state.diagnostics.recentErrors.append(error)
-                let excess = state.diagnostics.recentErrors.count - WebSocketBackend.Diagnostics.recentErrorLimit
-                if excess > 0 { state.diagnostics.recentErrors.removeFirst(excess) }
+            core.withLock { core in
+                core.frames.errorFrames += 1
+                core.frames.recentErrors.append(error)
+                let excess = core.frames.recentErrors.count - WebSocketBackend.Diagnostics.recentErrorLimit
+                if excess > 0 { core.frames.recentErrors.removeFirst(excess) }
             }
             log?("error from \(url): \(error.code): \(error.context)")
             return nil
         case .ack:
-            state.withLock { $0.diagnostics.invalidFrames += 1 }
+            core.withLock { $0.frames.invalidFrames += 1 }
             log?("ignored an ack from \(url) after the handshake")
             return nil
         }
@@ -546,14 +536,10 @@ final class WebSocketSession: Sendable {
         return result
     }
 
-    /// Reports a retired connection whose unread messages are given up on.
-    private func droppedUnread(_ live: Live) {
-        log?("dropped the unread messages of '\(live.ack.endpoint)': too many replaced connections not read")
-    }
-
-    /// Records that a connection ended (unless it was replaced or closed on purpose) and returns why.
+    /// Tells the machine that a connection ended (it ignores a connection replaced or closed on purpose) and
+    /// returns why it ended.
     @discardableResult
-    private func lost(_ live: Live, _ error: WebSocketError?) -> BackendError {
+    private func lost(_ live: Live, _ error: WebSocketError?) async -> BackendError {
         let failure =
             error.map { backendError($0, connection: live.connection) }
             ?? BackendError(
@@ -561,81 +547,13 @@ final class WebSocketSession: Sendable {
                 "closed by the server with \(live.connection.closeInfo.map(\.codeAndReason) ?? "no close code")",
                 endpoint: url
             )
-        var dropped: Live?
-        let isCurrent = change { state -> Bool in
-            guard case .connected(let current) = state.phase, current.generation == live.generation else {
-                return false
-            }
-            state.diagnostics.lastError = failure
-            state.phase = options.reconnect == nil ? .failed(failure) : .broken(live, failure)
-            // Messages it received before the end are still returned, before the error or the reconnection.
-            dropped = state.retire(live)
-            return true
-        }
-        if isCurrent { log?("lost the connection: \(failure)") }
-        if let dropped { droppedUnread(dropped) }
+        await perform(core.withLock { $0.machine.connectionLost(live.generation, failure) })
         return failure
-    }
-
-    /// Reconnects with exponential back-off, unless another task did or the session was closed; then runs the
-    /// reconnection handler.
-    private func reconnect() async throws {
-        if try await reconnectOnce() { await runReconnectHandler() }
-    }
-
-    /// The attempts of ``reconnect()``; returns whether this task made the new connection.
-    private func reconnectOnce() async throws -> Bool {
-        try await acquire()
-        defer { release() }
-        guard case .broken(_, var failure) = state.withLock({ $0.phase }), let policy = options.reconnect else {
-            return false
-        }
-        let clock = self.clock
-        var delay = policy.initialDelay
-        for attempt in 1...policy.maximumAttempts {
-            log?(
-                "reconnecting to \(url) in \(delay.textForPeople) (attempt \(attempt) of \(policy.maximumAttempts))"
-            )
-            let wait = delay
-            guard try await unlessClosed({ try await clock.sleep(for: wait) }) != nil else { return false }
-            state.withLock { $0.diagnostics.reconnectAttempts += 1 }
-            do {
-                guard let live = try await install(retiring: nil) else { return false }
-                log?("reconnected to \(url) as '\(live.ack.endpoint)'")
-                return true
-            } catch let error as BackendError {
-                failure = error
-                log?("reconnection attempt \(attempt) failed: \(error.message)")
-            }
-            delay = min(delay * 2, policy.maximumDelay)
-        }
-        let final = BackendError(
-            failure.code,
-            "gave up after \(policy.maximumAttempts) reconnection attempts: \(failure.message)",
-            endpoint: url
-        )
-        change { state in
-            guard case .broken = state.phase else { return }
-            state.phase = .failed(final)
-            state.diagnostics.lastError = final
-        }
-        log?("\(final)")
-        return false
     }
 
     // MARK: - Closing
 
     func close() async {
-        let live = change { state -> Live? in
-            defer {
-                state.phase = .closed
-                state.draining = []
-            }
-            switch state.phase {
-            case .connected(let live), .broken(let live, _): return live
-            case .idle, .failed, .closed: return nil
-            }
-        }
-        await live?.connection.close()
+        await perform(core.withLock { $0.machine.close() })
     }
 }
