@@ -1,7 +1,7 @@
 import Synchronization
 
 /// What the handshake established, handed to the application's connection handle.
-struct HandshakeInfo: Sendable {
+struct HandshakeInfo: Sendable, Hashable {
     var requestPath: String
     var requestHeaders: WebSocketHeaders
     var responseHeaders: WebSocketHeaders

@@ -31,8 +31,8 @@ struct ServerStart: Sendable {
 /// every connection is closed. It then closes every descriptor and resolves every waiter.
 ///
 /// The reactor also keeps the server-wide receive buffer budget
-/// (``WebSocketServer/Options/sharedReceiveBufferLimit``) as a plain counter: all connections of one server
-/// share its thread.
+/// (``WebSocketServer/Options/sharedReceiveBufferLimit``), a ``ReceiveBufferBudget`` without a lock: all
+/// connections of one server share its thread.
 final class Reactor {
     /// Who a polled descriptor belongs to.
     enum Owner {
@@ -63,10 +63,9 @@ final class Reactor {
     private var hadConnection = false
     private var isRunning = true
     private var nextConnectionID: UInt64 = 1
-    /// Bytes of frame and reassembly buffers all connections hold beyond their standing read buffers.
-    private var receiveBufferBytes = 0
-    /// The most `receiveBufferBytes` may reach: the server's shared limit, unlimited on a client loop.
-    private(set) var sharedReceiveBufferLimit = Int.max
+    /// The frame and reassembly buffer memory all connections share: the server's limit, unlimited on a client
+    /// loop.
+    let receiveBuffers = ReceiveBufferBudget()
 
     init(loop: EventLoop, stopsWhenIdle: Bool) {
         self.loop = loop
@@ -144,7 +143,7 @@ final class Reactor {
         statistics.connections = connections.count
         statistics.openConnections = listener?.openCount ?? 0
         statistics.refusingConnections = listener?.rejectingCount ?? 0
-        statistics.receiveBufferBytes = receiveBufferBytes
+        statistics.receiveBufferBytes = receiveBuffers.used
         for driver in connections.values {
             statistics.unwrittenBytes += driver.unwrittenByteCount
             if driver.owedPong != nil { statistics.owedPongs += 1 }
@@ -250,18 +249,6 @@ final class Reactor {
         if driver.isRejection { listener?.rejectingCount -= 1 }
     }
 
-    // MARK: - Receive buffer budget
-
-    /// Whether the connections' frame and reassembly buffers may grow by `delta` bytes.
-    func mayChargeReceiveBuffers(_ delta: Int) -> Bool {
-        delta <= 0 || receiveBufferBytes + delta <= sharedReceiveBufferLimit
-    }
-
-    /// Records that the connections' buffers grew (or shrank, when negative) by `delta` bytes.
-    func chargeReceiveBuffers(_ delta: Int) {
-        receiveBufferBytes += delta
-    }
-
     // MARK: - Client
 
     private func startClient(_ start: ClientStart) {
@@ -276,7 +263,7 @@ final class Reactor {
     private func startServer(_ start: ServerStart) {
         let slot = register(start.descriptor, events: Int16(POLLIN), owner: .listener)
         listener = Listener(descriptor: start.descriptor, slot: slot, shared: start.shared, options: start.options)
-        sharedReceiveBufferLimit = start.options.sharedReceiveBufferLimit
+        receiveBuffers.limit = start.options.sharedReceiveBufferLimit
     }
 
     private func acceptConnections() {

@@ -1,14 +1,8 @@
 /// A min-heap of reactor deadlines, with lazy removal: the owner ignores entries it no longer expects.
 struct TimerHeap {
-    /// What a deadline is for.
-    enum Kind: Sendable, Hashable {
-        /// Connect, handshake or close limit of a connection.
-        case deadline
-        /// The next ping (or pong check) of a connection.
-        case ping
-        /// The oldest waiting sender's limit.
-        case sendStall
-    }
+    /// What a deadline is for: a connection's connect, handshake or close limit, its next ping, or its oldest
+    /// waiting sender's limit (the listener's pause uses `deadline`).
+    typealias Kind = WebSocketProtocolCore.TimerKind
 
     /// One deadline.
     struct Entry {
