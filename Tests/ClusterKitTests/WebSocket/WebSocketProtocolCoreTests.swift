@@ -288,6 +288,36 @@ import Testing
         #expect(harness.closed?.error?.message == deadline.message)
     }
 
+    @Test func serverThatHangsUpDuringTheHandshakeIsReported() throws {
+        var harness = try ProtocolCoreHarness.connectedClient()
+        harness.peerSends(Array("HTTP/1.1 101 Switching".utf8))
+        harness.peerEndsStream()
+        #expect(harness.closed?.info == .abnormal(.peer))
+        #expect(harness.closed?.error == WebSocketError(.closed, "connection closed during the handshake"))
+    }
+
+    @Test func responseHeadOverTheLimitFailsTheClient() throws {
+        var harness = try ProtocolCoreHarness.connectedClient { $0.maximumHandshakeSize = 256 }
+        harness.peerSends(
+            Array(("HTTP/1.1 101 Switching Protocols\r\nX-Big: " + String(repeating: "b", count: 300)).utf8)
+        )
+        #expect(harness.closed?.error == WebSocketError(.protocolViolation, "handshake response larger than 256 bytes"))
+    }
+
+    @Test func closeBeforeTheHandshakeDropsTheConnectionWithTheRequestedCode() throws {
+        var harness = try ProtocolCoreHarness.client(isResolving: true)
+        harness.applicationCloses(code: .goingAway, reason: "cancelled")
+        #expect(harness.sent.isEmpty)
+        #expect(
+            harness.closed?.info
+                == WebSocketCloseInfo(code: .goingAway, reason: "cancelled", initiator: .local, wasClean: false)
+        )
+        #expect(harness.closed?.error == nil)
+        // The lookup finishing afterwards changes nothing.
+        harness.core.addressesResolved()
+        #expect(harness.core.isClosed)
+    }
+
     @Test func clientWhoseApplicationGaveUpIsDroppedWhenTheHandshakeCompletes() throws {
         var harness = try ProtocolCoreHarness.connectedClient()
         harness.applicationAcceptsOpen = false
