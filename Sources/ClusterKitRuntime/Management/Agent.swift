@@ -227,7 +227,7 @@ public final class Agent: Sendable {
         switch effect {
         case .startTracking(let id, let targets):
             do {
-                try tracker.start(id, awaiting: targets) { id, outcome in self.trackerFinished(id, outcome) }
+                try tracker.start(id, awaiting: targets, onFinish: trackerFinished)
             } catch {
                 return .trackingFailed(step(.trackingFailed(id, error)))
             }
@@ -283,7 +283,8 @@ public final class Agent: Sendable {
                 to: NodeRuntime.API.topic
             )
         case .startTracking, .record, .markAnswered:
-            _ = performAtOnce(effect)
+            // Performed at once by `performAtOnce`, never handed here.
+            break
         }
     }
 

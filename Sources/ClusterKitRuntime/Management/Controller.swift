@@ -267,11 +267,8 @@ public final class Controller: Sendable {
             finishInternalDeploy(reqid, results)
         case .startTracking(let id, let targets, let finishesWhenAllAnswered):
             do {
-                try tracker.start(id, awaiting: targets, finishesWhenAllAnswered: finishesWhenAllAnswered) {
-                    id,
-                    outcome in
-                    self.trackerFinished(id, outcome)
-                }
+                let finishes = finishesWhenAllAnswered
+                try tracker.start(id, awaiting: targets, finishesWhenAllAnswered: finishes, onFinish: trackerFinished)
             } catch {
                 return .trackingFailed(step(.trackingFailed(id, error)))
             }
@@ -302,7 +299,8 @@ public final class Controller: Sendable {
             await options.launchAgents?(instances)
             try await perform(step(.agentsLaunched(deploy: reqid)))
         case .log, .finishInternalDeploy, .startTracking, .record, .markAnswered, .finishTracking:
-            _ = performAtOnce(effect)
+            // Performed at once by `performAtOnce`, never handed here.
+            break
         }
     }
 
