@@ -146,21 +146,7 @@ extension Agent {
         /// - Throws: ``DecodingError`` for a request or node message that is malformed.
         static func decode(_ event: Broker.Event) throws(DecodingError) -> Message? {
             let arguments = event.arguments
-            if let kind = Request.Kind(eventName: event.name) {
-                guard case .string(let reqid)? = arguments.first else {
-                    let what = arguments.isEmpty ? "is missing" : "is not a string"
-                    throw DecodingError(
-                        .missingRequestID,
-                        "\(kind.shortName): argument 1 (reqid) \(what)",
-                        request: kind
-                    )
-                }
-                do throws(RequestArgumentError) {
-                    return .request(try Request(kind, reqid: reqid, arguments: arguments))
-                } catch {
-                    throw DecodingError(.invalidArgument, error.description, request: kind, reqid: reqid)
-                }
-            }
+            // Node answers first: one per node and dispatch, the hot path.
             switch event.name {
             case NodeRuntime.API.notifyNodeHello:
                 guard case .string(let node)? = arguments.first else {
@@ -191,7 +177,21 @@ extension Agent {
                 }
                 return .nodeResponse(NodeResponse(reqid: reqid, node: node, result: result))
             default:
-                return nil
+                break
+            }
+            guard let kind = Request.Kind(eventName: event.name) else { return nil }
+            guard case .string(let reqid)? = arguments.first else {
+                let what = arguments.isEmpty ? "is missing" : "is not a string"
+                throw DecodingError(
+                    .missingRequestID,
+                    "\(kind.shortName): argument 1 (reqid) \(what)",
+                    request: kind
+                )
+            }
+            do throws(RequestArgumentError) {
+                return .request(try Request(kind, reqid: reqid, arguments: arguments))
+            } catch {
+                throw DecodingError(.invalidArgument, error.description, request: kind, reqid: reqid)
             }
         }
     }

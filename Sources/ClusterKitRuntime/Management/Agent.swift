@@ -155,7 +155,8 @@ public final class Agent: Sendable {
         case .nodeHello(let node):
             try await perform(step(.nodeHello(node)))
         case .nodeResponse(let response):
-            try await perform(step(.nodeResponse(response)))
+            // No step: an answer changes none of the agent's state, and recording needs no waiting.
+            _ = performAtOnce(AgentStateMachine.recording(response, instance: options.instance))
         }
     }
 

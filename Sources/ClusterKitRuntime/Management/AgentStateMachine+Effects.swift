@@ -15,8 +15,6 @@ extension AgentStateMachine {
         case malformedRequest(Agent.Request.Kind, reqid: String, message: String)
         /// A node said hello.
         case nodeHello(String)
-        /// A node answered a dispatch.
-        case nodeResponse(Agent.NodeResponse)
         /// The nodes of ``Effect/stopNodes(_:then:)`` are gone.
         case nodesStopped(AfterStop)
         /// ``Effect/launchNodes(_:_:in:)`` is done; `failed` names the nodes that could not be started.

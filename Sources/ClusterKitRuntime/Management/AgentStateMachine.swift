@@ -74,8 +74,6 @@ struct AgentStateMachine {
             [.publish(Response(kind, reqid, [failure(reqid, message)]))]
         case .nodeHello(let name):
             nodeSaidHello(name)
-        case .nodeResponse(let response):
-            nodeAnswered(response)
         case .nodesStopped(let next):
             nodesStopped(then: next)
         case .nodesLaunched(let id, let failed):
@@ -206,15 +204,6 @@ struct AgentStateMachine {
         }
     }
 
-    /// Records a node's result with the dispatch it answers, its data as `to_json` text.
-    private func nodeAnswered(_ response: Agent.NodeResponse) -> [Effect] {
-        let id = RequestID(response.reqid)
-        guard case .dispatch? = pending[id] else { return [] }
-        var result = response.result.renderingDataAsText
-        result.instance = instance
-        return [.record(result, for: id, from: .node(response.node))]
-    }
-
     /// Nodes that could not be launched or restarted have failed; the request stops waiting for them.
     private mutating func nodesFailed(_ names: [String], for id: RequestID) -> [Effect] {
         names.map { name in
@@ -306,6 +295,23 @@ struct AgentStateMachine {
 // MARK: - Reports
 
 extension AgentStateMachine {
+    /// What to do with a node's answer to a dispatch: record it, its data as `to_json` text and its instance
+    /// filled in, with the request it names.
+    ///
+    /// An answer changes none of the agent's state (the tracker collects it, and ignores one for a request that
+    /// is not pending or a node it does not wait for), so it takes no step and no lock: it is the hot path, once
+    /// per node and dispatch.
+    ///
+    /// - Parameters:
+    ///   - response: The node's answer.
+    ///   - instance: The agent's instance.
+    /// - Returns: The ``Effect/record(_:for:from:)`` to perform.
+    static func recording(_ response: Agent.NodeResponse, instance: String) -> Effect {
+        var result = response.result.renderingDataAsText
+        result.instance = instance
+        return .record(result, for: RequestID(response.reqid), from: .node(response.node))
+    }
+
     /// A node's state as `get_nodes` reports it: a running node whose process exited and waits for revival is
     /// `CRASHED`.
     static func reportedState(_ state: Management.State, _ hosted: HostedNodeStatus?) -> Management.State {

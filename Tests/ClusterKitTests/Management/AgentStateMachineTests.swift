@@ -66,6 +66,15 @@ struct AgentMachine {
         }
     }
 
+    /// A node's answer, as the driver handles it: recorded in the tracker without a step.
+    mutating func nodeAnswered(_ response: Agent.NodeResponse) -> [Effect] {
+        let recording = AgentStateMachine.recording(response, instance: machine.settings.instance)
+        if case .record(let result, let id, let target) = recording {
+            tracker.tracker.record(result, for: id, from: target)
+        }
+        return run([])
+    }
+
     /// Deploys `configuration` (no old nodes to stop), with the `failed` nodes failing to launch, and has every
     /// node of `hellos` say hello; returns what the last step led to.
     @discardableResult
@@ -188,7 +197,7 @@ struct AgentMachine {
         )
         let value = Broker.Value.vector(["w", .count(1)])
         let answer = Management.Result(reqid: "a-2", data: value, node: "w1")
-        #expect(machine.step(.nodeResponse(Agent.NodeResponse(reqid: "a-2", node: "w1", result: answer))) == [])
+        #expect(machine.nodeAnswered(Agent.NodeResponse(reqid: "a-2", node: "w1", result: answer)) == [])
 
         var rendered = answer
         rendered.data = .string(Broker.JSON.encode(value))
@@ -211,14 +220,33 @@ struct AgentMachine {
         )
     }
 
-    @Test func nodeAnswersToAnythingButAPendingDispatchAreIgnored() {
+    @Test func aNodesAnswerIsRecordedWithItsDataAsTextAndTheAgentsInstance() {
+        let value = Broker.Value.vector(["w", .count(1)])
+        let answer = Management.Result(reqid: "d-1", data: value, node: "w1")
+        var recorded = answer
+        recorded.data = .string(Broker.JSON.encode(value))
+        recorded.instance = "a"
+        #expect(
+            AgentStateMachine.recording(Agent.NodeResponse(reqid: "d-1", node: "w1", result: answer), instance: "a")
+                == .record(recorded, for: "d-1", from: .node("w1"))
+        )
+        var text = answer
+        text.data = "96"
+        text.instance = "a"
+        #expect(
+            AgentStateMachine.recording(Agent.NodeResponse(reqid: "d-1", node: "w1", result: text), instance: "a")
+                == .record(text, for: "d-1", from: .node("w1"))
+        )
+    }
+
+    @Test func aNodesAnswerToADeploymentIsNoAnswerToIt() {
+        // Deployments wait for `node(name, instance:)`; a dispatch answer names `node(name)`, so the tracker drops it.
         var machine = AgentMachine()
         machine.deploy(Self.configuration("c1", nodes: ["w1", "w2"]), "d1", hellos: [])
         let stray = Agent.NodeResponse(reqid: "a-1", node: "w1", result: Management.Result(reqid: "a-1", node: "w1"))
-        #expect(machine.machine.step(.nodeResponse(stray)) == [])
+        #expect(machine.nodeAnswered(stray) == [])
         #expect(machine.tracker.tracker.lookup("a-1").answered.isEmpty)
-        let unknown = Agent.NodeResponse(reqid: "zz", node: "w1", result: Management.Result(reqid: "zz", node: "w1"))
-        #expect(machine.machine.step(.nodeResponse(unknown)) == [])
+        #expect(machine.tracker.tracker.lookup("a-1").results.isEmpty)
     }
 
     @Test func aDispatchToNoRunningNodeIsAnsweredAtOnce() {
