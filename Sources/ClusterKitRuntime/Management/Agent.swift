@@ -26,72 +26,12 @@ import Glibc
 ///   has the Supervisor destroy them one after the other.
 /// - A request whose arguments are malformed is answered with a failed result naming the argument (Zeek's
 ///   agent never sees one: Broker refuses to make such an event).
+///
+/// Inside, every decision is a step of one state machine (`AgentStateMachine`) behind one lock: events are
+/// decoded once into a typed request (or a node's hello or answer), the step returns effects, and the agent
+/// performs them outside the lock. The ``RequestTracker``'s callbacks feed the same step.
 public final class Agent: Sendable {
-    /// Agent settings.
-    public struct Options: Sendable, Hashable {
-        /// The instance (agent) name.
-        public var instance: String
-        /// How long deploy and restart wait for nodes; default 5 s (Zeek's agent).
-        public var requestTimeout: Duration
-        /// The port the agent listens on for the controller, when the controller connects to it.
-        public var listenPort: Broker.Port?
-        /// The controller's name, when the controller runs on this instance (shown by `get_nodes`).
-        public var colocatedController: String?
-        /// Identifiers to set on every node beside the cluster framework's.
-        public var nodeSettings: [String: ZeekValue?]
-        /// The most nodes stopped at once, on standby and before a deployment.
-        ///
-        /// Default ``defaultMaximumConcurrentStops`` (128); at least 1. Each stop waits until the node is gone, for a node process at most its stop sequence (32 s with
-        /// Zeek's values), so stopping them in parallel keeps a redeployment from taking minutes.
-        public var maximumConcurrentStops: Int
-
-        /// Creates options.
-        ///
-        /// - Parameters:
-        ///   - instance: The instance name.
-        ///   - requestTimeout: How long deploy and restart wait.
-        ///   - listenPort: The listen port, when the controller connects to the agent.
-        ///   - colocatedController: The controller's name, when on this instance.
-        ///   - nodeSettings: Identifiers to set on every node.
-        ///   - maximumConcurrentStops: The most nodes stopped at once; at least 1.
-        public init(
-            instance: String,
-            requestTimeout: Duration = .seconds(5),
-            listenPort: Broker.Port? = nil,
-            colocatedController: String? = nil,
-            nodeSettings: [String: ZeekValue?] = [:],
-            maximumConcurrentStops: Int = Options.defaultMaximumConcurrentStops
-        ) {
-            precondition(maximumConcurrentStops >= 1, "maximumConcurrentStops must be at least 1")
-            self.instance = instance
-            self.requestTimeout = requestTimeout
-            self.listenPort = listenPort
-            self.colocatedController = colocatedController
-            self.nodeSettings = nodeSettings
-            self.maximumConcurrentStops = maximumConcurrentStops
-        }
-
-        /// The default of ``maximumConcurrentStops``: 128 nodes stopped at once.
-        public static let defaultMaximumConcurrentStops = 128
-    }
-
-    /// What an agent request collects, and what it does when finished.
-    private enum Pending: Sendable {
-        case deploy(agentRequest: String, nodes: [String])
-        case restart(agentRequest: String, nodes: [String])
-        case dispatch(agentRequest: String, early: [Management.Result])
-    }
-
-    private struct NodeEntry: Sendable {
-        var node: Management.Node
-        var state: Management.State
-    }
-
-    private struct State {
-        var configuration: Management.Configuration?
-        var nodes: [String: NodeEntry] = [:]
-        var pending: [String: Pending] = [:]
-    }
+    typealias Effect = AgentStateMachine.Effect
 
     /// The options.
     public let options: Options
@@ -100,7 +40,8 @@ public final class Agent: Sendable {
     private let host: any NodeHost
     private let tracker: RequestTracker<Management.Result>
     private let spawner = TaskSpawner()
-    private let state = Mutex(State())
+    /// Every piece of the agent's mutable state; changed only by its `step`.
+    private let machine: Mutex<AgentStateMachine>
 
     /// Creates an agent.
     ///
@@ -118,9 +59,16 @@ public final class Agent: Sendable {
         self.options = options
         self.backend = backend
         self.host = host
-        self.tracker = RequestTracker(
-            options: RequestTrackerOptions(defaultTimeout: options.requestTimeout),
-            clock: clock
+        let trackerOptions = RequestTrackerOptions(defaultTimeout: options.requestTimeout)
+        self.tracker = RequestTracker(options: trackerOptions, clock: clock)
+        self.machine = Mutex(
+            AgentStateMachine(
+                settings: AgentStateMachine.Settings(
+                    instance: options.instance,
+                    requestTimeout: options.requestTimeout,
+                    maximumPendingRequests: trackerOptions.maximumPendingRequests
+                )
+            )
         )
     }
 
@@ -129,33 +77,21 @@ public final class Agent: Sendable {
 
     /// The nodes the agent's pending requests still wait for, sorted.
     public var awaitedNodes: [String] {
-        let ids = state.withLock { Array($0.pending.keys) }
+        let ids = machine.withLock { Array($0.pending.keys) }
         var names: Set<String> = []
         for id in ids {
-            for case .node(let name, _) in tracker.lookup(RequestID(id)).unanswered { names.insert(name) }
+            for case .node(let name, _) in tracker.lookup(id).unanswered { names.insert(name) }
         }
         return names.sorted()
     }
 
     /// The states of the agent's nodes, by name.
-    public var nodeStates: [String: Management.State] { state.withLock { $0.nodes.mapValues(\.state) } }
+    public var nodeStates: [String: Management.State] { machine.withLock { $0.nodes.mapValues(\.state) } }
 
     /// Every node's process as the agent and its node host know it, sorted by name.
     public var processStatuses: [NodeProcessStatus] {
-        let (nodes, hosted) = (state.withLock { $0.nodes }, host.status())
-        return nodes.keys.sorted().compactMap { name in
-            guard let entry = nodes[name] else { return nil }
-            return NodeProcessStatus(
-                node: name,
-                instance: options.instance,
-                role: entry.node.role,
-                state: Self.reportedState(entry.state, hosted[name]),
-                pid: hosted[name]?.pid,
-                port: entry.node.p.flatMap { $0 == .unset ? nil : $0 },
-                startedAt: hosted[name]?.startedAt,
-                restarts: hosted[name]?.restarts ?? 0
-            )
-        }
+        let (nodes, hosted) = (machine.withLock { $0.nodes }, host.status())
+        return AgentStateMachine.processStatuses(nodes: nodes, hosted: hosted, instance: options.instance)
     }
 
     /// Stops every node gracefully (the node host's ``NodeHost/stopAll()``) and waits until they are gone.
@@ -196,103 +132,167 @@ public final class Agent: Sendable {
         }
     }
 
-    private func publish(_ name: String, _ arguments: [Broker.Value]) async throws {
-        try await backend.publish(Broker.Event(name, arguments), to: AgentAPI.topic(options.instance))
-    }
+    // MARK: - Events
 
-    private func publishLater(_ name: String, _ arguments: [Broker.Value]) {
-        spawner.spawn { try? await self.publish(name, arguments) }
-    }
-
-    // MARK: - Requests
-
+    /// Decodes an event once and hands it to the state machine; a malformed request is answered.
     private func handle(_ event: Broker.Event) async throws {
-        let arguments = event.arguments
-        guard case .string(let reqid)? = arguments.first else { return }
-        switch event.name {
-        case AgentAPI.agentWelcomeRequest:
-            try await publish(
-                AgentAPI.agentWelcomeResponse,
-                [.string(reqid), Management.Result(reqid: reqid, instance: options.instance).brokerValue]
-            )
-        case AgentAPI.agentStandbyRequest:
-            await stop(state.withLock { Array($0.nodes.keys) })
-            state.withLock { state in
-                state.nodes = [:]
-                state.configuration = nil
+        let message: Message
+        do throws(DecodingError) {
+            guard let decoded = try Message.decode(event) else { return }
+            message = decoded
+        } catch {
+            guard error.code == .invalidArgument, let kind = error.request, let reqid = error.reqid else {
+                // Nothing to answer, and the agent has no log: what it cannot read, it ignores, as Zeek's agent
+                // ignores events it has no handler for.
+                return
             }
-            try await publish(
-                AgentAPI.agentStandbyResponse,
-                [.string(reqid), Management.Result(reqid: reqid, instance: options.instance).brokerValue]
-            )
-        case AgentAPI.deployRequest:
-            do {
-                let configuration: Management.Configuration = try argument(
-                    arguments,
-                    1,
-                    "config",
-                    "a Management::Configuration",
-                    of: "deploy_request"
-                )
-                await deploy(configuration, agentRequest: reqid)
-            } catch {
-                try await refuse(AgentAPI.deployResponse, reqid, error)
-            }
-        case AgentAPI.getNodesRequest:
-            try await publish(AgentAPI.getNodesResponse, [.string(reqid), nodeStatusResult(reqid).brokerValue])
-        case AgentAPI.nodeDispatchRequest:
-            do {
-                let request = "node_dispatch_request"
-                let action: [String] = try argument(arguments, 1, "action", "a vector of strings", of: request)
-                let nodes: Set<String> = try argument(arguments, 2, "nodes", "a set of strings", of: request, [])
-                try await dispatch(action, to: nodes, agentRequest: reqid)
-            } catch let error as RequestArgumentError {
-                try await refuse(AgentAPI.nodeDispatchResponse, reqid, error)
-            }
-        case AgentAPI.restartRequest:
-            do {
-                let nodes: Set<String> = try argument(
-                    arguments,
-                    1,
-                    "nodes",
-                    "a set of strings",
-                    of: "restart_request",
-                    []
-                )
-                await restart(nodes, agentRequest: reqid)
-            } catch {
-                try await refuse(AgentAPI.restartResponse, reqid, error)
-            }
-        case NodeRuntime.API.notifyNodeHello:
-            nodeSaidHello(reqid)  // the only argument is the node's name
-        case NodeRuntime.API.dispatchResponse:
-            guard arguments.count >= 2, var result = try? Management.Result(brokerValue: arguments[1]),
-                let node = result.node
-            else { return }
-            if case let data? = result.data, data.stringValue == nil { result.data = .string(Broker.JSON.encode(data)) }
-            result.instance = options.instance
-            tracker.record(result, for: RequestID(reqid), from: .node(node))
-        default:
+            try await perform(step(.malformedRequest(kind, reqid: reqid, message: error.message)))
             return
+        }
+        switch message {
+        case .request(let request):
+            try await perform(step(.request(request)))
+        case .nodeHello(let node):
+            try await perform(step(.nodeHello(node)))
+        case .nodeResponse(let response):
+            // No step: an answer changes none of the agent's state, and recording needs no waiting.
+            _ = performAtOnce(AgentStateMachine.recording(response, instance: options.instance))
         }
     }
 
-    /// Reads one argument of a request; `defaultValue` stands in when it is missing.
-    private func argument<T: BrokerConvertible>(
-        _ arguments: [Broker.Value],
-        _ index: Int,
-        _ name: String,
-        _ typeName: String,
-        of request: String,
-        _ defaultValue: T? = nil
-    ) throws(RequestArgumentError) -> T {
-        try RequestArgumentError.read(arguments, index, name, typeName, of: request, default: defaultValue)
+    // MARK: - Stepping and performing
+
+    /// One step of the state machine, in one lock scope.
+    private func step(_ input: AgentStateMachine.Input) -> [Effect] {
+        machine.withLock { $0.step(input) }
     }
 
-    /// Answers a malformed request with one failed result (in a vector, as every response it applies to).
-    private func refuse(_ response: String, _ reqid: String, _ error: any Error) async throws {
-        let result = Management.Result(reqid: reqid, success: false, instance: options.instance, error: "\(error)")
-        try await publish(response, [.string(reqid), .vector([result.brokerValue])])
+    /// A tracker callback: it runs inside whatever ended the request, so what needs waiting is spawned.
+    private func trackerFinished(_ id: RequestID, _ outcome: AgentStateMachine.Outcome) {
+        performLater(step(.trackerFinished(id, outcome)))
+    }
+
+    /// What performing an effect at once did.
+    private enum Immediate {
+        /// It was performed.
+        case performed
+        /// It needs waiting: ``performWaiting(_:)`` does it.
+        case needsWaiting
+        /// The tracker refused the request; these effects replace the rest of the step's.
+        case trackingFailed([Effect])
+    }
+
+    /// Performs `effects` in order in the calling task.
+    ///
+    /// - Throws: A publishing error; the effects after it are not performed.
+    private func perform(_ effects: [Effect]) async throws {
+        for effect in effects {
+            switch performAtOnce(effect) {
+            case .performed:
+                continue
+            case .needsWaiting:
+                try await performWaiting(effect)
+            case .trackingFailed(let replacement):
+                try await perform(replacement)
+                return
+            }
+        }
+    }
+
+    /// Performs the effects that need no waiting at once, in order, and the rest from the first one that does
+    /// in a spawned task.
+    private func performLater(_ effects: [Effect]) {
+        for (index, effect) in effects.enumerated() {
+            switch performAtOnce(effect) {
+            case .performed:
+                continue
+            case .needsWaiting:
+                let rest = Array(effects[index...])
+                spawner.spawn {
+                    do {
+                        try await self.perform(rest)
+                    } catch {
+                        // The agent has no log: a response it cannot publish is lost, and the controller's
+                        // request times out, as with Zeek's agent.
+                    }
+                }
+                return
+            case .trackingFailed(let replacement):
+                performLater(replacement)
+                return
+            }
+        }
+    }
+
+    private func performAtOnce(_ effect: Effect) -> Immediate {
+        switch effect {
+        case .startTracking(let id, let targets):
+            do {
+                try tracker.start(id, awaiting: targets, onFinish: trackerFinished)
+            } catch {
+                return .trackingFailed(step(.trackingFailed(id, error)))
+            }
+        case .record(let result, let id, let target):
+            tracker.record(result, for: id, from: target)
+        case .markAnswered(let target, let id):
+            tracker.markAnswered(target, for: id)
+        case .publish, .publishDeployResults, .publishNodeStatuses, .stopNodes, .launchNodes, .restartNodes,
+            .dispatch:
+            return .needsWaiting
+        }
+        return .performed
+    }
+
+    private func performWaiting(_ effect: Effect) async throws {
+        switch effect {
+        case .publish(let response):
+            try await publish(response.request.responseName, [.string(response.reqid), response.payload])
+        case .publishDeployResults(let report):
+            let results = report.results(instance: options.instance, hosted: host.status())
+            try await publish(
+                AgentAPI.deployResponse,
+                [.string(report.agentRequest), .vector(results.map(\.brokerValue))]
+            )
+        case .publishNodeStatuses(let reqid, let nodes):
+            let result = AgentStateMachine.nodeStatusResult(
+                reqid,
+                nodes: nodes,
+                hosted: host.status(),
+                options: options,
+                pid: Int(getpid())
+            )
+            try await publish(AgentAPI.getNodesResponse, [.string(reqid), result.brokerValue])
+        case .stopNodes(let names, let next):
+            await stop(names)
+            try await perform(step(.nodesStopped(next)))
+        case .launchNodes(let id, let nodes, let configuration):
+            var failed: [String] = []
+            for launch in AgentStateMachine.launches(of: nodes, in: configuration, settings: options.nodeSettings) {
+                if await host.launch(launch) != nil { failed.append(launch.name) }
+            }
+            try await perform(step(.nodesLaunched(id, failed: failed)))
+        case .restartNodes(let id, let names):
+            for name in names where !(await host.restart(name)) {
+                try await perform(step(.nodeRestartFailed(id, node: name)))
+            }
+        case .dispatch(let id, let action, let nodes):
+            try await backend.publish(
+                Broker.Event(
+                    NodeRuntime.API.dispatchRequest,
+                    [.string(id.rawValue), action.brokerValue, nodes.brokerValue]
+                ),
+                to: NodeRuntime.API.topic
+            )
+        case .startTracking, .record, .markAnswered:
+            // Performed at once by `performAtOnce`, never handed here.
+            break
+        }
+    }
+
+    // MARK: - Publishing and nodes
+
+    private func publish(_ name: String, _ arguments: [Broker.Value]) async throws {
+        try await backend.publish(Broker.Event(name, arguments), to: AgentAPI.topic(options.instance))
     }
 
     /// Stops the named nodes, at most ``Options/maximumConcurrentStops`` at once, and returns when every one
@@ -311,282 +311,5 @@ public final class Agent: Sendable {
             }
             await group.waitForAll()
         }
-    }
-
-    private func nodeSaidHello(_ name: String) {
-        let isOurs = state.withLock { state -> Bool in
-            guard state.nodes[name] != nil else { return false }
-            state.nodes[name]?.state = .running
-            return true
-        }
-        guard isOurs else { return }
-        for (id, pending) in state.withLock({ $0.pending }) {
-            switch pending {
-            case .deploy(_, let nodes), .restart(_, let nodes):
-                if nodes.contains(name) {
-                    tracker.markAnswered(.node(name, instance: options.instance), for: RequestID(id))
-                }
-            case .dispatch:
-                continue
-            }
-        }
-    }
-
-    private func deploy(_ configuration: Management.Configuration, agentRequest: String) async {
-        // Every old node is gone before any new one starts (they may share ports and names).
-        await stop(state.withLock { Array($0.nodes.keys) })
-        let mine = configuration.nodes.filter { $0.instance == options.instance }.sorted { $0.name < $1.name }
-        // Every instance's address given up front, so that building the table looks each node's instance up
-        // in a dictionary instead of searching the instances for every node.
-        var addresses: [String: Broker.Address] = [:]
-        for instance in configuration.instances where addresses[instance.name] == nil {
-            addresses[instance.name] = instance.host
-        }
-        let layout = configuration.clusterLayout(instanceAddresses: addresses)
-        let table = configuration.clusterEndpoints(instanceAddresses: addresses)
-        state.withLock { state in
-            state.configuration = configuration
-            state.nodes = Dictionary(
-                mine.map { ($0.name, NodeEntry(node: $0, state: .pending)) },
-                uniquingKeysWith: { $1 }
-            )
-        }
-        let id = RequestID(UniqueID.make())
-        state.withLock { $0.pending[id.rawValue] = .deploy(agentRequest: agentRequest, nodes: mine.map(\.name)) }
-        do {
-            try tracker.start(id, awaiting: mine.map { .node($0.name, instance: options.instance) }) { _, outcome in
-                self.finishDeploy(id, agentRequest: agentRequest, nodes: mine.map(\.name), outcome: outcome)
-            }
-        } catch {
-            return
-        }
-        var failed: [String: String] = [:]
-        for node in mine {
-            let launch = NodeLaunch(
-                name: node.name,
-                node: node,
-                layout: layout,
-                clusterTable: table,
-                settings: options.nodeSettings
-            )
-            if let error = await host.launch(launch) { failed[node.name] = error }
-        }
-        for (name, _) in failed {
-            state.withLock { $0.nodes[name]?.state = .failed }
-            tracker.markAnswered(.node(name, instance: options.instance), for: id)
-        }
-    }
-
-    private func finishDeploy(
-        _ id: RequestID,
-        agentRequest: String,
-        nodes: [String],
-        outcome: RequestTracker<Management.Result>.Outcome
-    ) {
-        let states = state.withLock { state -> [String: Management.State] in
-            state.pending[id.rawValue] = nil
-            if outcome.timeout != nil {
-                for name in nodes where state.nodes[name]?.state == .pending { state.nodes[name]?.state = .failed }
-            }
-            return state.nodes.mapValues(\.state)
-        }
-        var results: [Management.Result] = []
-        if outcome.timeout != nil {
-            results.append(
-                Management.Result(
-                    reqid: agentRequest,
-                    success: false,
-                    instance: options.instance,
-                    error: RequestTimeout.zeekMessage
-                )
-            )
-        }
-        let hosted = host.status()
-        for name in nodes {
-            let running = states[name] == .running
-            results.append(
-                Management.Result(
-                    reqid: agentRequest,
-                    success: running,
-                    instance: options.instance,
-                    data: running
-                        ? nil : (hosted[name]?.outputs ?? Management.NodeOutputs(stdout: "", stderr: "")).brokerValue,
-                    node: name
-                )
-            )
-        }
-        publishLater(AgentAPI.deployResponse, [.string(agentRequest), .vector(results.map(\.brokerValue))])
-    }
-
-    private func restart(_ requested: Set<String>, agentRequest: String) async {
-        let mine = state.withLock { state in
-            state.nodes.keys.filter { requested.isEmpty || requested.contains($0) }.sorted()
-        }
-        let id = RequestID(UniqueID.make())
-        state.withLock { state in
-            state.pending[id.rawValue] = .restart(agentRequest: agentRequest, nodes: mine)
-            for name in mine { state.nodes[name]?.state = .pending }
-        }
-        do {
-            try tracker.start(id, awaiting: mine.map { .node($0, instance: options.instance) }) { _, outcome in
-                self.finishRestart(id, agentRequest: agentRequest, nodes: mine, outcome: outcome)
-            }
-        } catch {
-            return
-        }
-        for name in mine where !(await host.restart(name)) {
-            state.withLock { $0.nodes[name]?.state = .failed }
-            tracker.markAnswered(.node(name, instance: options.instance), for: id)
-        }
-    }
-
-    private func finishRestart(
-        _ id: RequestID,
-        agentRequest: String,
-        nodes: [String],
-        outcome: RequestTracker<Management.Result>.Outcome
-    ) {
-        let states = state.withLock { state -> [String: Management.State] in
-            state.pending[id.rawValue] = nil
-            return state.nodes.mapValues(\.state)
-        }
-        var results: [Management.Result] = []
-        let answered = Set(outcome.timeout.map { $0.answered } ?? nodes.map { .node($0, instance: options.instance) })
-        for name in nodes where answered.contains(.node(name, instance: options.instance)) {
-            let success = states[name] == .running
-            results.append(
-                Management.Result(
-                    reqid: agentRequest,
-                    success: success,
-                    instance: options.instance,
-                    error: success ? nil : "could not restart node \(name)",
-                    node: name
-                )
-            )
-        }
-        if outcome.timeout != nil {
-            results.append(
-                Management.Result(
-                    reqid: id.rawValue,
-                    success: false,
-                    instance: options.instance,
-                    error: RequestTimeout.zeekMessage
-                )
-            )
-        }
-        publishLater(AgentAPI.restartResponse, [.string(agentRequest), .vector(results.map(\.brokerValue))])
-    }
-
-    private func dispatch(_ action: [String], to requested: Set<String>, agentRequest: String) async throws {
-        let (selected, notRunning) = state.withLock { state -> ([String], [String]) in
-            let names = state.nodes.keys.filter { requested.isEmpty || requested.contains($0) }.sorted()
-            return (
-                names.filter { state.nodes[$0]?.state == .running }, names.filter { state.nodes[$0]?.state != .running }
-            )
-        }
-        let early = notRunning.map { name in
-            Management.Result(
-                reqid: agentRequest,
-                success: false,
-                instance: options.instance,
-                error: "cluster node \(name) not in running state",
-                node: name
-            )
-        }
-        guard !selected.isEmpty else {
-            try await publish(
-                AgentAPI.nodeDispatchResponse,
-                [.string(agentRequest), .vector(early.map(\.brokerValue))]
-            )
-            return
-        }
-        let id = RequestID(UniqueID.make())
-        state.withLock { $0.pending[id.rawValue] = .dispatch(agentRequest: agentRequest, early: early) }
-        try tracker.start(id, awaiting: selected.map { .node($0) }) { _, outcome in
-            self.state.withLock { _ = $0.pending.removeValue(forKey: id.rawValue) }
-            var results = early + outcome.results
-            if let timeout = outcome.timeout {
-                // Zeek's agent sends nothing when a node stays silent, losing the other nodes' results until
-                // the controller's own timeout. ClusterKit's agent answers at its (shorter) deadline with what
-                // it has, Zeek's `request timed out`, and a line naming the silent nodes.
-                let silent = timeout.unanswered.compactMap { target -> String? in
-                    if case .node(let name, _) = target { return name }
-                    return nil
-                }
-                results.append(
-                    Management.Result(
-                        reqid: agentRequest,
-                        success: false,
-                        instance: self.options.instance,
-                        error: RequestTimeout.zeekMessage
-                    )
-                )
-                results.append(
-                    Management.Result(
-                        reqid: agentRequest,
-                        success: false,
-                        instance: self.options.instance,
-                        error: "\(RequestTimeout.zeekMessage) after \(timeout.waited.textForPeople) waiting for "
-                            + "\(silent.joined(separator: ", ")) (instance '\(self.options.instance)')"
-                    )
-                )
-            }
-            self.publishLater(
-                AgentAPI.nodeDispatchResponse,
-                [.string(agentRequest), .vector(results.map(\.brokerValue))]
-            )
-        }
-        try await backend.publish(
-            Broker.Event(
-                NodeRuntime.API.dispatchRequest,
-                [.string(id.rawValue), action.brokerValue, requested.brokerValue]
-            ),
-            to: NodeRuntime.API.topic
-        )
-    }
-
-    /// A node's state as `get_nodes` reports it: a running node whose process exited and waits for revival is
-    /// `CRASHED`.
-    private static func reportedState(_ state: Management.State, _ hosted: HostedNodeStatus?) -> Management.State {
-        state == .running && hosted?.isRunning == false ? .crashed : state
-    }
-
-    private func nodeStatusResult(_ reqid: String) -> Management.Result {
-        let (nodes, hosted) = (state.withLock { $0.nodes }, host.status())
-        var statuses: [Management.NodeStatus] = nodes.keys.sorted().compactMap { name in
-            guard let entry = nodes[name] else { return nil }
-            return Management.NodeStatus(
-                node: name,
-                state: Self.reportedState(entry.state, hosted[name]),
-                mgmtRole: .none,
-                clusterRole: entry.node.role,
-                pid: hosted[name]?.pid,
-                p: entry.node.p.flatMap { $0 == .unset ? nil : $0 },
-                metricsPort: entry.node.metricsPort
-            )
-        }
-        let pid = Int(getpid())
-        statuses.append(
-            Management.NodeStatus(
-                node: options.instance,
-                state: .running,
-                mgmtRole: .agent,
-                pid: pid,
-                p: options.listenPort
-            )
-        )
-        if let controller = options.colocatedController {
-            // Zeek's quirk: the controller's port in this list is the agent's listen port.
-            statuses.append(
-                Management.NodeStatus(
-                    node: controller,
-                    state: .running,
-                    mgmtRole: .controller,
-                    pid: pid,
-                    p: options.listenPort
-                )
-            )
-        }
-        return Management.Result(reqid: reqid, instance: options.instance, data: .vector(statuses.map(\.brokerValue)))
     }
 }
