@@ -17,4 +17,9 @@ while IFS=: read -r file line _; do
     fi
 done < <(grep -rn --include='*.swift' '@unchecked Sendable' Sources || true)
 if grep -n '\.package(' Package.swift; then fail "Package.swift depends on a package"; fi
+# No god files: no library source file over 700 lines (issue 11).
+while read -r lines file; do
+    [ "$file" = total ] && continue
+    if [ "$lines" -gt 700 ]; then fail "$file: $lines lines, more than 700 (split it by concern)"; fi
+done < <(find Sources -path 'Sources/ClusterKit*' -name '*.swift' -print0 | xargs -0 wc -l)
 exit $status
