@@ -58,6 +58,22 @@ import Glibc
         #expect(error?.description.hasPrefix(problem) == true, "\(String(describing: error))")
     }
 
+    /// The wait status of a child, polled without blocking a thread of the pool (at most 30 s, then it is killed).
+    static func exitStatus(of pid: pid_t) async throws -> Int32 {
+        var status: Int32 = 0
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if ContinuousClock.now >= deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                Issue.record("process \(pid) did not exit within 30 seconds")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return status
+    }
+
     /// Reads what the built `zeekctl controller` reports on descriptor 3 (a pipe), as `cluster start` does.
     static func readiness(of arguments: [String], in directory: String) async throws -> (ControllerReadiness, pid_t) {
         var ends: [Int32] = [-1, -1]
@@ -115,8 +131,7 @@ import Glibc
                 of: ["--listen", "127.0.0.1:0", "--layout", directory + "/node.cfg"],
                 in: directory
             )
-            var status: Int32 = 0
-            _ = waitpid(pid, &status, 0)
+            let status = try await Self.exitStatus(of: pid)
             #expect(status >> 8 & 0xFF == 1)
             #expect(
                 readiness.outcome
@@ -135,13 +150,10 @@ import Glibc
                 of: ["--listen", "127.0.0.1:0", "--layout", directory + "/node.cfg"],
                 in: directory
             )
-            defer {
-                kill(pid, SIGTERM)
-                var status: Int32 = 0
-                _ = waitpid(pid, &status, 0)
-            }
             guard case .ready(let url, let deployment) = readiness.outcome else {
                 Issue.record("not ready: \(readiness)")
+                kill(pid, SIGKILL)
+                _ = try await Self.exitStatus(of: pid)
                 return
             }
             #expect(url.hasPrefix("ws://127.0.0.1:") && url.hasSuffix("/v1/messages/json"))
@@ -150,6 +162,8 @@ import Glibc
             // It answers at that URL.
             let run = try await BinaryRunner.run(["cluster", "status", "--controller", url])
             #expect(run.status == 0, "\(run.error)")
+            kill(pid, SIGTERM)
+            #expect(try await Self.exitStatus(of: pid) == 0)
         }
     }
 }
