@@ -484,7 +484,13 @@ struct ControllerStateMachine {
         case .fanOut(let request):
             for areq in request.children { subRequests[areq] = nil }
             var results = request.early
-            results += request.request == .getIDValue ? outcome.results.map(\.renderingDataAsText) : outcome.results
+            results.reserveCapacity(request.early.count + outcome.results.count + 2 + request.trailer.count)
+            if request.request == .getIDValue {
+                // Values reach `zeek-client` as text.
+                for result in outcome.results { results.append(result.renderingDataAsText) }
+            } else {
+                results += outcome.results
+            }
             results += Self.timeoutResults(request.reqid, outcome)
             results += request.trailer
             if request.request == .deploy { return endDeploy(request.reqid, results) }
