@@ -172,59 +172,29 @@ public final class Agent: Sendable {
         performLater(step(.trackerFinished(id, outcome)))
     }
 
-    /// What performing an effect at once did.
-    private enum Immediate {
-        /// It was performed.
-        case performed
-        /// It needs waiting: ``performWaiting(_:)`` does it.
-        case needsWaiting
-        /// The tracker refused the request; these effects replace the rest of the step's.
-        case trackingFailed([Effect])
-    }
-
     /// Performs `effects` in order in the calling task.
     ///
     /// - Throws: A publishing error; the effects after it are not performed.
     private func perform(_ effects: [Effect]) async throws {
-        for effect in effects {
-            switch performAtOnce(effect) {
-            case .performed:
-                continue
-            case .needsWaiting:
-                try await performWaiting(effect)
-            case .trackingFailed(let replacement):
-                try await perform(replacement)
-                return
-            }
-        }
+        try await StateMachineEffects.perform(effects, atOnce: performAtOnce, waiting: performWaiting)
     }
 
     /// Performs the effects that need no waiting at once, in order, and the rest from the first one that does
     /// in a spawned task.
     private func performLater(_ effects: [Effect]) {
-        for (index, effect) in effects.enumerated() {
-            switch performAtOnce(effect) {
-            case .performed:
-                continue
-            case .needsWaiting:
-                let rest = Array(effects[index...])
-                spawner.spawn {
-                    do {
-                        try await self.perform(rest)
-                    } catch {
-                        // The agent has no log: a response it cannot publish is lost, and the controller's
-                        // request times out, as with Zeek's agent.
-                    }
-                }
-                return
-            case .trackingFailed(let replacement):
-                performLater(replacement)
-                return
+        let rest = StateMachineEffects.performUntilWaiting(effects, atOnce: performAtOnce)
+        guard !rest.isEmpty else { return }
+        spawner.spawn {
+            do {
+                try await self.perform(rest)
+            } catch {
+                // The agent has no log: a response it cannot publish is lost, and the controller's
+                // request times out, as with Zeek's agent.
             }
         }
     }
 
-    private func performAtOnce(_ effect: Effect) -> Immediate {
+    private func performAtOnce(_ effect: Effect) -> ImmediateEffect<Effect> {
         switch effect {
         case .startTracking(let id, let targets):
             do {

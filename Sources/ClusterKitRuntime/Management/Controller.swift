@@ -203,49 +203,19 @@ public final class Controller: Sendable {
         performLater(step(.trackerFinished(id, outcome)))
     }
 
-    /// What performing an effect at once did.
-    private enum Immediate {
-        /// It was performed.
-        case performed
-        /// It needs waiting: ``performWaiting(_:)`` does it.
-        case needsWaiting
-        /// The tracker refused the request; these effects replace the rest of the step's.
-        case trackingFailed([Effect])
-    }
-
     /// Performs `effects` in order in the calling task.
     ///
-    /// - Throws: A publishing error of a response or a welcome; the effects after it are not performed.
+    /// - Throws: A publishing error; the effects after it are not performed.
     private func perform(_ effects: [Effect]) async throws {
-        for effect in effects {
-            switch performAtOnce(effect) {
-            case .performed:
-                continue
-            case .needsWaiting:
-                try await performWaiting(effect)
-            case .trackingFailed(let replacement):
-                try await perform(replacement)
-                return
-            }
-        }
+        try await StateMachineEffects.perform(effects, atOnce: performAtOnce, waiting: performWaiting)
     }
 
     /// Performs the effects that need no waiting at once, in order, and the rest from the first one that does
     /// in a spawned task.
     private func performLater(_ effects: [Effect]) {
-        for (index, effect) in effects.enumerated() {
-            switch performAtOnce(effect) {
-            case .performed:
-                continue
-            case .needsWaiting:
-                let rest = Array(effects[index...])
-                spawner.spawn { await self.performReportingErrors(rest) }
-                return
-            case .trackingFailed(let replacement):
-                performLater(replacement)
-                return
-            }
-        }
+        let rest = StateMachineEffects.performUntilWaiting(effects, atOnce: performAtOnce)
+        guard !rest.isEmpty else { return }
+        spawner.spawn { await self.performReportingErrors(rest) }
     }
 
     /// Performs `effects` in order, logging a publishing error instead of throwing it.
@@ -259,7 +229,7 @@ public final class Controller: Sendable {
         }
     }
 
-    private func performAtOnce(_ effect: Effect) -> Immediate {
+    private func performAtOnce(_ effect: Effect) -> ImmediateEffect<Effect> {
         switch effect {
         case .log(let line):
             log(line)
