@@ -33,6 +33,7 @@ extension Broker {
         }
 
         /// A copy with `component` added in front of the path.
+        @usableFromInline
         func within(_ component: String) -> ConversionError {
             var copy = self
             copy.path.insert(component, at: 0)

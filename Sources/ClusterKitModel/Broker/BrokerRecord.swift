@@ -187,6 +187,7 @@ extension Broker {
 // MARK: - Standard conformances
 
 extension Broker.ConversionError {
+    @usableFromInline
     static func mismatch(_ expected: Broker.DataType, _ value: Broker.Value) -> Broker.ConversionError {
         Broker.ConversionError(.typeMismatch, "expected \(expected.rawValue), got \(value.dataType.rawValue)")
     }
@@ -361,25 +362,38 @@ extension Broker.Timespan: BrokerConvertible {
 extension Array: BrokerConvertible where Element: BrokerConvertible {
     /// Reads a `vector` (a `set` is accepted too, in its sorted order).
     ///
+    /// Inlinable, as the `Set` and `Dictionary` forms below, so that a module using it gets a copy specialized for
+    /// its element type: unspecialized, every element cost a generic-metadata lookup (decision record 0005).
+    ///
     /// - Parameter brokerValue: The value.
     /// - Throws: ``Broker/ConversionError`` for another type or a bad element.
+    @inlinable
     public init(brokerValue: Broker.Value) throws {
-        let elements: [Broker.Value]
         switch brokerValue {
-        case .vector(let items): elements = items
-        case .set(let set): elements = set.elements
+        case .vector(let items): self = try Self.converting(items)
+        case .set(let set): self = try Self.converting(set.elements)
         default: throw Broker.ConversionError.mismatch(.vector, brokerValue)
         }
-        self = try elements.enumerated().map { position, element in
+    }
+
+    /// Converts `elements` one by one; a bad one throws with its position in the path.
+    @inlinable
+    static func converting(_ elements: [Broker.Value]) throws -> [Element] {
+        var result: [Element] = []
+        result.reserveCapacity(elements.count)
+        for position in elements.indices {
             do {
-                return try Element(brokerValue: element)
+                result.append(try Element(brokerValue: elements[position]))
             } catch let error as Broker.ConversionError {
                 throw error.within("[\(position)]")
             }
         }
+        return result
     }
+
     /// The `vector`.
-    public var brokerValue: Broker.Value { .vector(map(\.brokerValue)) }
+    @inlinable
+    public var brokerValue: Broker.Value { .vector(map { $0.brokerValue }) }
 }
 
 extension Set: BrokerConvertible where Element: BrokerConvertible {
@@ -387,15 +401,17 @@ extension Set: BrokerConvertible where Element: BrokerConvertible {
     ///
     /// - Parameter brokerValue: The value.
     /// - Throws: ``Broker/ConversionError`` for another type or a bad element.
+    @inlinable
     public init(brokerValue: Broker.Value) throws {
         switch brokerValue {
-        case .set(let set): self = Set(try [Element](brokerValue: .vector(set.elements)))
-        case .vector: self = Set(try [Element](brokerValue: brokerValue))
+        case .set(let set): self = Set(try [Element].converting(set.elements))
+        case .vector(let items): self = Set(try [Element].converting(items))
         default: throw Broker.ConversionError.mismatch(.set, brokerValue)
         }
     }
     /// The `set`, sorted by Broker's order.
-    public var brokerValue: Broker.Value { .set(Broker.ValueSet(map(\.brokerValue))) }
+    @inlinable
+    public var brokerValue: Broker.Value { .set(Broker.ValueSet(map { $0.brokerValue })) }
 }
 
 extension Dictionary: BrokerConvertible where Key: BrokerConvertible, Value: BrokerConvertible {
@@ -403,6 +419,7 @@ extension Dictionary: BrokerConvertible where Key: BrokerConvertible, Value: Bro
     ///
     /// - Parameter brokerValue: The value.
     /// - Throws: ``Broker/ConversionError`` for another type or a bad key or value.
+    @inlinable
     public init(brokerValue: Broker.Value) throws {
         guard case .table(let table) = brokerValue else { throw Broker.ConversionError.mismatch(.table, brokerValue) }
         var result: [Key: Value] = [:]
@@ -416,6 +433,7 @@ extension Dictionary: BrokerConvertible where Key: BrokerConvertible, Value: Bro
         self = result
     }
     /// The `table`, sorted by key.
+    @inlinable
     public var brokerValue: Broker.Value {
         .table(Broker.ValueTable(map { (key: $0.key.brokerValue, value: $0.value.brokerValue) }))
     }

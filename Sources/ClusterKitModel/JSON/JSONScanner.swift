@@ -201,7 +201,7 @@ struct JSONScanner {
         let slice = UnsafeBufferPointer(rebasing: bytes[raw.range])
         if !raw.hasEscapes {
             if validatesUTF8 {
-                guard let text = String(validating: slice, as: UTF8.self) else {
+                guard let text = String(validatingUTF8Bytes: slice) else {
                     throw JSONError(.invalidJSON, "string is not valid UTF-8", at: raw.quote)
                 }
                 return text
@@ -261,7 +261,7 @@ struct JSONScanner {
             position += 2
         }
         if validatesUTF8 {
-            guard let text = String(validating: decoded, as: UTF8.self) else {
+            guard let text = String(validatingUTF8Bytes: decoded) else {
                 throw JSONError(.invalidJSON, "string is not valid UTF-8", at: raw.quote)
             }
             return text

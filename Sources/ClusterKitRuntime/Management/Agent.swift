@@ -221,7 +221,7 @@ public final class Agent: Sendable {
             let results = report.results(instance: options.instance, hosted: host.status())
             try await publish(
                 AgentAPI.deployResponse,
-                [.string(report.agentRequest), .vector(results.map(\.brokerValue))]
+                [.string(report.agentRequest), .vector(results.map { $0.brokerValue })]
             )
         case .publishNodeStatuses(let reqid, let nodes):
             let result = AgentStateMachine.nodeStatusResult(

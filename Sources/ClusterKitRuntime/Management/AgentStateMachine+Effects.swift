@@ -83,7 +83,7 @@ extension AgentStateMachine {
         /// The response's second argument: one `Result`, or a vector of them.
         var payload: Broker.Value {
             if request.answersWithOneResult, results.count == 1, let only = results.first { return only.brokerValue }
-            return .vector(results.map(\.brokerValue))
+            return .vector(results.map { $0.brokerValue })
         }
     }
 

@@ -367,7 +367,11 @@ extension AgentStateMachine {
                 )
             )
         }
-        return Management.Result(reqid: reqid, instance: options.instance, data: .vector(statuses.map(\.brokerValue)))
+        return Management.Result(
+            reqid: reqid,
+            instance: options.instance,
+            data: .vector(statuses.map { $0.brokerValue })
+        )
     }
 
     /// Every node's process as the agent and its node host know it, sorted by name.

@@ -284,7 +284,7 @@ public final class ControllerService: Sendable {
                 guard case .string(let reqid)? = event.arguments.first, event.arguments.count == 1 else { continue }
                 switch event.name {
                 case ClusterKitControllerAPI.getNodeProcessesRequest:
-                    let statuses = processStatuses.map(\.brokerValue)
+                    let statuses = processStatuses.map { $0.brokerValue }
                     try await backend.publish(
                         Broker.Event(
                             ClusterKitControllerAPI.getNodeProcessesResponse,

@@ -98,7 +98,7 @@ extension ControllerStateMachine {
         /// The response's second argument: one `Result`, or a vector of them.
         var payload: Broker.Value {
             if request.answersWithOneResult, results.count == 1, let only = results.first { return only.brokerValue }
-            return .vector(results.map(\.brokerValue))
+            return .vector(results.map { $0.brokerValue })
         }
     }
 

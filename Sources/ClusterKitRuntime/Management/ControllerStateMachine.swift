@@ -106,7 +106,7 @@ struct ControllerStateMachine {
             let instances = agents.values.sorted { $0.instance < $1.instance }.map {
                 Management.Instance(name: $0.instance, host: $0.host, listenPort: $0.listenPort)
             }
-            let result = Management.Result(reqid: reqid, data: .vector(instances.map(\.brokerValue)))
+            let result = Management.Result(reqid: reqid, data: .vector(instances.map { $0.brokerValue }))
             return [.respond(Response(.getInstances, reqid, [result]))]
         case .getNodes:
             let instances = readyInstances

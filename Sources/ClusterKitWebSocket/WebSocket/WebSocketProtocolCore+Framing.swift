@@ -1,3 +1,5 @@
+import ClusterKitModel
+
 extension WebSocketProtocolCore {
     // MARK: - Frames
 
@@ -182,7 +184,7 @@ extension WebSocketProtocolCore {
     private static func message(_ opcode: WebSocketFrame.Opcode, _ payload: UnsafeRawBufferPointer) -> WebSocketMessage?
     {
         guard opcode == .text else { return .binary(Array(payload)) }
-        let text = payload.withMemoryRebound(to: UInt8.self) { String(validating: $0, as: UTF8.self) }
+        let text = payload.withMemoryRebound(to: UInt8.self) { String(validatingUTF8Bytes: $0) }
         return text.map { .text($0) }
     }
 
@@ -205,7 +207,7 @@ extension WebSocketProtocolCore {
             code = WebSocketCloseCode(rawValue: UInt16(payload[0]) << 8 | UInt16(payload[1]))
             guard code.isSendable else { return Self.protocolError("invalid close code \(code.rawValue)") }
             let text = UnsafeRawBufferPointer(rebasing: payload[2...]).withMemoryRebound(to: UInt8.self) {
-                String(validating: $0, as: UTF8.self)
+                String(validatingUTF8Bytes: $0)
             }
             guard let text else { return Self.invalidText(in: "close reason") }
             reason = text
