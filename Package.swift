@@ -74,3 +74,36 @@ let package = Package(
         ),
     ]
 )
+
+// Fuzz targets (Docs/fuzzing.md), outside the normal build: `scripts/fuzz.sh` sets CLUSTERKIT_FUZZ=1 and builds
+// one of them with `-sanitize=fuzzer,address`. Each reads untrusted bytes through one parser of the library.
+if Context.environment["CLUSTERKIT_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("broker-json", ["ClusterKitModel"]),
+        ("json", ["ClusterKitModel"]),
+        ("node-cfg", ["ClusterKitModel", "ClusterKitLayouts"]),
+        ("management-ini", ["ClusterKitModel", "ClusterKitLayouts"]),
+        ("layout-script", ["ClusterKitModel", "ClusterKitLayouts"]),
+        ("websocket-handshake", ["ClusterKitWebSocket"]),
+        ("websocket-frames", ["ClusterKitWebSocket"]),
+        ("broker-scalars", ["ClusterKitModel"]),
+    ]
+    package.targets += [
+        .target(name: "CFuzzSupport", path: "Fuzz/Support/CFuzzSupport"),
+        .target(
+            name: "FuzzSupport",
+            dependencies: ["CFuzzSupport", "ClusterKitLayouts"],
+            path: "Fuzz/Support/FuzzSupport"
+        ),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: "fuzz-\(target.name)",
+                dependencies: target.dependencies + ["FuzzSupport"],
+                path: "Fuzz/\(target.name)",
+                swiftSettings: strictSwiftSettings
+            )
+        )
+    }
+}

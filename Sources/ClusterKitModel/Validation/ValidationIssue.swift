@@ -99,7 +99,14 @@ public struct ValidationIssue: Sendable, Hashable {
 
 extension ValidationIssue: CustomStringConvertible {
     /// One compiler-style line: `node.cfg:12: error: unknown node type 'wrker' given for node 'worker-3'`.
-    public var description: String { "\(location): \(severity.rawValue): \(message)" }
+    ///
+    /// Control characters in the file name or the message are written as escapes (`\n`, `\u{1f}`), so the text of
+    /// a hostile file cannot break the line or drive a terminal: configparser continues a value on any following
+    /// line that starts with whitespace, which to Python includes `\u{1c}` to `\u{1f}`, so a value quoted in a
+    /// message can hold a line break. ``message`` keeps the text as it is.
+    public var description: String {
+        "\(location.description.escapingControlCharacters): \(severity.rawValue): \(message.escapingControlCharacters)"
+    }
 }
 
 extension Sequence where Element == ValidationIssue {

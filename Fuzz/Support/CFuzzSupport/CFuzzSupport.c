@@ -1,0 +1,2 @@
+// Declarations only (include/CFuzzSupport.h); a C target needs one source file.
+#include "CFuzzSupport.h"
