@@ -50,10 +50,16 @@ let package = Package(
             swiftSettings: strictSwiftSettings
         ),
         .executableTarget(name: "zeekctl", dependencies: ["ZeekctlCLI"], swiftSettings: strictSwiftSettings),
-        // Benchmarks
+        // Benchmarks, and the load clients that the benchmark and the CI load test share.
+        .target(
+            name: "ClusterKitLoad",
+            dependencies: ["ClusterKit"],
+            path: "Benchmarks/ClusterKitLoad",
+            swiftSettings: strictSwiftSettings
+        ),
         .executableTarget(
             name: "clusterkit-bench",
-            dependencies: ["ClusterKit", "ZeekctlCLI"],
+            dependencies: ["ClusterKit", "ZeekctlCLI", "ClusterKitLoad"],
             path: "Benchmarks/clusterkit-bench",
             swiftSettings: strictSwiftSettings
         ),
@@ -69,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "zeekctlTests",
-            dependencies: ["ZeekctlCLI", "zeekctl", "ClusterKit"],
+            dependencies: ["ZeekctlCLI", "zeekctl", "ClusterKit", "ClusterKitLoad"],
             swiftSettings: strictSwiftSettings
         ),
     ]

@@ -13,6 +13,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "dispatch": runDispatchBenchmark,
     "events": runEventsBenchmark,
     "layouts": LayoutsBenchmark.run,
+    "load": runLoadBenchmark,
     "requests": RequestsBenchmark.run,
     "topics": TopicsBenchmark.run,
     "websocket": runWebSocketBenchmark,

@@ -9,6 +9,11 @@ public struct TopicEvent: Sendable, Hashable {
     public var topic: Topic
     /// The event.
     public var event: Broker.Event
+    /// The hub endpoint that published it, stamped by ``InMemoryBackend``'s hub; `nil` on other backends.
+    package var origin: UInt64?
+    /// The one hub endpoint that gets it (a controller's answer to the client that asked); `nil` for everyone
+    /// subscribed.
+    package var recipient: UInt64?
 
     /// Creates a received event.
     ///
@@ -18,6 +23,25 @@ public struct TopicEvent: Sendable, Hashable {
     public init(topic: Topic, event: Broker.Event) {
         self.topic = topic
         self.event = event
+    }
+
+    /// Two received events are equal when their topics and events are: who sent them, and to whom, is routing,
+    /// not content.
+    ///
+    /// - Parameters:
+    ///   - lhs: An event.
+    ///   - rhs: Another event.
+    /// - Returns: Whether the topics and events are equal.
+    public static func == (lhs: TopicEvent, rhs: TopicEvent) -> Bool {
+        lhs.topic == rhs.topic && lhs.event == rhs.event
+    }
+
+    /// Hashes the topic and the event.
+    ///
+    /// - Parameter hasher: The hasher.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(topic)
+        hasher.combine(event)
     }
 }
 

@@ -311,8 +311,11 @@ public final class InMemoryBackend: ClusterBackend {
         /// Delivers a publication to every matching endpoint, unless `waitsForRoom` and a reliable receiver (or
         /// the reliable backlog) has no room: then nothing is delivered.
         ///
+        /// The delivered copy names its publisher (``TopicEvent/origin``); one with a ``TopicEvent/recipient`` reaches
+        /// that endpoint only, and only while it subscribes.
+        ///
         /// - Parameters:
-        ///   - event: The publication.
+        ///   - published: The publication.
         ///   - knownSize: Its size in bytes when known (a client frame's length), else it is estimated.
         ///   - publisher: The publishing endpoint, which never receives its own publication.
         ///   - waitsForRoom: Whether the publisher waits (a WebSocket client) rather than overruns (in process).
@@ -320,12 +323,14 @@ public final class InMemoryBackend: ClusterBackend {
         ///     wait); a first attempt comes right after the endpoint's own check.
         /// - Returns: Whether it was delivered, or what is full.
         func deliver(
-            _ event: TopicEvent,
+            _ published: TopicEvent,
             size knownSize: Int?,
             from publisher: UInt64,
             waitsForRoom: Bool,
             checksPublisher: Bool = false
         ) -> Attempt {
+            var event = published
+            event.origin = publisher
             var receivers = router.subscribers(matching: event.topic, excluding: publisher)
             let filtered = filteredRouter.subscribers(
                 matching: Self.filterKey(event.event.name, event.topic),
@@ -335,6 +340,8 @@ public final class InMemoryBackend: ClusterBackend {
                 let already = Set(receivers)
                 receivers += filtered.filter { !already.contains($0) }
             }
+            // An answer meant for one endpoint reaches it only if it still subscribes; nobody else sees it.
+            if let recipient = event.recipient { receivers = receivers.contains(recipient) ? [recipient] : [] }
             guard !receivers.isEmpty else { return .delivered }
             let size = knownSize ?? event.estimatedSize
             var overflowed: [@Sendable () -> Void] = []
@@ -509,7 +516,20 @@ public final class InMemoryBackend: ClusterBackend {
     ///   - topic: The topic.
     /// - Throws: ``BackendError`` when not connected or closed.
     public func publish(_ event: Broker.Event, to topic: Topic) async throws {
-        let published = TopicEvent(topic: topic, event: event)
+        try await publish(event, to: topic, onlyTo: nil)
+    }
+
+    /// Publishes to one endpoint of the hub, if it subscribes to the topic, or to every subscriber when
+    /// `recipient` is `nil`: how a controller answers only the client that asked.
+    ///
+    /// - Parameters:
+    ///   - event: The event.
+    ///   - topic: The topic.
+    ///   - recipient: The endpoint, as ``TopicEvent/origin`` named it on the request.
+    /// - Throws: ``BackendError`` when not connected or closed.
+    package func publish(_ event: Broker.Event, to topic: Topic, onlyTo recipient: UInt64?) async throws {
+        var published = TopicEvent(topic: topic, event: event)
+        published.recipient = recipient
         if try tryPublish(published, size: nil) == nil { return }
         try await publishWhenRoom(published, size: nil)
     }

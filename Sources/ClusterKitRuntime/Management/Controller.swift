@@ -128,7 +128,7 @@ public final class Controller: Sendable {
                 do {
                     for try await received in self.backend.events {
                         do {
-                            try await self.handle(received.event)
+                            try await self.handle(received.event, from: received.origin)
                         } catch let error as BackendError where error.code == .closed {
                             throw error
                         } catch {
@@ -161,19 +161,24 @@ public final class Controller: Sendable {
     // MARK: - Events
 
     /// Decodes an event once and hands it to the state machine; a malformed request is answered or dropped.
-    private func handle(_ event: Broker.Event) async throws {
+    ///
+    /// - Parameters:
+    ///   - event: The event.
+    ///   - origin: The hub endpoint that sent it, which alone gets the answer to a request (`nil`: everyone).
+    /// - Throws: ``BackendError`` when an answer cannot be published.
+    private func handle(_ event: Broker.Event, from origin: UInt64?) async throws {
         let message: Message
         do throws(DecodingError) {
             guard let decoded = try Message.decode(event) else { return }
             message = decoded
         } catch {
-            try await reject(error)
+            try await reject(error, from: origin)
             return
         }
         switch message {
         case .request(let request):
             log("rx \(request.kind.shortName) \(request.reqid)")
-            try await perform(step(.request(request)))
+            try await perform(step(.request(request, from: origin)))
         case .agentHello(let hello):
             try await perform(step(.agentHello(hello)))
         case .agentResponse(let response):
@@ -182,13 +187,13 @@ public final class Controller: Sendable {
     }
 
     /// Answers a malformed request that has a request id with what is wrong; logs and drops anything else.
-    private func reject(_ error: DecodingError) async throws {
+    private func reject(_ error: DecodingError, from origin: UInt64?) async throws {
         guard error.code == .invalidArgument, let kind = error.request, let reqid = error.reqid else {
             log("dropped \(error.message)")
             return
         }
         log("rx \(kind.shortName) \(reqid)")
-        try await perform(step(.malformedRequest(kind, reqid: reqid, message: error.message)))
+        try await perform(step(.malformedRequest(kind, reqid: reqid, message: error.message, from: origin)))
     }
 
     // MARK: - Stepping and performing
@@ -288,10 +293,12 @@ public final class Controller: Sendable {
         case .internalDeploy:
             finishInternalDeploy(response.reqid, response.results)
         case .client:
-            try await backend.publish(
-                Broker.Event(response.request.responseName, [.string(response.reqid), response.payload]),
-                to: ControllerAPI.topic
-            )
+            let event = Broker.Event(response.request.responseName, [.string(response.reqid), response.payload])
+            if let hub = backend as? InMemoryBackend {
+                try await hub.publish(event, to: ControllerAPI.topic, onlyTo: response.recipient)
+            } else {
+                try await backend.publish(event, to: ControllerAPI.topic)
+            }
         }
     }
 

@@ -10,9 +10,9 @@ extension ControllerStateMachine {
     /// Something that happened to the controller: one input is one step.
     enum Input: Sendable {
         /// A client request, decoded.
-        case request(Controller.Request)
+        case request(Controller.Request, from: UInt64? = nil)
         /// A client request with a request id whose arguments are malformed; `message` says what is wrong.
-        case malformedRequest(Controller.Request.Kind, reqid: String, message: String)
+        case malformedRequest(Controller.Request.Kind, reqid: String, message: String, from: UInt64? = nil)
         /// An agent said hello.
         case agentHello(Controller.AgentHello)
         /// An agent answered a sub-request.
@@ -82,6 +82,9 @@ extension ControllerStateMachine {
         var results: [Management.Result]
         /// Where it goes.
         var delivery: Delivery
+        /// The hub endpoint of the client that asked (``TopicEvent/origin`` of its request), which alone gets a
+        /// client response; `nil` publishes it to every subscriber of the controller topic, as Zeek does.
+        var recipient: UInt64?
 
         init(
             _ request: Controller.Request.Kind,

@@ -51,6 +51,8 @@ struct ControllerStateMachine {
     private(set) var deployment: Deployment?
     /// Client request ids of requests still pending (answered later), deployments included.
     private(set) var pendingClientRequests: Set<String> = []
+    /// The hub endpoint of each pending client request's sender, where its response goes.
+    private(set) var replyTo: [String: UInt64] = [:]
     /// Agent sub-requests, by the controller's id for them.
     private(set) var subRequests: [String: SubRequest] = [:]
     /// Requests the tracker holds for the controller, by the tracker's id.
@@ -71,10 +73,44 @@ struct ControllerStateMachine {
 
     /// Takes one input and returns what to do, in order.
     mutating func step(_ input: Input) -> [Effect] {
+        routeResponses(react(to: input), for: input)
+    }
+
+    /// Addresses each client response to the client that asked.
+    ///
+    /// A response in the same step as its request (a refusal, a duplicate id, an answer at once) goes to that
+    /// request's sender; a request answered later has its sender kept until then. So two clients that use the
+    /// same request id each get their own answer: the second one's refusal never reaches the first.
+    private mutating func routeResponses(_ effects: [Effect], for input: Input) -> [Effect] {
+        let asking: (reqid: String, origin: UInt64?)?
         switch input {
-        case .request(let request):
+        case .request(let request, let origin): asking = (request.reqid, origin)
+        case .malformedRequest(_, let reqid, _, let origin): asking = (reqid, origin)
+        default: asking = nil
+        }
+        var answeredNow = false
+        let routed = effects.map { effect -> Effect in
+            guard case .respond(var response) = effect, response.delivery == .client else { return effect }
+            if let asking, asking.reqid == response.reqid {
+                answeredNow = true
+                response.recipient = asking.origin
+            } else {
+                response.recipient = replyTo.removeValue(forKey: response.reqid)
+            }
+            return .respond(response)
+        }
+        if let asking, !answeredNow, let origin = asking.origin, pendingClientRequests.contains(asking.reqid) {
+            replyTo[asking.reqid] = origin
+        }
+        return routed
+    }
+
+    /// What an input does, before responses are addressed.
+    private mutating func react(to input: Input) -> [Effect] {
+        switch input {
+        case .request(let request, _):
             handle(request)
-        case .malformedRequest(let kind, let reqid, let message):
+        case .malformedRequest(let kind, let reqid, let message, _):
             // The pending id is checked first, as for a well-formed request.
             refuse(kind, reqid, pendingClientRequests.contains(reqid) ? Self.alreadyPending(reqid) : message)
         case .agentHello(let hello):
