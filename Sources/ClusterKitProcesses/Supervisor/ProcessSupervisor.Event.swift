@@ -21,6 +21,9 @@ extension ProcessSupervisor {
         case nodeStatus(node: String, pid: Int)
         /// A node exited without being asked to (the supervisor revives it after the back-off delay).
         case prematureExit(node: String, pid: Int, termination: Termination)
+        /// A node that exited prematurely will be started again after `delay` (Zeek's revival back-off), right
+        /// after its ``prematureExit(node:pid:termination:)``.
+        case revivalScheduled(node: String, delay: Duration)
         /// A node that had exited prematurely was started again.
         case revived(node: String, pid: Int)
         /// A node process could not be started; a ``nodeStatus(node:pid:)`` with pid 0 follows.
@@ -34,8 +37,9 @@ extension ProcessSupervisor {
         /// The name of the node the event is about.
         public var node: String {
             switch self {
-            case .nodeStatus(let node, _), .prematureExit(let node, _, _), .revived(let node, _),
-                .spawnFailed(let node, _), .signalSent(let node, _, _, _), .stopped(let node, _, _):
+            case .nodeStatus(let node, _), .prematureExit(let node, _, _), .revivalScheduled(let node, _),
+                .revived(let node, _), .spawnFailed(let node, _), .signalSent(let node, _, _, _),
+                .stopped(let node, _, _):
                 node
             }
         }
@@ -54,6 +58,8 @@ extension ProcessSupervisor.Event: CustomStringConvertible {
             "Supervised node '\(node)' (PID \(pid)) terminated prematurely by signal \(signal)"
         case .prematureExit(let node, let pid, .unknown):
             "Stem failed to get node exit status '\(node)' (PID \(pid))"
+        case .revivalScheduled(let node, let delay):
+            "Supervised node '\(node)' will be revived in \(delay.components.seconds) s"
         case .revived(let node, let pid):
             "Supervised node '\(node)' (PID \(pid)) revived after premature exit"
         case .spawnFailed(let node, let error):

@@ -314,7 +314,7 @@ struct SupervisorStateMachine: Sendable {
             if let spawnTime = node.spawnTime { node.backoff.observe(uptime: now - spawnTime) }
             nodes[serial] = node
             return [.emit(.prematureExit(node: node.name, pid: Int(pid), termination: termination))]
-                + awaitRevival(serial)
+                + awaitRevival(serial, now: now)
         case .stopping(let stopping, _, let thenRespawn) where stopping == pid:
             let stopped = Action.emit(.stopped(node: node.name, pid: Int(pid), termination: termination))
             return [stopped] + (thenRespawn ? spawn(serial, isRevival: false) : remove(serial))
@@ -356,13 +356,21 @@ struct SupervisorStateMachine: Sendable {
         return [.spawn(SpawnKey(serial: serial, generation: node.generation), node.config)]
     }
 
-    private mutating func awaitRevival(_ serial: UInt64) -> [Action] {
+    private mutating func awaitRevival(_ serial: UInt64, now: Duration? = nil) -> [Action] {
         guard var node = nodes[serial] else { return [] }
         node.generation += 1
         node.phase = .awaitingRevival
         nodes[serial] = node
         let deadline = (node.spawnTime ?? .zero) + node.backoff.delay
-        return [.schedule(TimerKey(serial: serial, generation: node.generation, purpose: .revival), deadline: deadline)]
+        let schedule = Action.schedule(
+            TimerKey(serial: serial, generation: node.generation, purpose: .revival),
+            deadline: deadline
+        )
+        guard let now else { return [schedule] }
+        // Whole seconds, rounded up, as Zeek's back-off counts them.
+        let remaining = max(.zero, deadline - now)
+        let seconds = remaining.components.seconds + (remaining.components.attoseconds > 0 ? 1 : 0)
+        return [.emit(.revivalScheduled(node: node.name, delay: .seconds(seconds))), schedule]
     }
 
     private mutating func beginStop(_ serial: UInt64, thenRespawn: Bool, now: Duration) -> [Action] {

@@ -151,7 +151,10 @@ public final class Agent: Sendable {
         }
         switch message {
         case .request(let request):
-            try await perform(step(.request(request)))
+            // A dispatch skips nodes whose process is down (the host says why), answering for them at once.
+            let notRunning: [String: String]
+            if case .nodeDispatch = request { notRunning = host.notRunning() } else { notRunning = [:] }
+            try await perform(step(.request(request, notRunning: notRunning)))
         case .nodeHello(let node):
             try await perform(step(.nodeHello(node)))
         case .nodeResponse(let response):

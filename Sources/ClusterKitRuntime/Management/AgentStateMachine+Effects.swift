@@ -9,8 +9,9 @@ extension AgentStateMachine {
 
     /// Something that happened to the agent: one input is one step.
     enum Input: Sendable {
-        /// A request from the controller, decoded.
-        case request(Agent.Request)
+        /// A request from the controller, decoded, with the nodes whose process is not running and why
+        /// (``NodeHost/notRunning()``): a dispatch answers for those at once.
+        case request(Agent.Request, notRunning: [String: String] = [:])
         /// A request with a request id whose arguments are malformed; `message` says what is wrong.
         case malformedRequest(Agent.Request.Kind, reqid: String, message: String)
         /// A node said hello.

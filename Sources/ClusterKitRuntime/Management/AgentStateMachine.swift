@@ -68,8 +68,8 @@ struct AgentStateMachine {
     /// Takes one input and returns what to do, in order.
     mutating func step(_ input: Input) -> [Effect] {
         switch input {
-        case .request(let request):
-            handle(request)
+        case .request(let request, let notRunning):
+            handle(request, notRunning: notRunning)
         case .malformedRequest(let kind, let reqid, let message):
             [.publish(Response(kind, reqid, [failure(reqid, message)]))]
         case .nodeHello(let name):
@@ -89,7 +89,7 @@ struct AgentStateMachine {
 
     // MARK: - Requests
 
-    private mutating func handle(_ request: Agent.Request) -> [Effect] {
+    private mutating func handle(_ request: Agent.Request, notRunning: [String: String]) -> [Effect] {
         switch request {
         case .agentWelcome(let reqid):
             return [.publish(Response(.agentWelcome, reqid, [Management.Result(reqid: reqid, instance: instance)]))]
@@ -101,7 +101,7 @@ struct AgentStateMachine {
         case .getNodes(let reqid):
             return [.publishNodeStatuses(reqid: reqid, nodes: nodes)]
         case .nodeDispatch(let reqid, let action, let requested):
-            return dispatch(action, to: requested, agentRequest: reqid)
+            return dispatch(action, to: requested, agentRequest: reqid, notRunning: notRunning)
         case .restart(let reqid, let requested):
             return restart(requested, agentRequest: reqid)
         }
@@ -152,17 +152,22 @@ struct AgentStateMachine {
         }
     }
 
-    private mutating func dispatch(_ action: [String], to requested: Set<String>, agentRequest: String) -> [Effect] {
+    /// Sends a dispatch to the running nodes it names; a node not in running state, or whose process the host
+    /// knows to be down (waiting for its revival), is answered for at once rather than at the timeout.
+    private mutating func dispatch(
+        _ action: [String],
+        to requested: Set<String>,
+        agentRequest: String,
+        notRunning: [String: String]
+    ) -> [Effect] {
         let names = nodes.keys.filter { requested.isEmpty || requested.contains($0) }.sorted()
-        let selected = names.filter { nodes[$0]?.state == .running }
-        let early = names.filter { nodes[$0]?.state != .running }.map { name in
-            Management.Result(
-                reqid: agentRequest,
-                success: false,
-                instance: instance,
-                error: "cluster node \(name) not in running state",
-                node: name
-            )
+        let selected = names.filter { nodes[$0]?.state == .running && notRunning[$0] == nil }
+        let early = names.filter { nodes[$0]?.state != .running || notRunning[$0] != nil }.map { name in
+            let error =
+                nodes[name]?.state != .running
+                ? "cluster node \(name) not in running state"
+                : "node \(name) is not running: \(notRunning[name] ?? "")"
+            return Management.Result(reqid: agentRequest, success: false, instance: instance, error: error, node: name)
         }
         guard !selected.isEmpty else { return [.publish(Response(.nodeDispatch, agentRequest, early))] }
         let id = makeID.next()

@@ -52,6 +52,10 @@ public struct HostedNodeStatus: Sendable, Hashable {
     public var outputs: Management.NodeOutputs?
     /// When the node's current process started (wall-clock time), for its uptime; `nil` when unknown or not running.
     public var startedAt: Broker.Timestamp?
+    /// Why the node is not running, as a phrase such as `exited on signal 9, restarting in 1 s`; `nil` while it runs.
+    ///
+    /// An agent answers a dispatch to such a node at once with it, rather than at its timeout.
+    public var notRunning: String?
 
     /// Creates a status.
     ///
@@ -61,18 +65,21 @@ public struct HostedNodeStatus: Sendable, Hashable {
     ///   - restarts: Restarts and revivals so far.
     ///   - outputs: Recent output.
     ///   - startedAt: When the current process started; default `nil`.
+    ///   - notRunning: Why it is not running; default `nil`.
     public init(
         pid: Int? = nil,
         isRunning: Bool = true,
         restarts: Int = 0,
         outputs: Management.NodeOutputs? = nil,
-        startedAt: Broker.Timestamp? = nil
+        startedAt: Broker.Timestamp? = nil,
+        notRunning: String? = nil
     ) {
         self.pid = pid
         self.isRunning = isRunning
         self.restarts = restarts
         self.outputs = outputs
         self.startedAt = startedAt
+        self.notRunning = notRunning
     }
 }
 
@@ -104,6 +111,12 @@ public protocol NodeHost: Sendable {
     /// What the host knows about its nodes, by name.
     func status() -> [String: HostedNodeStatus]
 
+    /// The nodes that are not running, each with why (``HostedNodeStatus/notRunning``): what an agent checks on
+    /// every dispatch, so it should be cheap.
+    ///
+    /// The default takes them from ``status()``.
+    func notRunning() -> [String: String]
+
     /// Stops every node and waits until they are gone (bounded), before the host itself is stopped.
     ///
     /// The default stops all nodes of ``status()`` at once with ``stop(_:)``.
@@ -111,6 +124,12 @@ public protocol NodeHost: Sendable {
 }
 
 extension NodeHost {
+    /// The nodes of ``status()`` that are not running, each with why (`its process is not running` when the host
+    /// does not say).
+    public func notRunning() -> [String: String] {
+        status().compactMapValues { $0.isRunning ? nil : ($0.notRunning ?? "its process is not running") }
+    }
+
     /// Stops every node of ``status()`` at once with ``stop(_:)`` and waits for all of them.
     public func stopAll() async {
         await withDiscardingTaskGroup { group in
@@ -206,4 +225,9 @@ public final class InProcessNodeHost: NodeHost {
     public func status() -> [String: HostedNodeStatus] {
         nodes.withLock { $0.mapValues { HostedNodeStatus(pid: nil, isRunning: true, restarts: $0.restarts) } }
     }
+
+    /// None: a node in process runs until it is stopped.
+    ///
+    /// - Returns: An empty dictionary.
+    public func notRunning() -> [String: String] { [:] }
 }

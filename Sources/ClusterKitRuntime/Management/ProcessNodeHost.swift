@@ -55,6 +55,9 @@ public final class ProcessNodeHost: NodeHost {
         var isRunning = false
         var spawns = 0
         var startedAt: Broker.Timestamp?
+        /// How the last process ended prematurely, and when the supervisor starts it again.
+        var lastExit: ProcessSupervisor.Termination?
+        var revivesAt: ContinuousClock.Instant?
         var stdout: [String] = []
         var stderr: [String] = []
     }
@@ -254,10 +257,53 @@ public final class ProcessNodeHost: NodeHost {
                         stdout: node.stdout.map { $0 + "\n" }.joined(),
                         stderr: node.stderr.map { $0 + "\n" }.joined()
                     ),
-                    startedAt: node.startedAt
+                    startedAt: node.startedAt,
+                    notRunning: node.isRunning ? nil : Self.notRunning(node)
                 )
             }
         }
+    }
+
+    /// The nodes whose process is not running, each with why: without collecting their output as ``status()``
+    /// does, since an agent asks on every dispatch.
+    ///
+    /// - Returns: Why each stopped node is not running, by name.
+    public func notRunning() -> [String: String] {
+        tracker.state.withLock { state in
+            state.nodes.filter { !$0.value.isRunning }.mapValues { Self.notRunning($0) }
+        }
+    }
+
+    /// Why a node is not running, as a phrase: `exited on signal 9, restarting in 1 s`.
+    private static func notRunning(_ node: Node) -> String {
+        notRunningPhrase(lastExit: node.lastExit, spawns: node.spawns, revivalIn: node.revivesAt.map { $0 - .now })
+    }
+
+    /// Why a node is not running, as a phrase.
+    ///
+    /// - Parameters:
+    ///   - lastExit: How its last process ended prematurely, if it did.
+    ///   - spawns: How often it was started.
+    ///   - revivalIn: How long until the supervisor starts it again, if it will.
+    /// - Returns: `exited on signal 9, restarting in 1 s`, `exited with status 3`, and so on.
+    static func notRunningPhrase(
+        lastExit: ProcessSupervisor.Termination?,
+        spawns: Int,
+        revivalIn: Duration?
+    ) -> String {
+        var reason: String
+        switch lastExit {
+        case .exited(let status)?: reason = "exited with status \(status)"
+        case .signaled(let signal)?: reason = "exited on signal \(signal)"
+        case .unknown?: reason = "exited"
+        case nil: reason = spawns > 0 ? "its process is not running" : "its process could not be started"
+        }
+        if let revivalIn {
+            let remaining = max(.zero, revivalIn)
+            let seconds = remaining.components.seconds + (remaining.components.attoseconds > 0 ? 1 : 0)
+            reason += ", restarting in \(seconds) s"
+        }
+        return reason
     }
 
     /// Stops every node with the stop sequence and returns when no node process is left; no node can be launched
@@ -307,9 +353,18 @@ public final class ProcessNodeHost: NodeHost {
                 node.isRunning = pid > 0
                 node.startedAt = pid > 0 ? now() : nil
                 state.nodes[name] = node
-            case .prematureExit(let name, let pid, _), .stopped(let name, let pid, _):
+            case .prematureExit(let name, let pid, let termination):
+                state.livePIDs.remove(pid)
+                if state.nodes[name]?.pid == pid {
+                    state.nodes[name]?.isRunning = false
+                    state.nodes[name]?.lastExit = termination
+                    state.nodes[name]?.revivesAt = nil
+                }
+            case .stopped(let name, let pid, _):
                 state.livePIDs.remove(pid)
                 if state.nodes[name]?.pid == pid { state.nodes[name]?.isRunning = false }
+            case .revivalScheduled(let name, let delay):
+                state.nodes[name]?.revivesAt = .now + delay
             case .revived, .spawnFailed, .signalSent:
                 break
             }

@@ -266,6 +266,61 @@ struct AgentMachine {
         )
     }
 
+    @Test func aNodeWhoseProcessIsDownIsAnsweredForAtOnceWithWhy() {
+        // w1 said hello, then its process died: the host says why, and the dispatch does not wait for it.
+        var machine = AgentMachine()
+        machine.deploy(Self.configuration("c1", nodes: ["w1", "w2"]), "d1", hellos: ["w1", "w2"])
+        let action = ["get_id_value", "Cluster::node"]
+        let down = ["w1": "exited on signal 9, restarting in 1 s"]
+        #expect(
+            machine.step(.request(.nodeDispatch(reqid: "x", action: action, nodes: []), notRunning: down))
+                == [.dispatch("a-2", action: action, nodes: [])]
+        )
+        #expect(machine.tracker.tracker.lookup("a-2").targets == [.node("w2")])
+        let answer = Management.Result(reqid: "a-2", data: "w2", node: "w2")
+        let effects = machine.nodeAnswered(Agent.NodeResponse(reqid: "a-2", node: "w2", result: answer))
+        var rendered = answer
+        rendered.instance = "a"
+        #expect(
+            effects == [
+                .publish(
+                    Response(
+                        .nodeDispatch,
+                        "x",
+                        [
+                            Self.failure(
+                                "x",
+                                "node w1 is not running: exited on signal 9, restarting in 1 s",
+                                node: "w1"
+                            ),
+                            rendered,
+                        ]
+                    )
+                )
+            ]
+        )
+
+        // Asked for alone, it is answered in the same step.
+        #expect(
+            machine.step(.request(.nodeDispatch(reqid: "y", action: action, nodes: ["w1"]), notRunning: down))
+                == [
+                    .publish(
+                        Response(
+                            .nodeDispatch,
+                            "y",
+                            [
+                                Self.failure(
+                                    "y",
+                                    "node w1 is not running: exited on signal 9, restarting in 1 s",
+                                    node: "w1"
+                                )
+                            ]
+                        )
+                    )
+                ]
+        )
+    }
+
     // MARK: - Restart, standby, welcome, nodes
 
     @Test func aRestartWaitsForTheHellosAndReportsNodesThatCouldNotRestart() {
@@ -370,5 +425,30 @@ struct AgentMachine {
                 == [.publish(Response(.restart, "r", [Self.failure("r", message)]))]
         )
         #expect(machine.machine.nodes.mapValues(\.state) == ["w1": .running, "w2": .pending])
+    }
+}
+
+/// How a process node host says why a node is not running (issue 12: a dispatch to a crashed node is answered at
+/// once with this).
+@Suite struct NodeNotRunningPhraseTests {
+    @Test func thePhraseSaysHowTheProcessEndedAndWhenItComesBack() {
+        #expect(
+            ProcessNodeHost.notRunningPhrase(lastExit: .signaled(signal: 9), spawns: 1, revivalIn: .milliseconds(300))
+                == "exited on signal 9, restarting in 1 s"
+        )
+        #expect(
+            ProcessNodeHost.notRunningPhrase(lastExit: .exited(status: 3), spawns: 4, revivalIn: .seconds(2))
+                == "exited with status 3, restarting in 2 s"
+        )
+        #expect(ProcessNodeHost.notRunningPhrase(lastExit: .unknown, spawns: 1, revivalIn: nil) == "exited")
+        #expect(
+            ProcessNodeHost.notRunningPhrase(lastExit: nil, spawns: 0, revivalIn: nil)
+                == "its process could not be started"
+        )
+        // A revival already due reads as 0 s, never as a negative wait.
+        #expect(
+            ProcessNodeHost.notRunningPhrase(lastExit: .signaled(signal: 15), spawns: 2, revivalIn: .seconds(-1))
+                == "exited on signal 15, restarting in 0 s"
+        )
     }
 }

@@ -41,6 +41,8 @@ import Testing
             let exited = machine.processExited(serial: key.serial, pid: pid, termination: .exited(status: 1), now: now)
             #expect(exited.first == .emit(.prematureExit(node: "w", pid: Int(pid), termination: .exited(status: 1))))
             let (timer, deadline) = try #require(schedule(in: exited))
+            // The exit says when the node comes back, for an agent to tell whoever dispatches to it meanwhile.
+            #expect(exited.dropFirst().first == .emit(.revivalScheduled(node: "w", delay: deadline - now)))
             waits.append(deadline - now)
             now = deadline
             key = try #require(spawnKey(in: machine.timerFired(timer, now: now)))
