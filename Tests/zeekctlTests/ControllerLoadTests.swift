@@ -30,3 +30,65 @@ import Testing
         }
     }
 }
+
+/// Hostile and slow peers beside the load: each is bounded and named by its own limit, and the clients that behave
+/// get every answer.
+@Suite(.timeLimit(.minutes(2))) struct ControllerHostilePeersTests {
+    @Test func slowBrokenAndNonReadingPeersLeaveEveryOtherClientAnswered() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(ControllerLoad.layoutINI, to: "cluster.ini", in: directory)
+            try await withController(["--config", directory + "/cluster.ini"]) { controller in
+                // A client that subscribes to the controller topic and never reads: every other client's request
+                // comes its way and waits in its queues (how a full queue is cut off is in WebSocketServerTests).
+                let nonReader = try await WebSocketClient.connect(to: controller.url)
+                try await nonReader.send(text: Broker.JSON.encodeSubscriptions([ControllerAPI.topic.name]))
+
+                // A peer that sends its upgrade request one byte at a time, and one that cuts a frame in half.
+                let slow = try RawTCPPeer(port: controller.port)
+                let cut = try RawTCPPeer(port: controller.port)
+                let request = Array(
+                    ("GET /v1/messages/json HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8
+                )
+                #expect(cut.send(request))
+                // A masked text frame declaring 1,000 bytes, of which 10 arrive before the peer goes away.
+                #expect(cut.send([0x81, 0xFE, 0x03, 0xE8, 1, 2, 3, 4] + [UInt8](repeating: 0x41, count: 10)))
+
+                let slowTask = Task.detached {
+                    var sent = 0
+                    for byte in request {
+                        guard slow.send([byte]) else { break }
+                        sent += 1
+                        try? await Task.sleep(for: .milliseconds(250))
+                        if sent > 40 { break }
+                    }
+                    return sent
+                }
+                let options = ControllerLoad.Options(clients: 20, requestsPerClient: 150, inFlight: 5)
+                let report = await ControllerLoad.run(
+                    url: controller.url,
+                    nodes: ControllerLoad.layoutNodes,
+                    options: options
+                )
+                withExtendedLifetime(cut) {}
+
+                #expect(report.failedClients.isEmpty, "\(report.failedClients.prefix(3))")
+                #expect(report.answered == 3000, "\(report.problems.prefix(5))")
+                #expect(report.lost == 0 && report.crossed == 0 && report.duplicated == 0 && report.incomplete == 0)
+
+                // The slow peer is dropped at the 5 s handshake limit, long before it finishes its request.
+                #expect(slow.isClosedByPeer(within: .seconds(8)))
+                #expect(await slowTask.value < request.count)
+
+                // The controller still answers a new client at once.
+                let after = await ControllerLoad.run(
+                    url: controller.url,
+                    nodes: ControllerLoad.layoutNodes,
+                    options: ControllerLoad.Options(clients: 1, requestsPerClient: 5, inFlight: 1)
+                )
+                #expect(after.answered == 5)
+                await nonReader.close()
+            }
+        }
+    }
+}
