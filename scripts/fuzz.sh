@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh NAME [libFuzzer args|dirs]   build NAME and run it on its corpus (Fuzz/corpus/NAME) and
 #                                                any directories given; exits non-zero on a crash, a leak, a
 #                                                timeout or an out-of-memory
-#   scripts/fuzz.sh --ci [SECONDS]               every target for SECONDS (default 20) each, as CI runs them
+#   scripts/fuzz.sh --ci [SECONDS]               every target for SECONDS (default 20) each, two at a time,
+#                                                as CI runs them
 #
 # New inputs that libFuzzer finds go to a scratch directory (.build-fuzz/found/NAME), never into the checked-in
 # corpus; a crash is written to .build-fuzz/artifacts/NAME/. Builds use their own folder (.build-fuzz), so the
@@ -17,7 +18,7 @@ targets=(broker-json json node-cfg management-ini layout-script websocket-handsh
 scratch=.build-fuzz
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -60,17 +61,28 @@ case $1 in
     for name in "${targets[@]}"; do
         build "$name" 2>"$scratch/ci-build.log" || { tail -n 40 "$scratch/ci-build.log"; exit 1; }
     done
+    # Two at a time (CI machines have two cores); each writes its own log, printed in order afterwards.
+    failed=()
+    for ((index = 0; index < ${#targets[@]}; index += 2)); do
+        pids=()
+        for name in "${targets[@]:index:2}"; do
+            run "$name" -max_total_time="$seconds" >"$scratch/ci-$name.log" 2>&1 &
+            pids+=("$!")
+        done
+        for position in "${!pids[@]}"; do
+            wait "${pids[$position]}" || failed+=("${targets[index + position]}")
+        done
+    done
     for name in "${targets[@]}"; do
         echo "=== fuzz $name (${seconds} s)"
-        log="$scratch/ci-$name.log"
-        if run "$name" -max_total_time="$seconds" >"$log" 2>&1; then
-            grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' "$log" || true
-        else
-            tail -n 40 "$log"
-            echo "fuzz: $name failed; the input is in $scratch/artifacts/$name/"
-            exit 1
-        fi
+        grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' \
+            "$scratch/ci-$name.log" || true
     done
+    for name in "${failed[@]}"; do
+        echo "=== fuzz $name failed; the input is in $scratch/artifacts/$name/"
+        tail -n 40 "$scratch/ci-$name.log"
+    done
+    [[ ${#failed[@]} -eq 0 ]] || exit 1
     ;;
 -h | --help)
     usage
