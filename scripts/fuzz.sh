@@ -9,7 +9,7 @@
 #                                                as CI runs them
 #
 # New inputs that libFuzzer finds go to a scratch directory (.build-fuzz/found/NAME), never into the checked-in
-# corpus; a crash is written to .build-fuzz/artifacts/NAME/. Builds use their own folder (.build-fuzz), so the
+# corpus; a crash is written to .build-fuzz/crashes/NAME/. Builds use their own folder (.build-fuzz), so the
 # normal build is untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,13 +33,13 @@ run() {
     local name=$1
     shift
     local binary="$scratch/release/fuzz-$name"
-    mkdir -p "$scratch/found/$name" "$scratch/artifacts/$name"
+    mkdir -p "$scratch/found/$name" "$scratch/crashes/$name"
     # The checked-in corpus is read; new inputs go to the scratch folder, which comes first so libFuzzer writes
     # there. A leak, a timeout (over 10 s for one input) or over 2 GB of memory is a failure like a crash.
     # Swift's own crash handler is off: it reads memory in ways AddressSanitizer reports as a crash.
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" "$binary" \
         -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-        -artifact_prefix="$scratch/artifacts/$name/" \
+        -artifact_prefix="$scratch/crashes/$name/" \
         "$@" "$scratch/found/$name" "Fuzz/corpus/$name"
 }
 
@@ -79,7 +79,7 @@ case $1 in
             "$scratch/ci-$name.log" || true
     done
     for name in "${failed[@]}"; do
-        echo "=== fuzz $name failed; the input is in $scratch/artifacts/$name/"
+        echo "=== fuzz $name failed; the input is in $scratch/crashes/$name/"
         tail -n 40 "$scratch/ci-$name.log"
     done
     [[ ${#failed[@]} -eq 0 ]] || exit 1
