@@ -132,6 +132,53 @@ import Glibc
         }
     }
 
+    @Test func aDispatchRightAfterANodeDiesNamesItAtOnceAndReportsTheOthers() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            try await withController(["--processes", "--layout", directory + "/node.cfg"]) { controller in
+                // Killed twice in a row: the first revival comes at once (the node had been up for over a second),
+                // the second waits a second from the revival, Zeek's back-off. In that second the supervisor knows
+                // the node is down, and a dispatch is answered for it at once. Tried up to three times, in case a
+                // loaded machine lets the second revival come before the dispatch.
+                let clock = ContinuousClock()
+                var answered: (status: Int32, output: String, error: String)?
+                for _ in 0..<3 {
+                    let before = try await Self.statusJSON(controller.port)
+                    let first = try #require(Self.pid(before, "worker-1-1"))
+                    kill(first, SIGKILL)
+                    let deadline = clock.now.advanced(by: .seconds(20))
+                    var second: Int32?
+                    while clock.now < deadline {
+                        if let pid = Self.pid(try await Self.statusJSON(controller.port), "worker-1-1"), pid != first {
+                            second = pid
+                            break
+                        }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    kill(try #require(second, "worker-1-1 was not revived"), SIGKILL)
+                    let start = clock.now
+                    let run = try await BinaryRunner.run(
+                        [
+                            "dispatch", "get_id_value", "Cluster::node", "--controller",
+                            "127.0.0.1:\(controller.port)", "--timeout", "0.5",
+                        ]
+                    )
+                    if run.output.contains("is not running") || run.error.contains("is not running") {
+                        #expect(clock.now - start < .seconds(3))
+                        answered = run
+                        break
+                    }
+                }
+                let run = try #require(answered, "no dispatch found worker-1-1 down")
+                #expect(run.status == 2, "\(run.output)\(run.error)")
+                let text = run.output + run.error
+                #expect(text.contains("worker-1-1"))
+                #expect(text.contains("exited on signal 9"))
+                #expect(text.contains("\"manager\""), "the other nodes' values: \(text)")
+            }
+        }
+    }
+
     /// The cluster nodes of `zeek-client get-nodes`' only instance: name to (state, pid).
     static func zeekClientNodes(_ port: Int) async throws -> [String: (state: String, pid: Int32)] {
         let run = try await ZeekClient.run(["get-nodes"], port: port)
