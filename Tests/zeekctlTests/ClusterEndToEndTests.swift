@@ -179,6 +179,46 @@ import Glibc
         }
     }
 
+    @Test func aControllerThatVanishesMidRequestIsNamedAtOnceNotAtTheTimeout() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let controller = try await RunningController.start(
+                ["--processes", "--verbose", "--layout", directory + "/node.cfg"]
+            )
+            defer { Task { await controller.stop() } }
+            let status = try await Self.statusJSON(controller.port)
+            // A stopped worker keeps the request pending until the controller is killed under it.
+            let worker = try #require(Self.pid(status, "worker-1-1"))
+            kill(worker, SIGSTOP)
+            defer { kill(worker, SIGKILL) }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let dispatch = Task {
+                try await BinaryRunner.run(
+                    [
+                        "dispatch", "get_id_value", "Cluster::node", "--controller", "127.0.0.1:\(controller.port)",
+                        "--timeout", "20",
+                    ]
+                )
+            }
+            let received = await controller.process.firstLine { $0.hasPrefix("rx get_id_value_request") }
+            #expect(received != nil)
+            kill(controller.process.pid, SIGKILL)
+            let run = try await dispatch.value
+            #expect(clock.now - start < .seconds(10), "the dispatch waited for its timeout")
+            #expect(run.status == 1)
+            // Either the request's report says the connection was lost, or the connection's own error ends the
+            // command first; both name the controller and why.
+            let text = run.output + run.error
+            #expect(
+                text.contains("error: no response from the controller: the connection to the cluster was lost: ")
+                    || text.contains("error: ws://"),
+                "\(text)"
+            )
+            #expect(text.contains("127.0.0.1:\(controller.port)") && text.contains("closed by the server"), "\(text)")
+        }
+    }
+
     /// The cluster nodes of `zeek-client get-nodes`' only instance: name to (state, pid).
     static func zeekClientNodes(_ port: Int) async throws -> [String: (state: String, pid: Int32)] {
         let run = try await ZeekClient.run(["get-nodes"], port: port)

@@ -86,6 +86,8 @@ public final class Dispatcher: Sendable {
         var ignored = IgnoredReplies()
         /// The controller's answers (results and errors), by request id.
         var controllerAnswers: [String: [Management.Result]] = [:]
+        /// Why controller requests ended without an answer (the connection ended), by request id.
+        var controllerFailures: [String: String] = [:]
         /// Generic requests: the response event awaited, by request id.
         var genericRequests: [String: String] = [:]
         /// Generic responses' arguments, by request id.
@@ -153,11 +155,15 @@ public final class Dispatcher: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.tracker.run() }
             group.addTask {
-                defer { self.failPending("the connection to the cluster ended") }
+                var reason = "the connection to the cluster ended"
+                defer { self.failPending(reason) }
                 do {
                     for try await received in self.backend.events { self.handle(received) }
                 } catch is CancellationError {
                     return
+                } catch {
+                    reason = "the connection to the cluster was lost: \(error)"
+                    throw error
                 }
             }
             defer { group.cancelAll() }
@@ -354,7 +360,13 @@ public final class Dispatcher: Sendable {
         } cleanup: {
             $0.controllerRequests.remove(requestID.rawValue)
         }
-        let results = state.withLock { $0.controllerAnswers.removeValue(forKey: requestID.rawValue) } ?? []
+        let (answers, failure) = state.withLock {
+            (
+                $0.controllerAnswers.removeValue(forKey: requestID.rawValue),
+                $0.controllerFailures.removeValue(forKey: requestID.rawValue)
+            )
+        }
+        let results = answers ?? []
         let types = Dictionary(nodes.map { ($0.name, $0.nodeType) }, uniquingKeysWith: { first, _ in first })
         var entries: [DispatchReport.Entry] = []
         var errors: [String] = []
@@ -382,6 +394,8 @@ public final class Dispatcher: Sendable {
         }
         if let timeout = outcome.timeout {
             errors.append("no response from the controller: \(timeout)")
+        } else if answers == nil, let failure {
+            errors.append("no response from the controller: \(failure)")
         }
         return DispatchReport(entries: entries, errors: errors, valueEncoding: .json)
     }
@@ -493,6 +507,8 @@ public final class Dispatcher: Sendable {
                 if case .pending(let id) = slot { return id }
                 return nil
             }
+            // A controller request waits for the controller, not for nodes: its report says why it ended.
+            for id in state.controllerRequests { state.controllerFailures[id] = reason }
             return (state.nodeRequests, state.controllerRequests, Set(control))
         }
         for id in nodeRequests.union(controllerRequests) { fail(RequestID(id), reason) }
