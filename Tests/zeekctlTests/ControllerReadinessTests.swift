@@ -110,23 +110,7 @@ import Glibc
 
     @Test func aControllerThatCannotStartSaysWhyOnTheReadinessDescriptor() async throws {
         try await withTemporaryDirectory { directory in
-            let nodeCfg = """
-                [manager]
-                type=manager
-                host=127.0.0.1
-
-                [proxy-1]
-                type=proxy
-                host=127.0.0.1
-
-                [worker-1]
-                type=worker
-                host=127.0.0.1
-                interface=eth0
-                env_vars=LD_PRELOAD=/tmp/evil.so
-
-                """
-            try write(nodeCfg, to: "node.cfg", in: directory)
+            try write(preloadingNodeCfg, to: "node.cfg", in: directory)
             let (readiness, pid) = try await Self.readiness(
                 of: ["--listen", "127.0.0.1:0", "--layout", directory + "/node.cfg"],
                 in: directory

@@ -37,6 +37,24 @@ let clusterNodeCfg = """
 
     """
 
+/// A node.cfg the controller refuses to stage: a worker's `env_vars` sets `LD_PRELOAD`.
+let preloadingNodeCfg = """
+    [manager]
+    type=manager
+    host=127.0.0.1
+
+    [proxy-1]
+    type=proxy
+    host=127.0.0.1
+
+    [worker-1]
+    type=worker
+    host=127.0.0.1
+    interface=eth0
+    env_vars=LD_PRELOAD=/tmp/evil.so
+
+    """
+
 /// The layout ZeekControl 2.6.0-67 writes for ``clusterNodeCfg`` with its defaults.
 let clusterLayoutText = """
     # Automatically generated. Do not edit.
