@@ -367,10 +367,8 @@ struct SupervisorStateMachine: Sendable {
             deadline: deadline
         )
         guard let now else { return [schedule] }
-        // Whole seconds, rounded up, as Zeek's back-off counts them.
-        let remaining = max(.zero, deadline - now)
-        let seconds = remaining.components.seconds + (remaining.components.attoseconds > 0 ? 1 : 0)
-        return [.emit(.revivalScheduled(node: node.name, delay: .seconds(seconds))), schedule]
+        let delay = Duration.seconds((deadline - now).wholeSecondsRoundedUp)
+        return [.emit(.revivalScheduled(node: node.name, delay: delay)), schedule]
     }
 
     private mutating func beginStop(_ serial: UInt64, thenRespawn: Bool, now: Duration) -> [Action] {

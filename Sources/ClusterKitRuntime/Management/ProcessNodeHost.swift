@@ -298,11 +298,7 @@ public final class ProcessNodeHost: NodeHost {
         case .unknown?: reason = "exited"
         case nil: reason = spawns > 0 ? "its process is not running" : "its process could not be started"
         }
-        if let revivalIn {
-            let remaining = max(.zero, revivalIn)
-            let seconds = remaining.components.seconds + (remaining.components.attoseconds > 0 ? 1 : 0)
-            reason += ", restarting in \(seconds) s"
-        }
+        if let revivalIn { reason += ", restarting in \(revivalIn.wholeSecondsRoundedUp) s" }
         return reason
     }
 
