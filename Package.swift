@@ -1,12 +1,18 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-let strictSwiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
-    .enableUpcomingFeature("InternalImportsByDefault"),
-    .treatWarning("ExplicitSendable", as: .error),
-]
+// `scripts/tsan.sh` builds with CLUSTERKIT_TSAN=1 and `--sanitize thread`: `Guarded` then tells ThreadSanitizer
+// about its mutex (Sources/ClusterKitModel/Support/Guarded.swift).
+let threadSanitizerSettings: [SwiftSetting] =
+    Context.environment["CLUSTERKIT_TSAN"] == "1" ? [.define("CLUSTERKIT_TSAN")] : []
+
+let strictSwiftSettings: [SwiftSetting] =
+    [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+        .treatWarning("ExplicitSendable", as: .error),
+    ] + threadSanitizerSettings
 
 let package = Package(
     name: "ClusterKit",
@@ -18,7 +24,7 @@ let package = Package(
     targets: [
         // Library, in layers whose dependencies only point down (Docs/architecture.md, "Layers").
         .target(name: "CClusterKitSupport"),
-        .target(name: "ClusterKitModel", swiftSettings: strictSwiftSettings),
+        .target(name: "ClusterKitModel", dependencies: ["CClusterKitSupport"], swiftSettings: strictSwiftSettings),
         .target(name: "ClusterKitLayouts", dependencies: ["ClusterKitModel"], swiftSettings: strictSwiftSettings),
         .target(
             name: "ClusterKitWebSocket",

@@ -16,6 +16,10 @@ while IFS=: read -r file line _; do
         fail "$file:$line: @unchecked Sendable without a '// Safe because' comment on the line above"
     fi
 done < <(grep -rn --include='*.swift' '@unchecked Sendable' Sources || true)
+# Shared state sits behind `Guarded`, which ThreadSanitizer can see (scripts/tsan.sh), never a bare `Mutex`.
+if grep -rn --include='*.swift' -E '(^|[^A-Za-z_.])Mutex[<(]' Sources Tests Benchmarks Fuzz | grep -v 'Sources/ClusterKitModel/Support/Guarded.swift'; then
+    fail "a bare Mutex (use Guarded: Sources/ClusterKitModel/Support/Guarded.swift)"
+fi
 if grep -n '\.package(' Package.swift; then fail "Package.swift depends on a package"; fi
 # No god files: no library source file over 700 lines (issue 11).
 while read -r lines file; do

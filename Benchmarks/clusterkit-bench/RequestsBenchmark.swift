@@ -1,5 +1,4 @@
 import ClusterKit
-import Synchronization
 
 /// `clusterkit-bench requests [--requests N] [--runs N] [--spread-ms N]`: how late RequestTracker timeouts fire.
 ///
@@ -53,7 +52,7 @@ enum RequestsBenchmark {
             Duration.milliseconds(500) + .nanoseconds(Int64.random(in: 0..<max(1, spreadNanoseconds)))
         }
         let ids = (0..<count).map { RequestID("bench-\($0)") }
-        let lateness = Mutex<[Duration]>([])
+        let lateness = Guarded<[Duration]>([])
         lateness.withLock { $0.reserveCapacity(count) }
         let (finished, allFinished) = AsyncStream<Void>.makeStream()
 

@@ -1,4 +1,4 @@
-import Synchronization
+import ClusterKitModel
 
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +33,7 @@ extension Terminal {
 /// and `zeekctl` then exits 1 instead of 0. A non-blocking descriptor that is full is waited for with `poll`.
 final class StandardTerminal: Terminal {
     /// The `errno` of the first failed write, by descriptor.
-    private let failures = Mutex<[Int32: Int32]>([:])
+    private let failures = Guarded<[Int32: Int32]>([:])
 
     func writeOutput(_ text: String) {
         guard let failure = write(text, to: STDOUT_FILENO) else { return }

@@ -1,6 +1,5 @@
 import ClusterKit
 import Foundation
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -10,7 +9,7 @@ import Glibc
 @Suite struct ProcessNodeHostTests {
     /// Every pid the supervisor reported, in order.
     final class SeenPIDs: Sendable {
-        private let pids = Mutex<[Int]>([])
+        private let pids = Guarded<[Int]>([])
         func record(_ event: ProcessSupervisor.Event) {
             if case .nodeStatus(_, let pid) = event, pid > 0 { pids.withLock { $0.append(pid) } }
         }
@@ -112,7 +111,7 @@ import Glibc
         try await withTemporaryDirectory { directory in
             try await withHub { fixture in
                 let seen = SeenPIDs()
-                let stops = Mutex<[String]>([])
+                let stops = Guarded<[String]>([])
                 let host = ProcessNodeHost(
                     configuration: ProcessSupervisor.Configuration(runtimeDirectory: directory + "/run"),
                     command: ProcessNodeHost.nodeCommand(

@@ -126,3 +126,4 @@ int ck_status_signal(int status);
 
 #endif
 #include "CClusterKitPeer.h"
+#include "CClusterKitSanitizer.h"

@@ -1,5 +1,3 @@
-public import Synchronization
-
 /// A table of topic subscriptions that finds the subscribers of a published topic, with Broker's semantics.
 ///
 /// A subscription is a prefix: a subscriber to `zeek/cluster/` receives `zeek/cluster/node/worker-1/`, a
@@ -40,11 +38,11 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
         }
     }
 
-    @usableFromInline let state: Mutex<State>
+    @usableFromInline let state: Guarded<State>
 
     /// Creates an empty router.
     public init() {
-        state = Mutex(State())
+        state = Guarded(State())
     }
 
     /// Creates an empty router with smaller bounds, for tests.
@@ -52,7 +50,7 @@ public final class TopicRouter<Subscriber: Hashable & Sendable>: Sendable {
         var state = State()
         state.trie.limits = limits
         state.maximumSubscribers = maximumSubscribers
-        self.state = Mutex(state)
+        self.state = Guarded(state)
     }
 
     // MARK: - Changing subscriptions

@@ -108,8 +108,8 @@ final class ProcessMonitor: Sendable {
         weak var value: (any ProcessMonitorDelegate)?
     }
 
-    private let shared = Mutex(Shared())
-    private let delegate = Mutex(WeakDelegate())
+    private let shared = Guarded(Shared())
+    private let delegate = Guarded(WeakDelegate())
     private let maximumLineLength: Int
 
     /// Creates a monitor; its thread starts with the first request.

@@ -1,5 +1,4 @@
 public import ClusterKitModel
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -79,7 +78,7 @@ public final class ProcessSupervisor: Sendable {
     private let time: TimeSource
     private let monitor: ProcessMonitor
     private let timers: AsyncStream<TimerRequest>.Continuation
-    private let state: Mutex<State>
+    private let state: Guarded<State>
     /// Distinguishes this supervisor's files from another's in a shared runtime directory.
     private let instanceID = UniqueID.make()
 
@@ -113,7 +112,7 @@ public final class ProcessSupervisor: Sendable {
         self.monitor = ProcessMonitor(maximumLineLength: configuration.maximumLineLength)
         let (stream, continuation) = AsyncStream.makeStream(of: TimerRequest.self)
         self.timers = continuation
-        self.state = Mutex(
+        self.state = Guarded(
             State(machine: SupervisorStateMachine(stopSequence: configuration.stopSequence), timerStream: stream)
         )
         monitor.setDelegate(self)

@@ -2,7 +2,6 @@ import ClusterKitLayouts
 import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 /// The events a ``ClusterBackend`` receives: a bounded, single-consumer asynchronous sequence.
 ///
@@ -171,13 +170,13 @@ public struct BackendEvents: AsyncSequence, Sendable {
         let byteLimit: Int
         /// The hub's backlog, told about overruns and about events taken while the channel is full.
         let backlog: HubBacklog?
-        private let state: Mutex<State>
+        private let state: Guarded<State>
 
         init(limit: Int, byteLimit: Int = .max, backlog: HubBacklog? = nil) {
             self.limit = limit
             self.byteLimit = byteLimit
             self.backlog = backlog
-            self.state = Mutex(State(isAccounted: backlog != nil))
+            self.state = Guarded(State(isAccounted: backlog != nil))
         }
 
         var bufferedCount: Int { state.withLock { $0.count } }

@@ -26,7 +26,7 @@ final class HubBacklog: Sendable {
     let overrunBytes = Atomic<Int>(0)
     /// Publishers between deciding to wait and being done.
     let waiting = Atomic<Int>(0)
-    private let waiters = Mutex(Waiters())
+    private let waiters = Guarded(Waiters())
 
     /// Counts an event a reliable inbox queued past its limit.
     func overran(size: Int) {

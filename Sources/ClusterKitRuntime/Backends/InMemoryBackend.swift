@@ -166,7 +166,7 @@ public final class InMemoryBackend: ClusterBackend {
         /// `<event name> NUL <topic>` keeps prefix semantics and costs one trie walk.
         let filteredRouter = TopicRouter<UInt64>()
         let backlog = HubBacklog()
-        private let participants = Mutex<[UInt64: Participant]>([:])
+        private let participants = Guarded<[UInt64: Participant]>([:])
         private let nextID = Atomic<UInt64>(1)
         private let overruns = Atomic<Int>(0)
         private let waits = Atomic<Int>(0)
@@ -439,7 +439,7 @@ public final class InMemoryBackend: ClusterBackend {
     public let events: BackendEvents
     private let hub: Hub
     private let kind: Hub.Kind
-    private let state = Mutex(State())
+    private let state = Guarded(State())
 
     init(
         hub: Hub,

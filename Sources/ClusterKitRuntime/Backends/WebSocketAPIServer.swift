@@ -3,7 +3,6 @@ import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
 import Foundation
-import Synchronization
 
 /// Zeek's own WebSocket API server (`Cluster::listen_websocket`, Zeek 8.0.3 and later), serving the
 /// endpoints of an ``InMemoryBackend/Hub``.
@@ -79,7 +78,7 @@ public final class WebSocketAPIServer: Sendable {
     let hasNodeToken: Bool
     let clock: any Clock<Duration>
     private let log: (@Sendable (String) -> Void)?
-    private let state = Mutex(State())
+    private let state = Guarded(State())
 
     private struct State {
         var nextNumber = 0

@@ -52,9 +52,9 @@ final class WebSocketSession: Sendable {
     private let now: @Sendable () -> Duration
     /// Sleeps until a time since the session was created; throws `CancellationError` when cancelled.
     private let sleep: @Sendable (Duration) async throws -> Void
-    private let core: Mutex<Core>
+    private let core: Guarded<Core>
     /// Runs after a connection that replaces a lost one is installed; set once, by the backend.
-    private let reconnected = Mutex<(@Sendable () async -> Void)?>(nil)
+    private let reconnected = Guarded<(@Sendable () async -> Void)?>(nil)
     /// Counted apart from the state: it changes with every event, and the lock is for the connection.
     private let receivedEvents = Atomic<Int>(0)
 
@@ -64,7 +64,7 @@ final class WebSocketSession: Sendable {
         self.options = options
         self.log = log
         (now, sleep) = Self.time(on: clock)
-        core = Mutex(Core(machine: Machine(url: url, ackTimeout: options.ackTimeout, reconnect: options.reconnect)))
+        core = Guarded(Core(machine: Machine(url: url, ackTimeout: options.ackTimeout, reconnect: options.reconnect)))
     }
 
     /// Reads and sleeps on a clock in durations since its current instant, which keeps instants of an unknown type

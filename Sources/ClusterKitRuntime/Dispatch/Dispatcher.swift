@@ -2,7 +2,6 @@ import ClusterKitLayouts
 public import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 /// Sends one action to many nodes at once over any ``ClusterBackend`` and collects a per-node outcome.
 ///
@@ -43,7 +42,7 @@ public final class Dispatcher: Sendable {
     /// Topic naming, for node topics and Control reply topics.
     public let scheme: TopicScheme
     private let tracker: RequestTracker<NodeReply>
-    private let state = Mutex(State())
+    private let state = Guarded(State())
 
     /// One node's answer, as recorded by the tracker.
     struct NodeReply: Sendable {

@@ -2,7 +2,6 @@ import ClusterKitLayouts
 public import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +40,7 @@ public final class Agent: Sendable {
     private let tracker: RequestTracker<Management.Result>
     private let spawner = TaskSpawner()
     /// Every piece of the agent's mutable state; changed only by its `step`.
-    private let machine: Mutex<AgentStateMachine>
+    private let machine: Guarded<AgentStateMachine>
 
     /// Creates an agent.
     ///
@@ -61,7 +60,7 @@ public final class Agent: Sendable {
         self.host = host
         let trackerOptions = RequestTrackerOptions(defaultTimeout: options.requestTimeout)
         self.tracker = RequestTracker(options: trackerOptions, clock: clock)
-        self.machine = Mutex(
+        self.machine = Guarded(
             AgentStateMachine(
                 settings: AgentStateMachine.Settings(
                     instance: options.instance,

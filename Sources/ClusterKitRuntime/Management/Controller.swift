@@ -2,7 +2,6 @@ import ClusterKitLayouts
 public import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 /// A Management controller that Zeek's own `zeek-client` drives, with the semantics of Zeek's
 /// `policy/frameworks/management/controller/main.zeek` (Zeek 8.0.10).
@@ -61,9 +60,9 @@ public final class Controller: Sendable {
     private let tracker: RequestTracker<Management.Result>
     private let spawner = TaskSpawner()
     /// Every piece of the controller's mutable state; changed only by its `step`.
-    private let machine: Mutex<ControllerStateMachine>
+    private let machine: Guarded<ControllerStateMachine>
     /// ``deploy(_:)`` calls waiting for their results, by request id.
-    private let internalDeploys = Mutex<[String: AsyncStream<[Management.Result]>.Continuation]>([:])
+    private let internalDeploys = Guarded<[String: AsyncStream<[Management.Result]>.Continuation]>([:])
 
     /// Creates a controller.
     ///
@@ -85,7 +84,7 @@ public final class Controller: Sendable {
             ),
             clock: clock
         )
-        self.machine = Mutex(ControllerStateMachine(settings: ControllerStateMachine.Settings(options)))
+        self.machine = Guarded(ControllerStateMachine(settings: ControllerStateMachine.Settings(options)))
     }
 
     /// The number of requests waiting for agents.

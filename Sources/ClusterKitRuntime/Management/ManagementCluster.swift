@@ -2,7 +2,6 @@ import ClusterKitLayouts
 public import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 /// A Management controller with its agents and their nodes, all in one process on an in-memory hub.
 ///
@@ -22,7 +21,7 @@ public final class ManagementCluster: Sendable {
     private let nodeSettings: [String: ZeekValue?]
     private let makeNodeHost: @Sendable (String) -> any NodeHost
     private let spawner = TaskSpawner()
-    private let agents = Mutex<[String: Agent]>([:])
+    private let agents = Guarded<[String: Agent]>([:])
 
     /// Creates the cluster's controller; agents start with the first deployment.
     ///
@@ -132,7 +131,7 @@ private final class AgentLauncher: Sendable {
     typealias Launch = @Sendable ([Management.Instance]) async -> Void
     typealias Stop = @Sendable ([String]) async -> Void
 
-    private let state = Mutex<(launch: Launch?, stop: Stop?)>((nil, nil))
+    private let state = Guarded<(launch: Launch?, stop: Stop?)>((nil, nil))
 
     var launch: Launch? { state.withLock { $0.launch } }
     var stop: Stop? { state.withLock { $0.stop } }

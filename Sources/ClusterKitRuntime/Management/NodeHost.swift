@@ -2,7 +2,6 @@ import ClusterKitLayouts
 public import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 /// Everything needed to start one cluster node.
 public struct NodeLaunch: Sendable, Hashable {
@@ -150,7 +149,7 @@ public final class InProcessNodeHost: NodeHost {
     private let options: Cluster.Options
     private let scheme: TopicScheme
     private let spawner = TaskSpawner()
-    private let nodes = Mutex<[String: Hosted]>([:])
+    private let nodes = Guarded<[String: Hosted]>([:])
 
     /// Creates a host whose nodes join `hub`.
     ///

@@ -2,7 +2,6 @@ import ClusterKitLayouts
 public import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 /// A cluster node as the Management framework and the Control framework see it, running over any
 /// ``ClusterBackend``.
@@ -38,7 +37,7 @@ public final class NodeRuntime: Sendable {
     /// Topic naming of the cluster backend (for its node topic).
     public let scheme: TopicScheme
     private let dispatch: NodeDispatch
-    private let state: Mutex<State>
+    private let state: Guarded<State>
 
     private struct State {
         var registry: IDRegistry
@@ -58,7 +57,7 @@ public final class NodeRuntime: Sendable {
         self.backend = backend
         self.scheme = scheme
         self.dispatch = NodeDispatch(nodeName: name)
-        self.state = Mutex(State(registry: registry))
+        self.state = Guarded(State(registry: registry))
     }
 
     /// The node's identifiers.

@@ -2,7 +2,6 @@ import ClusterKitLayouts
 public import ClusterKitModel
 public import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -395,5 +394,5 @@ public final class ProcessNodeHost: NodeHost {
 
 /// The host's node table, in a class of its own so that the supervisor's closures can share it.
 private final class NodeTracker: Sendable {
-    let state = Mutex(ProcessNodeHost.State())
+    let state = Guarded(ProcessNodeHost.State())
 }

@@ -2,7 +2,6 @@ import ClusterKitLayouts
 import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 /// A clock that moves only when told to, for testing code that waits.
 ///
@@ -97,13 +96,13 @@ public final class ManualClock: Clock, Sendable {
         }
     }
 
-    private let state: Mutex<State>
+    private let state: Guarded<State>
 
     /// Creates a clock standing at `now`.
     ///
     /// - Parameter now: The starting instant; ``Instant/zero`` by default.
     public init(now: Instant = .zero) {
-        state = Mutex(State(now: now))
+        state = Guarded(State(now: now))
     }
 
     /// The current instant; it changes only through ``advance(by:)`` and ``advance(to:)``.

@@ -2,7 +2,6 @@ import ClusterKitLayouts
 import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 /// The id of a tracked request: an opaque string, as Zeek's Management framework uses.
 ///
@@ -102,7 +101,7 @@ public struct RequestIDGenerator: Sendable {
     }
 
     private final class Counter: Sendable {
-        private let value = Mutex<UInt64>(0)
+        private let value = Guarded<UInt64>(0)
 
         func next() -> UInt64 {
             value.withLock {

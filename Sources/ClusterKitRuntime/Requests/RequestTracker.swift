@@ -2,7 +2,6 @@ import ClusterKitLayouts
 import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
-import Synchronization
 
 /// Request bookkeeping with deadlines, as Zeek's Management framework keeps it (`management/request.zeek`).
 ///
@@ -118,7 +117,7 @@ public final class RequestTracker<Payload: Sendable>: Sendable {
 
     private let clock: TimeSource
     private let makeID: RequestIDGenerator
-    private let state = Mutex(State())
+    private let state = Guarded(State())
 
     /// Creates a tracker.
     ///

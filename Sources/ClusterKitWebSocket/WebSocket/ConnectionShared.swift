@@ -1,4 +1,4 @@
-import Synchronization
+import ClusterKitModel
 
 /// What the handshake established, handed to the application's connection handle.
 struct HandshakeInfo: Sendable, Hashable {
@@ -24,14 +24,14 @@ final class ConnectionShared: Sendable {
     let role: Role
     let options: WebSocketConnection.Options
     let loop: EventLoop
-    let state: Mutex<State>
+    let state: Guarded<State>
 
     init(id: UInt64, role: Role, options: WebSocketConnection.Options, loop: EventLoop, location: String) {
         self.id = id
         self.role = role
         self.options = options
         self.loop = loop
-        self.state = Mutex(State(location: location))
+        self.state = Guarded(State(location: location))
     }
 
     struct ReceiveWaiter {

@@ -1,5 +1,5 @@
 import CClusterKitSupport
-import Synchronization
+import ClusterKitModel
 
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +44,7 @@ final class EventLoop: Sendable {
         var isStopped = false
     }
 
-    private let mailbox = Mutex(Mailbox())
+    private let mailbox = Guarded(Mailbox())
     /// The read end of the wake-up pipe, polled by the reactor.
     let wakeReader: Int32
     private let wakeWriter: Int32

@@ -1,4 +1,4 @@
-import Synchronization
+import ClusterKitModel
 
 /// The part of a server both the application's tasks and the reactor touch, behind one `Mutex`.
 final class ServerShared: Sendable {
@@ -16,7 +16,7 @@ final class ServerShared: Sendable {
         var nextWaiterID: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Guarded(State())
 
     /// Hands an open connection to the oldest waiting `accept`, or queues it.
     func offer(_ connection: WebSocketConnection) {

@@ -1,4 +1,4 @@
-import Synchronization
+import ClusterKitModel
 
 /// Opens client WebSocket connections (RFC 6455) to `ws://` URLs.
 ///

@@ -1,4 +1,4 @@
-import Synchronization
+import ClusterKitModel
 
 /// One open WebSocket connection, on the client or the server side.
 ///

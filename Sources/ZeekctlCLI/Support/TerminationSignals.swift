@@ -1,6 +1,6 @@
 import CClusterKitSupport
 import ClusterKit
-import Synchronization
+import ClusterKitModel
 
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +52,7 @@ private final class SignalInbox: Sendable {
         var nextWaiter: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Guarded(State())
 
     func start() throws {
         let alreadyStarted = state.withLock { state in

@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import ClusterKitLayouts
@@ -82,7 +81,7 @@ import Testing
     }
 
     final class Counter: Sendable {
-        private let value = Mutex(0)
+        private let value = Guarded(0)
         func increment() { value.withLock { $0 += 1 } }
         var count: Int { value.withLock { $0 } }
     }

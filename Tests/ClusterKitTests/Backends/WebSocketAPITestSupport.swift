@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import ClusterKitLayouts
@@ -45,7 +44,7 @@ final class RefusingPort: Sendable {
 
 /// The log lines a server or backend wrote: waited for in order, or looked at without waiting.
 final class LogLines: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Guarded<[String]>([])
     private let stream: AsyncStream<String>
     private let continuation: AsyncStream<String>.Continuation
 

@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import ClusterKitLayouts
@@ -12,7 +11,7 @@ final class MuteNodeHost: NodeHost {
     private let inner: InProcessNodeHost
     private let hub: InMemoryBackend.Hub
     private let mute: Set<String>
-    private let muted = Mutex<[String: InMemoryBackend]>([:])
+    private let muted = Guarded<[String: InMemoryBackend]>([:])
 
     init(hub: InMemoryBackend.Hub, mute: Set<String>) {
         self.inner = InProcessNodeHost(hub: hub)

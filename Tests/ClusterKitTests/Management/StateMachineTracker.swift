@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import ClusterKitLayouts
@@ -15,7 +14,7 @@ final class StateMachineTracker: Sendable {
 
     let clock = ManualClock()
     let tracker: RequestTracker<Management.Result>
-    private let finished = Mutex<[(id: RequestID, outcome: Outcome)]>([])
+    private let finished = Guarded<[(id: RequestID, outcome: Outcome)]>([])
 
     init(timeout: Duration, maximumPendingRequests: Int = 1_000_000) {
         tracker = RequestTracker(

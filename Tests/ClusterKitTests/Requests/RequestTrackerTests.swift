@@ -1,5 +1,5 @@
 import ClusterKit
-import Synchronization
+import ClusterKitModel
 import Testing
 
 @Suite struct RequestTrackerTests {
@@ -7,7 +7,7 @@ import Testing
 
     /// Collects finish callbacks in the order they run.
     final class Finishes: Sendable {
-        private let entries = Mutex<[(id: RequestID, outcome: Tracker.Outcome)]>([])
+        private let entries = Guarded<[(id: RequestID, outcome: Tracker.Outcome)]>([])
 
         var handler: Tracker.FinishHandler {
             { id, outcome in self.entries.withLock { $0.append((id, outcome)) } }
@@ -567,7 +567,7 @@ extension RequestTrackerTests {
         let tracker = Self.makeTracker(clock)
         let count = 100_000
         let steps = 1000
-        let fired = Mutex<(count: Int, early: Int, late: Int)>((0, 0, 0))
+        let fired = Guarded<(count: Int, early: Int, late: Int)>((0, 0, 0))
         for index in 0..<count {
             let timeout = Duration.milliseconds(index % steps + 1)
             try tracker.start(RequestID("r-\(index)"), timeout: timeout) { _, outcome in

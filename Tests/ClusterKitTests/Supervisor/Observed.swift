@@ -1,4 +1,4 @@
-import Synchronization
+import ClusterKitModel
 
 /// A failed wait in a test: what was awaited, the limit, and the last value seen.
 struct WaitTimeout: Error, CustomStringConvertible {
@@ -20,10 +20,10 @@ final class Observed<Value: Sendable>: Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Guarded<State>
 
     init(_ value: Value) {
-        state = Mutex(State(value: value))
+        state = Guarded(State(value: value))
     }
 
     var value: Value { state.withLock { $0.value } }

@@ -1,4 +1,4 @@
-import Synchronization
+import ClusterKitModel
 
 /// A clock that moves only when a test advances it, for the supervisor's timer tests.
 ///
@@ -26,7 +26,7 @@ final class SteppedClock: Clock, Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Guarded(State())
     /// The deadlines of the current sleepers, sorted.
     let pendingDeadlines = Observed<[Duration]>([])
 

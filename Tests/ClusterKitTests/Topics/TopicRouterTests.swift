@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import ClusterKitLayouts
@@ -158,7 +157,7 @@ import Testing
 
 extension TopicRouterTests {
     final class Recorder: Sendable {
-        let calls = Mutex<[String]>([])
+        let calls = Guarded<[String]>([])
         func record(_ text: String) { calls.withLock { $0.append(text) } }
         var all: [String] { calls.withLock { $0 } }
     }
@@ -318,7 +317,7 @@ extension TopicRouterTests {
 extension TopicRouterTests {
     @Test func aFullRouterRefusesWithAnErrorAndChangesNothing() throws {
         let router = TopicRouter<String>(limits: TopicTrie.Limits(maximumLabelBytes: 16, maximumNodes: 64))
-        let calls = Mutex<[String]>([])
+        let calls = Guarded<[String]>([])
         router.onSubscribe { prefix, _ in calls.withLock { $0.append(prefix.name) } }
         #expect(try router.trySubscribe("zeek/cluster/abc", "a"))  // 16 bytes: exactly the limit
         #expect(try router.trySubscribe("zeek/cluster/abc", "b"))  // an existing prefix needs no room

@@ -1,5 +1,5 @@
 import ClusterKit
-import Synchronization
+import ClusterKitModel
 
 #if canImport(Glibc)
 import Glibc
@@ -49,8 +49,8 @@ private final class HelperJob: Sendable {
 /// A raw TCP client for feeding a WebSocket server exact bytes and reading exact bytes back.
 final class RawPeer: Sendable {
     private let descriptor: Int32
-    private let buffer = Mutex<[UInt8]>([])
-    private let isClosed = Mutex(false)
+    private let buffer = Guarded<[UInt8]>([])
+    private let isClosed = Guarded(false)
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -523,7 +523,7 @@ func withServer<Value>(
 final class Gate: Sendable {
     private let reader: Int32
     private let writer: Int32
-    private let isOpen = Mutex(false)
+    private let isOpen = Guarded(false)
 
     init() throws {
         var descriptors: [Int32] = [-1, -1]

@@ -1,5 +1,5 @@
 import ClusterKit
-import Synchronization
+import ClusterKitModel
 import Testing
 
 #if canImport(Glibc)
@@ -204,7 +204,7 @@ import Glibc
     }
 
     @Test func namesAreLookedUpByTheResolverAndLiteralsAreNot() async throws {
-        let lookups = Mutex<[String]>([])
+        let lookups = Guarded<[String]>([])
         let resolver: @Sendable (String, Int) throws(WebSocketError) -> [String] = { host, port in
             lookups.withLock { $0.append("\(host):\(port)") }
             return ["127.0.0.1"]

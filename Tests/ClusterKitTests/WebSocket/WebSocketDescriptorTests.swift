@@ -1,5 +1,5 @@
 import ClusterKit
-import Synchronization
+import ClusterKitModel
 import Testing
 
 #if canImport(Glibc)
@@ -17,7 +17,7 @@ import Glibc
             }
         ) { server in
             let port = server.port
-            let isDone = Mutex(false)
+            let isDone = Guarded(false)
             let isConnecting = try Gate()
             // Client and server sockets are created all the time while children are spawned; the last 32 stay
             // open, so that a socket a child inherited is still listed in /proc/net/tcp when it is looked up.

@@ -1,12 +1,12 @@
 import ClusterKit
-import Synchronization
+import ClusterKitModel
 import Testing
 
 @Suite struct WebSocketMaskingKeysTests {
     @Test func keysComeFromTheRandomSourceInBatchesAndAreUsedOnce() {
-        let calls = Mutex(0)
+        let calls = Guarded(0)
         // A source that counts up, so every key shows which bytes it came from.
-        let counter = Mutex<UInt8>(0)
+        let counter = Guarded<UInt8>(0)
         var keys = MaskingKeys { buffer in
             calls.withLock { $0 += 1 }
             counter.withLock { next in

@@ -1,5 +1,5 @@
+import ClusterKit
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +25,7 @@ final class BackgroundBinary: Sendable {
     let pid: pid_t
     private let outputPath: String
     private let errorPath: String
-    private let isReaped = Mutex(false)
+    private let isReaped = Guarded(false)
 
     /// Starts `executable` with `arguments` and exactly `environment`.
     init(

@@ -1,5 +1,5 @@
+import ClusterKit
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +20,7 @@ final class ChildProcess: Sendable {
     let pid: pid_t
     let lines: AsyncStream<String>
     private let errorPath: String
-    private let exitStatus = Mutex<Int32?>(nil)
+    private let exitStatus = Guarded<Int32?>(nil)
     private let seen = SeenLines()
 
     /// Starts `executable` with `arguments` (and `environment`, default this process's).
@@ -149,5 +149,5 @@ final class ChildProcess: Sendable {
 
 /// The lines a child wrote, shared with its reader thread.
 private final class SeenLines: Sendable {
-    let lines = Mutex<[String]>([])
+    let lines = Guarded<[String]>([])
 }

@@ -1,10 +1,10 @@
-import Synchronization
+import ClusterKit
 
 @testable import ZeekctlCLI
 
 /// A terminal that keeps what was written, for assertions.
 final class RecordingTerminal: Terminal {
-    private let state = Mutex<(output: String, error: String)>(("", ""))
+    private let state = Guarded<(output: String, error: String)>(("", ""))
 
     func writeOutput(_ text: String) { state.withLock { $0.output += text } }
     func writeError(_ text: String) { state.withLock { $0.error += text } }
