@@ -1,5 +1,6 @@
 import ClusterKit
 import Foundation
+import Synchronization
 
 /// Many clients driving one controller at once, each on its own WebSocket connection, checking every answer
 /// (issue 12's load suite; `clusterkit-bench load` and the CI test `ControllerLoadTests` run it).
@@ -11,7 +12,33 @@ import Foundation
 /// node's value), a second answer to one of them (duplicated), an answer to a request it never sent (crossed:
 /// the controller answers only the client that asked), or something else (unexpected). A request not answered
 /// within ``Options/responseTimeout`` is lost.
+///
+/// With a ``Fault`` (a node process killed once the clients have had so many answers), an answer that carries every
+/// other node's value and a failure naming the faulty node is partial, not incomplete; with a
+/// ``Options/deadline``, an answer that takes longer is overdue.
 public struct ControllerLoad: Sendable {
+    /// Something done to the cluster once, while the load runs: a node process killed, for one.
+    public struct Fault: Sendable {
+        /// The answers the clients have received together when the fault is injected.
+        public var afterAnswers: Int
+        /// The node it takes down: an answer may name it as failed instead of carrying its value.
+        public var node: String
+        /// Injects the fault (called once, from one client's task).
+        public var inject: @Sendable () -> Void
+
+        /// Creates a fault.
+        ///
+        /// - Parameters:
+        ///   - afterAnswers: When to inject it.
+        ///   - node: The node it takes down.
+        ///   - inject: What it does.
+        public init(afterAnswers: Int, node: String, inject: @escaping @Sendable () -> Void) {
+            self.afterAnswers = afterAnswers
+            self.node = node
+            self.inject = inject
+        }
+    }
+
     /// How much load, and how long to wait.
     public struct Options: Sendable {
         /// The number of clients, each with its own connection.
@@ -24,6 +51,13 @@ public struct ControllerLoad: Sendable {
         public var identifier: String
         /// How long a client waits for the next answer before it counts its pending requests as lost.
         public var responseTimeout: Duration
+        /// The longest round trip that is not overdue; `nil` for no limit.
+        ///
+        /// With a ``fault``, it applies to the answers that come once the fault is injected (the requests in
+        /// flight then, and those sent after).
+        public var deadline: Duration?
+        /// A fault to inject while the load runs; `nil` for none.
+        public var fault: Fault?
 
         /// Creates options; the defaults are the issue's: 100 clients of 200 requests, 10 in flight.
         ///
@@ -33,13 +67,19 @@ public struct ControllerLoad: Sendable {
         ///   - inFlight: The most unanswered requests per client.
         ///   - identifier: The identifier asked for.
         ///   - responseTimeout: The longest wait for an answer.
+        ///   - deadline: The longest round trip that is not overdue; default none.
+        ///   - fault: A fault to inject; default none.
         public init(
             clients: Int = 100,
             requestsPerClient: Int = 200,
             inFlight: Int = 10,
             identifier: String = "Cluster::node",
-            responseTimeout: Duration = .seconds(30)
+            responseTimeout: Duration = .seconds(30),
+            deadline: Duration? = nil,
+            fault: Fault? = nil
         ) {
+            self.deadline = deadline
+            self.fault = fault
             self.clients = clients
             self.requestsPerClient = requestsPerClient
             self.inFlight = inFlight
@@ -54,8 +94,15 @@ public struct ControllerLoad: Sendable {
         public var sent = 0
         /// Requests answered once, on their own connection, with every node's value.
         public var answered = 0
-        /// Requests answered, on their own connection, without a success for every node.
+        /// Requests answered, on their own connection, without a success for every node (and not partial).
         public var incomplete = 0
+        /// Requests answered with every node's value but the fault's node, and a failure that names it.
+        public var partial = 0
+        /// Partial answers whose failure for the fault's node is a timeout (the agent waited for its deadline)
+        /// rather than its exit (`node worker-2 is not running: exited on signal 9, …`, answered at once).
+        public var partialByTimeout = 0
+        /// Answers that came later than ``Options/deadline``.
+        public var overdue = 0
         /// Requests never answered.
         public var lost = 0
         /// Answers to requests the receiving client did not send.
@@ -78,7 +125,7 @@ public struct ControllerLoad: Sendable {
         /// Answered requests per second over the run.
         public var requestsPerSecond: Double {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            return seconds > 0 ? Double(answered + incomplete) / seconds : 0
+            return seconds > 0 ? Double(answered + partial + incomplete) / seconds : 0
         }
 
         /// Adds another client's report.
@@ -86,6 +133,9 @@ public struct ControllerLoad: Sendable {
             sent += other.sent
             answered += other.answered
             incomplete += other.incomplete
+            partial += other.partial
+            partialByTimeout += other.partialByTimeout
+            overdue += other.overdue
             lost += other.lost
             crossed += other.crossed
             duplicated += other.duplicated
@@ -107,9 +157,10 @@ public struct ControllerLoad: Sendable {
     public static func run(url: String, nodes: Set<String>, options: Options = Options()) async -> Report {
         let clock = ContinuousClock()
         let start = clock.now
+        let answers = Answers()
         var report = await withTaskGroup(of: Report.self) { group in
             for client in 0..<options.clients {
-                group.addTask { await runClient(client, url: url, nodes: nodes, options: options) }
+                group.addTask { await runClient(client, url: url, nodes: nodes, options: options, answers: answers) }
             }
             var merged = Report()
             for await one in group { merged.merge(one) }
@@ -120,7 +171,13 @@ public struct ControllerLoad: Sendable {
     }
 
     /// One client's requests and answers.
-    private static func runClient(_ client: Int, url: String, nodes: Set<String>, options: Options) async -> Report {
+    private static func runClient(
+        _ client: Int,
+        url: String,
+        nodes: Set<String>,
+        options: Options,
+        answers: Answers
+    ) async -> Report {
         var report = Report()
         let connection: WebSocketConnection
         do {
@@ -159,7 +216,23 @@ public struct ControllerLoad: Sendable {
                     sentAt.removeAll()
                     break
                 }
-                account(message, client: client, nodes: nodes, sentAt: &sentAt, answered: &answeredIDs, report: &report)
+                let before = report.answered + report.partial + report.incomplete
+                account(
+                    message,
+                    client: client,
+                    nodes: nodes,
+                    options: options,
+                    checksDeadline: options.fault == nil || answers.isFaultInjected,
+                    sentAt: &sentAt,
+                    answered: &answeredIDs,
+                    report: &report
+                )
+                if report.answered + report.partial + report.incomplete > before, let fault = options.fault,
+                    answers.count() == fault.afterAnswers
+                {
+                    answers.faultInjected()
+                    fault.inject()
+                }
             }
         } catch {
             report.failedClients.append("client \(client): \(error)")
@@ -174,6 +247,8 @@ public struct ControllerLoad: Sendable {
         _ message: WebSocketMessage,
         client: Int,
         nodes: Set<String>,
+        options: Options,
+        checksDeadline: Bool,
         sentAt: inout [String: ContinuousClock.Instant],
         answered: inout Set<String>,
         report: inout Report
@@ -212,16 +287,37 @@ public struct ControllerLoad: Sendable {
         report.latencies.append(
             Double(elapsed.components.attoseconds) * 1e-15 + Double(elapsed.components.seconds) * 1e3
         )
+        if let deadline = options.deadline, checksDeadline, elapsed > deadline {
+            report.overdue += 1
+            report.problems.append("client \(client): \(reqid) answered after \(elapsed), past its \(deadline)")
+        }
         let results = (try? [Management.Result](brokerValue: event.arguments[1])) ?? []
         let succeeded = Set(results.filter(\.success).compactMap(\.node))
         if succeeded == nodes, results.count == nodes.count {
             report.answered += 1
+        } else if let fault = options.fault, isPartial(results, succeeded: succeeded, nodes: nodes, down: fault.node) {
+            report.partial += 1
+            if results.contains(where: { $0.error?.contains("timed out") == true }) { report.partialByTimeout += 1 }
         } else {
             report.incomplete += 1
             report.problems.append(
                 "client \(client): \(reqid) answered with \(succeeded.count) of \(nodes.count) nodes' values"
             )
         }
+    }
+
+    /// Whether an answer carries every node's value but `down`'s, and for `down` failures only, at least one of
+    /// which names it.
+    private static func isPartial(
+        _ results: [Management.Result],
+        succeeded: Set<String>,
+        nodes: Set<String>,
+        down: String
+    ) -> Bool {
+        let failures = results.filter { !$0.success }
+        return succeeded == nodes.subtracting([down]) && !failures.isEmpty
+            && failures.allSatisfy { $0.node == down || $0.node == nil }
+            && failures.contains { $0.error?.contains(down) == true }
     }
 
     /// The next message, or `nil` when none came within `timeout`.
@@ -284,6 +380,25 @@ extension ControllerLoad {
             return kilobytes.map { $0 / 1024 }
         }
         return nil
+    }
+}
+
+/// The answers all clients have received so far, counted across their tasks to time a ``ControllerLoad/Fault``.
+final class Answers: Sendable {
+    private let total = Atomic(0)
+    private let injected = Atomic(false)
+
+    /// Whether the fault has been injected.
+    var isFaultInjected: Bool { injected.load(ordering: .acquiring) }
+
+    /// Records that the fault is being injected.
+    func faultInjected() {
+        injected.store(true, ordering: .releasing)
+    }
+
+    /// Counts one answer and returns the count with it.
+    func count() -> Int {
+        total.add(1, ordering: .relaxed).newValue
     }
 }
 

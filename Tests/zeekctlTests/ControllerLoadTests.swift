@@ -3,6 +3,10 @@ import ClusterKitLoad
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Issue 12's load suite in its short form: many clients of one `zeekctl controller` process at once, every answer
 /// checked (`clusterkit-bench load` is the long form, with 100 clients of 200 requests).
 @Suite(.timeLimit(.minutes(2))) struct ControllerLoadTests {
@@ -24,6 +28,61 @@ import Testing
                 // Clients also see the others' requests on the controller topic, as Zeek's clients do, while they
                 // are connected (one that finishes early leaves).
                 #expect(report.othersRequests > 0 && report.othersRequests <= 2000 * 49)
+                let peak = try #require(ControllerLoad.peakResidentMegabytes(of: controller.process.pid))
+                #expect(peak < 300, "the controller's peak resident memory is \(peak) MB")
+            }
+        }
+    }
+}
+
+/// The load through node processes (`zeekctl controller --processes`, what `zeekctl cluster start` runs), one of
+/// which is killed with SIGKILL halfway.
+@Suite(.timeLimit(.minutes(2))) struct ProcessLoadTests {
+    @Test func aNodeKilledUnderLoadIsNamedInTheAnswersInFlightAndNothingIsLost() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(ControllerLoad.layoutINI, to: "cluster.ini", in: directory)
+            try await withController(["--processes", "--config", directory + "/cluster.ini"]) { controller in
+                // Every node process has said hello before the load starts.
+                let clock = ContinuousClock()
+                let ready = clock.now.advanced(by: .seconds(60))
+                var status = try await ClusterEndToEndTests.statusJSON(controller.port)
+                while clock.now < ready,
+                    status["nodes"]?.objectMembers?.filter({ $0.value["state"] == .string("RUNNING") }).count != 7
+                {
+                    try await Task.sleep(for: .milliseconds(100))
+                    status = try await ClusterEndToEndTests.statusJSON(controller.port)
+                }
+                let victim = try #require(ClusterEndToEndTests.pid(status, "worker-2"))
+
+                let options = ControllerLoad.Options(
+                    clients: 20,
+                    requestsPerClient: 60,
+                    inFlight: 5,
+                    // The agent's 5 s deadline plus 1 s, as the issue asks, for every answer from the kill on (the
+                    // first requests, on a machine busy with the rest of the suite, took up to 6.4 s).
+                    deadline: .seconds(6),
+                    fault: ControllerLoad.Fault(afterAnswers: 600, node: "worker-2") { kill(victim, SIGKILL) }
+                )
+                let report = await ControllerLoad.run(
+                    url: controller.url,
+                    nodes: ControllerLoad.layoutNodes,
+                    options: options
+                )
+                #expect(report.failedClients.isEmpty, "\(report.failedClients.prefix(3))")
+                #expect(report.sent == 1200)
+                // Before the kill every node answers; the requests in flight when it dies, and those sent before it
+                // is back, carry the six others' values and name worker-2; none is lost, crossed or duplicated.
+                #expect(report.answered + report.partial == 1200, "\(report.problems.prefix(5))")
+                #expect(report.answered >= 600 && report.partial > 0)
+                // The agent learns of the exit from the supervisor and answers for worker-2 at once ("node worker-2
+                // is not running: exited on signal 9, restarting in 1 s"), never by waiting for its deadline.
+                #expect(report.partialByTimeout == 0, "\(report.problems.prefix(5))")
+                #expect(report.lost == 0 && report.crossed == 0 && report.duplicated == 0)
+                #expect(
+                    report.incomplete == 0 && report.overdue == 0 && report.unexpected == 0,
+                    "\(report.problems.prefix(5))"
+                )
+                #expect(kill(victim, 0) != 0)
                 let peak = try #require(ControllerLoad.peakResidentMegabytes(of: controller.process.pid))
                 #expect(peak < 300, "the controller's peak resident memory is \(peak) MB")
             }

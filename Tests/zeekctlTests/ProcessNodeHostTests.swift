@@ -81,6 +81,17 @@ import Glibc
                     #expect(partial.summary == .partial)
                     #expect(partial["manager"] == .replied(#""manager""#))
                     #expect(partial["worker-1"] == .timedOut(after: .seconds(1)))
+                    // The host tells its agent about the exit (one consumer), saying why and when it comes back.
+                    let exit = try await withThrowingTaskGroup(of: HostedNodeExit?.self) { race in
+                        race.addTask { await host.exits.first { _ in true } }
+                        race.addTask {
+                            try await Task.sleep(for: .seconds(10))
+                            return nil
+                        }
+                        defer { race.cancelAll() }
+                        return try await race.next() ?? nil
+                    }
+                    #expect(exit == HostedNodeExit(name: "worker-1", reason: "exited on signal 9, restarting in 1 s"))
 
                     #expect(try await fixture.waitForHellos(["worker-1"]).last == "worker-1")
                     let revived = host.status()["worker-1"]

@@ -116,7 +116,18 @@ public final class Agent: Sendable {
             ]
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.tracker.run() }
+            group.addTask {
+                await withDiscardingTaskGroup { tracking in
+                    tracking.addTask { await self.tracker.run() }
+                    // A node that exits on its own answers, through the machine, for what waits for it (this
+                    // sequence may end at once; the tracker runs until cancelled).
+                    tracking.addTask {
+                        for await exit in self.host.exits {
+                            self.performLater(self.step(.nodeExited(exit.name, reason: exit.reason)))
+                        }
+                    }
+                }
+            }
             group.addTask { await self.host.run() }
             group.addTask { await self.spawner.run() }
             group.addTask {

@@ -16,6 +16,9 @@ extension AgentStateMachine {
         case malformedRequest(Agent.Request.Kind, reqid: String, message: String)
         /// A node said hello.
         case nodeHello(String)
+        /// A node's process exited without being asked to (``NodeHost/exits``), `reason` saying how: the
+        /// dispatches still waiting for it are answered for it at once.
+        case nodeExited(String, reason: String)
         /// The nodes of ``Effect/stopNodes(_:then:)`` are gone.
         case nodesStopped(AfterStop)
         /// ``Effect/launchNodes(_:_:in:)`` is done; `failed` names the nodes that could not be started.

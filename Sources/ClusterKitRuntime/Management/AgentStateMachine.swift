@@ -52,6 +52,9 @@ struct AgentStateMachine {
     private(set) var nodes: [String: NodeEntry] = [:]
     /// The requests the tracker holds for the agent, by the tracker's id.
     private(set) var pending: [RequestID: Pending] = [:]
+    /// The nodes whose process exited on its own since their last hello, with why: a dispatch answers for them
+    /// at once, also after the host has started them again but before they can answer.
+    private(set) var exited: [String: String] = [:]
 
     /// Creates a machine with no nodes.
     ///
@@ -74,6 +77,8 @@ struct AgentStateMachine {
             [.publish(Response(kind, reqid, [failure(reqid, message)]))]
         case .nodeHello(let name):
             nodeSaidHello(name)
+        case .nodeExited(let name, let reason):
+            nodeExited(name, reason: reason)
         case .nodesStopped(let next):
             nodesStopped(then: next)
         case .nodesLaunched(let id, let failed):
@@ -111,6 +116,7 @@ struct AgentStateMachine {
         switch next {
         case .standby(let reqid):
             nodes = [:]
+            exited = [:]
             configuration = nil
             return [.publish(Response(.agentStandby, reqid, [Management.Result(reqid: reqid, instance: instance)]))]
         case .deploy(let reqid, let configuration):
@@ -122,6 +128,7 @@ struct AgentStateMachine {
         let mine = configuration.nodes.filter { $0.instance == instance }.sorted { $0.name < $1.name }
         self.configuration = configuration
         nodes = Dictionary(mine.map { ($0.name, NodeEntry(node: $0, state: .pending)) }, uniquingKeysWith: { $1 })
+        exited = [:]
         let names = mine.map(\.name)
         let id = makeID.next()
         do {
@@ -161,12 +168,14 @@ struct AgentStateMachine {
         notRunning: [String: String]
     ) -> [Effect] {
         let names = nodes.keys.filter { requested.isEmpty || requested.contains($0) }.sorted()
-        let selected = names.filter { nodes[$0]?.state == .running && notRunning[$0] == nil }
-        let early = names.filter { nodes[$0]?.state != .running || notRunning[$0] != nil }.map { name in
+        let exited = self.exited
+        let down = { (name: String) in notRunning[name] ?? exited[name] }
+        let selected = names.filter { nodes[$0]?.state == .running && down($0) == nil }
+        let early = names.filter { nodes[$0]?.state != .running || down($0) != nil }.map { name in
             let error =
                 nodes[name]?.state != .running
                 ? "cluster node \(name) not in running state"
-                : "node \(name) is not running: \(notRunning[name] ?? "")"
+                : "node \(name) is not running: \(down(name) ?? "")"
             return Management.Result(reqid: agentRequest, success: false, instance: instance, error: error, node: name)
         }
         guard !selected.isEmpty else { return [.publish(Response(.nodeDispatch, agentRequest, early))] }
@@ -199,6 +208,7 @@ struct AgentStateMachine {
     private mutating func nodeSaidHello(_ name: String) -> [Effect] {
         guard nodes[name] != nil else { return [] }
         nodes[name]?.state = .running
+        exited[name] = nil
         return pending.keys.sorted().compactMap { id in
             switch pending[id] {
             case .deploy(_, let names)?, .restart(_, let names)?:
@@ -206,6 +216,25 @@ struct AgentStateMachine {
             case .dispatch?, nil:
                 nil
             }
+        }
+    }
+
+    /// A node's process exited on its own: every dispatch still waiting for it gets its failure now (the tracker
+    /// drops it for those the node had answered or was not asked), and later ones are answered for it at once
+    /// until it says hello again.
+    private mutating func nodeExited(_ name: String, reason: String) -> [Effect] {
+        guard nodes[name] != nil else { return [] }
+        exited[name] = reason
+        return pending.keys.sorted().compactMap { id in
+            guard case .dispatch(let agentRequest, _)? = pending[id] else { return nil }
+            let result = Management.Result(
+                reqid: agentRequest,
+                success: false,
+                instance: instance,
+                error: "node \(name) is not running: \(reason)",
+                node: name
+            )
+            return .record(result, for: id, from: .node(name))
         }
     }
 

@@ -120,6 +120,30 @@ public protocol NodeHost: Sendable {
     ///
     /// The default stops all nodes of ``status()`` at once with ``stop(_:)``.
     func stopAll() async
+
+    /// The nodes that exited without being asked to, as the host learns of them: an agent answers the requests
+    /// still waiting for such a node at once, rather than at their timeout. One consumer (the agent).
+    ///
+    /// The default is a sequence that ends at once: the host's nodes do not exit on their own.
+    var exits: AsyncStream<HostedNodeExit> { get }
+}
+
+/// A node that exited without being asked to (``NodeHost/exits``).
+public struct HostedNodeExit: Sendable, Hashable {
+    /// The node's name.
+    public var name: String
+    /// Why it is not running, as ``HostedNodeStatus/notRunning`` says it: `exited on signal 9, restarting in 1 s`.
+    public var reason: String
+
+    /// Creates an exit.
+    ///
+    /// - Parameters:
+    ///   - name: The node's name.
+    ///   - reason: Why it is not running.
+    public init(name: String, reason: String) {
+        self.name = name
+        self.reason = reason
+    }
 }
 
 extension NodeHost {
@@ -128,6 +152,9 @@ extension NodeHost {
     public func notRunning() -> [String: String] {
         status().compactMapValues { $0.isRunning ? nil : ($0.notRunning ?? "its process is not running") }
     }
+
+    /// A sequence that ends at once: no node of this host exits on its own.
+    public var exits: AsyncStream<HostedNodeExit> { AsyncStream { $0.finish() } }
 
     /// Stops every node of ``status()`` at once with ``stop(_:)`` and waits for all of them.
     public func stopAll() async {

@@ -80,6 +80,9 @@ public final class ProcessNodeHost: NodeHost {
     private let clock: any Clock<Duration>
     private let now: @Sendable () -> Broker.Timestamp
     private let tracker = NodeTracker()
+    /// The nodes that exited on their own, for the agent (``NodeHost/exits``); at most a few hundred kept
+    /// unread.
+    public let exits: AsyncStream<HostedNodeExit>
 
     /// Creates a host with no nodes; nothing starts until ``launch(_:)``.
     ///
@@ -99,6 +102,11 @@ public final class ProcessNodeHost: NodeHost {
         now: @escaping @Sendable () -> Broker.Timestamp = ProcessNodeHost.systemTime
     ) {
         let tracker = self.tracker
+        let (exits, exitsContinuation) = AsyncStream.makeStream(
+            of: HostedNodeExit.self,
+            bufferingPolicy: .bufferingNewest(256)
+        )
+        self.exits = exits
         self.clock = clock
         self.now = now
         let stop = configuration.stopSequence
@@ -115,7 +123,7 @@ public final class ProcessNodeHost: NodeHost {
                 output(line)
             },
             eventHandler: { event in
-                Self.observe(event, in: tracker, now: now)
+                if let exit = Self.observe(event, in: tracker, now: now) { exitsContinuation.yield(exit) }
                 eventHandler?(event)
             }
         )
@@ -333,11 +341,16 @@ public final class ProcessNodeHost: NodeHost {
         }
     }
 
+    /// Records a supervisor event in the node table and wakes the waits it satisfies.
+    ///
+    /// - Returns: The node's exit, when the event is the revival scheduled after a node exited on its own (the
+    ///   supervisor emits that right after every premature exit, so the reason can say when it comes back).
     private static func observe(
         _ event: ProcessSupervisor.Event,
         in tracker: NodeTracker,
         now: @Sendable () -> Broker.Timestamp
-    ) {
+    ) -> HostedNodeExit? {
+        var exit: HostedNodeExit?
         let ready = tracker.state.withLock { state -> [CheckedContinuation<Void, Never>] in
             switch event {
             case .nodeStatus(let name, let pid):
@@ -360,6 +373,9 @@ public final class ProcessNodeHost: NodeHost {
                 if state.nodes[name]?.pid == pid { state.nodes[name]?.isRunning = false }
             case .revivalScheduled(let name, let delay):
                 state.nodes[name]?.revivesAt = .now + delay
+                if let node = state.nodes[name], !node.isRunning {
+                    exit = HostedNodeExit(name: name, reason: Self.notRunning(node))
+                }
             case .revived, .spawnFailed, .signalSent:
                 break
             }
@@ -368,6 +384,7 @@ public final class ProcessNodeHost: NodeHost {
             return ready.values.map(\.continuation)
         }
         for continuation in ready { continuation.resume() }
+        return exit
     }
 
     /// Waits until `condition` holds for the state, checked now and after every event.

@@ -321,6 +321,72 @@ struct AgentMachine {
         )
     }
 
+    @Test func aNodeThatExitsMidRequestIsAnsweredForAtOnceAndUntilItSaysHelloAgain() {
+        // Two dispatches wait for w1 and w2; w1's process dies: both end now, with w2's values and w1 named,
+        // not at the 5 s timeout.
+        var machine = AgentMachine()
+        machine.deploy(Self.configuration("c1", nodes: ["w1", "w2"]), "d1", hellos: ["w1", "w2"])
+        let action = ["get_id_value", "Cluster::node"]
+        #expect(
+            machine.step(.request(.nodeDispatch(reqid: "x", action: action, nodes: [])))
+                == [.dispatch("a-2", action: action, nodes: [])]
+        )
+        #expect(
+            machine.step(.request(.nodeDispatch(reqid: "y", action: action, nodes: [])))
+                == [.dispatch("a-3", action: action, nodes: [])]
+        )
+        var answers: [Management.Result] = []
+        for id in ["a-2", "a-3"] {
+            let answer = Management.Result(reqid: id, data: "w2", node: "w2")
+            #expect(machine.nodeAnswered(Agent.NodeResponse(reqid: id, node: "w2", result: answer)) == [])
+            var rendered = answer
+            rendered.instance = "a"
+            answers.append(rendered)
+        }
+        let reason = "exited on signal 9, restarting in 1 s"
+        #expect(
+            machine.step(.nodeExited("w1", reason: reason)) == [
+                .publish(
+                    Response(
+                        .nodeDispatch,
+                        "x",
+                        [answers[0], Self.failure("x", "node w1 is not running: \(reason)", node: "w1")]
+                    )
+                ),
+                .publish(
+                    Response(
+                        .nodeDispatch,
+                        "y",
+                        [answers[1], Self.failure("y", "node w1 is not running: \(reason)", node: "w1")]
+                    )
+                ),
+            ]
+        )
+        #expect(machine.machine.pending.isEmpty)
+
+        // Revived but not yet ready (the host says it runs): still answered for, without waiting.
+        #expect(
+            machine.step(.request(.nodeDispatch(reqid: "z", action: action, nodes: ["w1"])))
+                == [
+                    .publish(
+                        Response(
+                            .nodeDispatch,
+                            "z",
+                            [Self.failure("z", "node w1 is not running: \(reason)", node: "w1")]
+                        )
+                    )
+                ]
+        )
+        // Once it says hello, it is asked again.
+        _ = machine.step(.nodeHello("w1"))
+        #expect(
+            machine.step(.request(.nodeDispatch(reqid: "v", action: action, nodes: ["w1"])))
+                == [.dispatch("a-4", action: action, nodes: ["w1"])]
+        )
+        // An exit of a node the agent does not run changes nothing.
+        #expect(machine.step(.nodeExited("w9", reason: reason)) == [])
+    }
+
     // MARK: - Restart, standby, welcome, nodes
 
     @Test func aRestartWaitsForTheHellosAndReportsNodesThatCouldNotRestart() {
