@@ -297,7 +297,12 @@ public struct ControllerLoad: Sendable {
             report.answered += 1
         } else if let fault = options.fault, isPartial(results, succeeded: succeeded, nodes: nodes, down: fault.node) {
             report.partial += 1
-            if results.contains(where: { $0.error?.contains("timed out") == true }) { report.partialByTimeout += 1 }
+            if let timeout = results.first(where: { $0.error?.contains("timed out") == true }) {
+                report.partialByTimeout += 1
+                report.problems.append(
+                    "client \(client): \(reqid) answered after \(elapsed) by a timeout: \(timeout.error ?? "")"
+                )
+            }
         } else {
             report.incomplete += 1
             report.problems.append(
