@@ -11,7 +11,9 @@ public protocol BrokerConvertible: Sendable {
 }
 
 /// A Zeek enum whose raw values are its fully qualified names, such as `Management::RUNNING`.
-public protocol BrokerEnum: BrokerConvertible, RawRepresentable, CaseIterable where RawValue == String {
+///
+/// It is `Codable` as its qualified name (the raw value); ``Broker/ValueEncoder`` writes it as an `enum-value`.
+public protocol BrokerEnum: BrokerConvertible, RawRepresentable, CaseIterable, Codable where RawValue == String {
     /// The Zeek type name, such as `Management::State`.
     static var zeekTypeName: String { get }
 }
@@ -46,7 +48,10 @@ extension BrokerEnum {
 /// Zeek's rules apply both ways: an unset optional field is `none`; a field with a default always carries a
 /// value (the default when not set otherwise); reading accepts extra trailing elements (from a newer Zeek)
 /// and rejects too few, and `none` for a field with a default gives the default.
-public protocol BrokerRecord: BrokerConvertible {
+///
+/// It is `Codable` in its Broker form (``BrokerConvertible/encodeBrokerForm(to:)``), so that it can be a property of
+/// a user's `Codable` type.
+public protocol BrokerRecord: BrokerConvertible, Codable {
     /// The Zeek type name, such as `Management::Result`.
     static var zeekTypeName: String { get }
     /// The field names in declaration order.
