@@ -184,9 +184,11 @@ enum CrossNodeRules {
         issues += conflicts.sorted { $0.order < $1.order }.map(\.issue)
 
         // Managers.
+        // Zeek loads a layout without a manager (Zeek 9's zeek.conf writes one for worker-only hosts), so
+        // this is a warning; the nodes naming the missing manager are part of it, not errors of their own.
         if managerCount == 0 && memberCount > 0 && !context.managerCheckedElsewhere {
             issues.append(
-                .error(
+                .warning(
                     .clusterWithoutManager,
                     "the cluster has \(memberCount) logger, proxy and worker node(s) but no manager",
                     at: fileLocation
@@ -197,7 +199,7 @@ enum CrossNodeRules {
         for index in nodes.indices {
             let type = nodes[index].node.nodeType
             if let manager = nodes[index].node.manager {
-                if manager == checkedManager { continue }
+                if manager == checkedManager || managerCount == 0 { continue }
                 let entry = nodes[index]
                 if context.namesAreUnique && seen.isEmpty && !managerNames.contains(manager) {
                     for other in nodes { seen[other.name] = other.node.nodeType }

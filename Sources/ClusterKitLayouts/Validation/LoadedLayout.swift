@@ -19,18 +19,51 @@ public struct LoadedLayout: Sendable {
     public var configuration: Management.Configuration?
     /// For INI: the configuration with the controller's ports (READY), or `nil` when rejected.
     public var readyConfiguration: Management.Configuration?
+    /// For zeek.conf: the hosts and nodes as Zeek's layout generator reads and makes them.
+    public var zeekConf: ZeekConfCluster?
+    /// The host each node runs on, where the layout names hosts (zeek.conf host files, a generated layout's
+    /// `Cluster::hosts` table).
+    public var nodeHosts: [String: String] = [:]
     /// Every issue, each format's own first.
     public var issues: [ValidationIssue]
 
     /// A Boolean value indicating whether any issue is an error.
     public var hasErrors: Bool { issues.containsErrors }
 
-    /// The layout file ZeekControl would write for a node.cfg.
+    /// The issues that decide whether ``generatedLayout()`` writes a layout, as `zeekctl layout` shows them.
+    ///
+    /// For zeek.conf these are the errors Zeek's generator reports; ClusterKit's own errors (what the
+    /// generator writes but Zeek cannot run) become warnings here, since the generator writes the layout
+    /// anyway, and stay errors in ``issues``. For the other formats, every issue.
+    public var generationIssues: [ValidationIssue] {
+        guard let zeekConf else { return issues }
+        let own = issues.dropFirst(zeekConf.generatorIssues.count).map { issue in
+            var issue = issue
+            if issue.severity == .error {
+                issue.severity = .warning
+                issue.message += " (the generator writes it; 'zeekctl check' reports it as an error)"
+            }
+            return issue
+        }
+        return zeekConf.generatorIssues + own
+    }
+
+    /// The layout file ZeekControl would write for a node.cfg, or Zeek 9's generator for a zeek.conf.
     ///
     /// - Returns: The generated file.
-    /// - Throws: ``LayoutGenerationError`` when the input is not a node.cfg, has errors, or cannot be
-    ///   written (no manager, unresolved hosts, unsupported version).
+    /// - Throws: ``LayoutGenerationError`` when the input is not a node.cfg or zeek.conf, has errors (for
+    ///   zeek.conf: errors Zeek's generator reports), or cannot be written (no manager, unresolved hosts,
+    ///   unsupported version).
     public func generatedLayout() throws -> GeneratedLayout {
+        if let zeekConf {
+            guard let text = zeekConf.generatedText else {
+                throw LayoutGenerationError(
+                    .invalidConfiguration,
+                    "\(file): Zeek's generator rejects the configuration"
+                )
+            }
+            return GeneratedLayout(fileName: "cluster-layout.zeek", text: text)
+        }
         guard let zeekctlCluster else {
             throw LayoutGenerationError(.notNodeCfg, "\(file): only a node.cfg can be turned into a generated layout")
         }
@@ -70,10 +103,13 @@ public struct LayoutLoader: Sendable {
     ///   file, or is larger than ``LayoutLimits/maximumFileSize`` of the options' limits.
     public func load(path: String, format: LayoutFormat? = nil, displayName: String? = nil) throws -> LoadedLayout {
         let name = displayName ?? path
+        if format == .zeekConf || (format == nil && reader.kind(ofPath: path) == .directory) {
+            return loadZeekConf(path: path, displayName: name)
+        }
         guard let format = format ?? LayoutFormat(fileName: path) else {
             throw LayoutLoadError(
                 .unknownFormat,
-                "cannot tell the format of '\(name)' from its name (expected *.cfg, *.zeek, *.bro or *.ini)",
+                "cannot tell the format of '\(name)' from its name (expected *.cfg, *.zeek, *.bro, *.ini or *.conf)",
                 path: name
             )
         }
@@ -130,8 +166,11 @@ public struct LayoutLoader: Sendable {
                 file: file,
                 layout: script.layout,
                 locations: script.locations,
+                nodeHosts: script.nodeHosts,
                 issues: validator.validate(script)
             )
+        case .zeekConf:
+            return loaded(ZeekConfCluster.parse(text, file: file, limits: limits), file: file)
         case .ini:
             let ini = ManagementINI.parse(text, file: file, hostName: options.hostName, limits: limits)
             let result = validator.validate(ini)
@@ -145,5 +184,84 @@ public struct LayoutLoader: Sendable {
                 issues: result.issues
             )
         }
+    }
+
+    /// Reads and checks a zeek.conf or a folder of `<host>.zeek.conf` files, as Zeek's generator does with
+    /// `-C PATH`: a path that is neither is the error `neither file nor directory: PATH`.
+    ///
+    /// - Parameters:
+    ///   - path: The path to read.
+    ///   - displayName: The name used in issues; default `path`.
+    /// - Returns: The layout and every issue; a file or folder that cannot be read is an issue, not a throw.
+    public func loadZeekConf(path: String, displayName: String? = nil) -> LoadedLayout {
+        let name = displayName ?? path
+        let limits = options.limits
+        func failed(_ message: String) -> LoadedLayout {
+            let issue = ValidationIssue.error(.syntaxError, message, at: SourceLocation(file: name))
+            return LoadedLayout(
+                format: .zeekConf,
+                file: name,
+                layout: Cluster.Layout(),
+                locations: [:],
+                issues: [issue]
+            )
+        }
+        switch reader.kind(ofPath: path) {
+        case .other:
+            return failed("neither file nor directory: \(name)")
+        case .regularFile:
+            do {
+                let text = try reader.text(ofFile: path, maximumSize: limits.maximumFileSize)
+                return load(text: text, file: name, format: .zeekConf)
+            } catch let error as LayoutLoadError {
+                return failed(error.naming(name).message)
+            } catch {
+                return failed("cannot read file: \(name)")
+            }
+        case .directory:
+            let names: [String]
+            do {
+                names = try reader.fileNames(inDirectory: path, maximumCount: limits.maximumNodes)
+            } catch let error as LayoutLoadError {
+                return failed(error.naming(name).message)
+            } catch {
+                return failed("cannot read folder: \(name)")
+            }
+            let separator = path.hasSuffix("/") ? "" : "/"
+            var files: [(name: String, text: Result<String, LayoutLoadError>)] = []
+            var total = 0
+            for file in names where ZeekConfCluster.hostName(ofFileName: file) != nil {
+                let filePath = path + separator + file
+                do {
+                    let text = try reader.text(ofFile: filePath, maximumSize: limits.maximumFileSize)
+                    total += text.utf8.count
+                    guard total <= limits.maximumFileSize * 4 else {
+                        throw LayoutLoadError.tooLarge(filePath, limit: limits.maximumFileSize * 4)
+                    }
+                    files.append((file, .success(text)))
+                } catch let error as LayoutLoadError {
+                    files.append((file, .failure(error.naming(name + separator + file))))
+                } catch {
+                    files.append((file, .failure(LayoutLoadError.unreadable(name + separator + file))))
+                }
+            }
+            return loaded(ZeekConfCluster.parse(folder: files, path: name, limits: limits), file: name)
+        }
+    }
+
+    private func loaded(_ cluster: ZeekConfCluster, file: String) -> LoadedLayout {
+        let layout = cluster.layout
+        let issues =
+            cluster.isRejected
+            ? cluster.issues : cluster.issues + LayoutValidator(options: options).validate(cluster, layout: layout)
+        return LoadedLayout(
+            format: .zeekConf,
+            file: file,
+            layout: layout,
+            locations: cluster.locations,
+            zeekConf: cluster,
+            nodeHosts: cluster.nodeHosts,
+            issues: issues
+        )
     }
 }
