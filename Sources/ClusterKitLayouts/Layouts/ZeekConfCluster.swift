@@ -14,7 +14,8 @@ public struct ZeekConfCluster: Sendable, Hashable {
     public var hosts: [ZeekConfHost]
     /// The nodes the generator makes, in its order; empty when there are generator errors.
     public var nodes: [ZeekLayoutGenerator.Node]
-    /// The errors (and the deprecation warning) Zeek's generator reports, each with its file and line.
+    /// The errors (and the deprecation warning) Zeek's generator reports, each with its file and line, and
+    /// ClusterKit's refusal of a configuration past ``LayoutLimits/maximumNodes``.
     public var generatorIssues: [ValidationIssue]
     /// Every issue: ``generatorIssues``, then ClusterKit's own checks.
     public var issues: [ValidationIssue]
@@ -57,7 +58,11 @@ public struct ZeekConfCluster: Sendable, Hashable {
     /// - Returns: The cluster and every issue.
     public static func parse(_ text: String, file: String, limits: LayoutLimits = .standard) -> ZeekConfCluster {
         let base = file.split(separator: "/").last.map(String.init) ?? file
-        let host = ZeekConfHost.read(ZeekConf.parse(text, file: file), hostName: hostName(ofFileName: base))
+        // Zeek treats a single file named HOST.zeek.conf as a host file whatever HOST is.
+        let suffix = ".zeek.conf"
+        let name =
+            base.hasSuffix(suffix) && base.utf8.count > suffix.utf8.count ? String(base.dropLast(suffix.count)) : nil
+        let host = ZeekConfHost.read(ZeekConf.parse(text, file: file), hostName: name)
         return make(path: file, hosts: [host], folderIssues: [], limits: limits)
     }
 
@@ -139,7 +144,7 @@ public struct ZeekConfCluster: Sendable, Hashable {
         cluster.nodes = ZeekLayoutGenerator.nodes(of: cluster.generatorHosts, limit: limits.maximumNodes + 1)
         if cluster.nodes.count > limits.maximumNodes {
             cluster.nodes.removeLast(cluster.nodes.count - limits.maximumNodes)
-            cluster.issues.append(
+            cluster.generatorIssues.append(
                 .error(
                     .tooManyNodes,
                     "the configuration makes more than \(limits.maximumNodes) nodes (LayoutLimits.maximumNodes); "
@@ -147,6 +152,8 @@ public struct ZeekConfCluster: Sendable, Hashable {
                     at: SourceLocation(file: path)
                 )
             )
+            cluster.issues = cluster.generatorIssues
+            return cluster
         }
         cluster.issues += cluster.clusterKitIssues()
         return cluster

@@ -73,9 +73,9 @@ enum ZeekConfSyntax {
     static func isNameByte(_ byte: UInt8) -> Bool { isLower(byte) || isDigit(byte) || byte == 0x2D || byte == 0x5F }
 
     /// A CPU list: empty, or `,`-separated integers, `L-R` or `L-R:S` with L <= R and S >= 1.
-    static func isCPUList(_ text: String) -> Bool { cpus(text) != nil }
+    static func isCPUList(_ text: String) -> Bool { cpus(text, limit: 0) != nil }
 
-    /// The CPUs of a CPU list in order, or `nil` when it is not one.
+    /// The CPUs of a CPU list in order (at most `limit` of them), or `nil` when it is not one.
     static func cpus(_ text: String, limit: Int = 1 << 16) -> [Int]? {
         guard !text.isEmpty else { return [] }
         var cpus: [Int] = []
@@ -84,7 +84,7 @@ enum ZeekConfSyntax {
             switch bounds.count {
             case 1:
                 guard let cpu = integer(String(bounds[0])) else { return nil }
-                cpus.append(cpu)
+                if cpus.count < limit { cpus.append(cpu) }
             case 2:
                 let right = bounds[1].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
                 guard let low = count(String(bounds[0])), let high = count(String(right[0])), low <= high else {

@@ -103,7 +103,8 @@ public struct LayoutLoader: Sendable {
     ///   file, or is larger than ``LayoutLimits/maximumFileSize`` of the options' limits.
     public func load(path: String, format: LayoutFormat? = nil, displayName: String? = nil) throws -> LoadedLayout {
         let name = displayName ?? path
-        if format == .zeekConf || (format == nil && reader.kind(ofPath: path) == .directory) {
+        let named = format ?? LayoutFormat(fileName: path)
+        if named == .zeekConf || (named == nil && reader.kind(ofPath: path) == .directory) {
             return loadZeekConf(path: path, displayName: name)
         }
         guard let format = format ?? LayoutFormat(fileName: path) else {
