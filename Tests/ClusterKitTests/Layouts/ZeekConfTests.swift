@@ -182,5 +182,42 @@ extension Layouts {
             }
             #expect(big.problems.map(\.message) == ["invalid numeric value for W: 99999999999"])
         }
+
+        @Test func generatedLayoutsReadWithTheirHostsTableAndPortsComparedPerHost() {
+            let text = """
+                module Cluster;
+
+                type Host: record {
+                \tip: addr;
+                };
+
+                const hosts: table[string] of Host &redef;
+
+                redef Cluster::hosts += {
+                \t["a"] = [$ip=(blocking_lookup_hostname("a") as vector of addr)[0]],
+                \t["b"] = [$ip=(blocking_lookup_hostname("b") as vector of addr)[0]],
+                \t["c"] = [$ip=10.0.0.3],
+                };
+
+                redef Cluster::nodes += {
+                    ["a-worker-1"] = [$node_type=Cluster::WORKER, $ip=hosts["a"]$ip, $manager="manager", $metrics_port=9991/tcp],
+                    ["b-worker-1"] = [$node_type=Cluster::WORKER, $ip=hosts["b"]$ip, $manager="manager", $metrics_port=9991/tcp],
+                    ["c-proxy-1"] = [$node_type=Cluster::PROXY, $ip=hosts["c"]$ip, $p=1/tcp, $manager="manager", $metrics_port=1/tcp],
+                    ["d-worker-1"] = [$node_type=Cluster::WORKER, $ip=hosts["d"]$ip, $manager="manager", $metrics_port=9991/tcp],
+                };
+                @if ( Cluster::node in Cluster::nodes )
+                @endif
+                """
+            let loaded = LayoutLoader().load(text: text, file: "cluster-layout.zeek", format: .layout)
+            #expect(
+                loaded.issues.map(\.description) == [
+                    "cluster-layout.zeek:19: error: $ip of node 'd-worker-1' is 'hosts[\"d\"]$ip', but Cluster::hosts has no host 'd'",
+                    "cluster-layout.zeek:18: error: metrics port 1/tcp of node 'c-proxy-1' on 10.0.0.3 is already used: Broker port 1/tcp of node 'c-proxy-1'",
+                    "cluster-layout.zeek: warning: the cluster has 4 logger, proxy and worker node(s) but no manager",
+                ]
+            )
+            #expect(loaded.nodeSummaries.map(\.host) == ["a", "b", "c", "d"])
+            #expect(loaded.nodeSummaries.map(\.address) == [nil, nil, "10.0.0.3", nil])
+        }
     }
 }
