@@ -94,6 +94,9 @@ public struct LayoutLoader: Sendable {
 
     /// Reads and checks a file; the format comes from the file name unless given.
     ///
+    /// A folder, a `*.conf` file and (without a format) a path that names no file are read as Zeek 9
+    /// zeek.conf with ``loadZeekConf(path:displayName:)``, which reports unreadable paths as issues.
+    ///
     /// - Parameters:
     ///   - path: The path to read.
     ///   - format: The format, or `nil` to take it from the name (``LayoutFormat/init(fileName:)``).
@@ -104,7 +107,9 @@ public struct LayoutLoader: Sendable {
     public func load(path: String, format: LayoutFormat? = nil, displayName: String? = nil) throws -> LoadedLayout {
         let name = displayName ?? path
         let named = format ?? LayoutFormat(fileName: path)
-        if named == .zeekConf || (named == nil && reader.kind(ofPath: path) == .directory) {
+        // A folder is a Zeek 9 folder of host files; a path that names nothing, with no format to tell, is
+        // reported as Zeek's generator reports it (`neither file nor directory: PATH`).
+        if named == .zeekConf || (named == nil && reader.kind(ofPath: path) != .regularFile) {
             return loadZeekConf(path: path, displayName: name)
         }
         guard let format = format ?? LayoutFormat(fileName: path) else {
