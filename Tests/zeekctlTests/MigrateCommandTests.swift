@@ -70,4 +70,28 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: directory + "/out"))
         }
     }
+
+    /// A Zeek 9 folder and the layout Zeek's generator writes for it work wherever a layout does.
+    @Test func dispatchRunsOnAZeekConfFolderAndOnItsGeneratedLayout() async throws {
+        try await withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory + "/cluster", withIntermediateDirectories: true)
+            try write("manager = 1\nloggers = 1\naddress = 10.0.0.1\n", to: "cluster/mgr.zeek.conf", in: directory)
+            try write("[interface eth0]\ninterface = eth0\nworkers = 2\n", to: "cluster/wkr.zeek.conf", in: directory)
+            let layout = await runZeekctl(
+                ["layout", "cluster", "-o", "cluster-layout.zeek"],
+                currentDirectory: directory
+            )
+            #expect(layout.status == .success)
+            for input in ["cluster", "cluster-layout.zeek"] {
+                let run = await runZeekctl(
+                    ["dispatch", "get_id_value", "Cluster::node", "--layout", input],
+                    currentDirectory: directory
+                )
+                #expect(run.status == .success, "\(run.error)")
+                for node in ["manager", "mgr-logger-1", "wkr-worker-eth0-1", "wkr-worker-eth0-2"] {
+                    #expect(run.output.contains("\"\(node)\""), "\(input): \(run.output)")
+                }
+            }
+        }
+    }
 }

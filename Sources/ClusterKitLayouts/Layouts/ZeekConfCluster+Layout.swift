@@ -4,7 +4,7 @@ extension ZeekConfCluster {
     /// The `Cluster::nodes` the generated layout defines, as Zeek loads it.
     ///
     /// A host without an address (Zeek looks its name up when it loads the layout) gives its nodes the
-    /// unspecified address `0.0.0.0`; ``hostKeys`` tells the hosts apart. A port outside 0-65535 is left
+    /// unspecified address `0.0.0.0`; ``nodeHosts`` tells the hosts apart. A port outside 0-65535 is left
     /// unset (and reported by ``issues``).
     public var layout: Cluster.Layout {
         var layout = Cluster.Layout(managerIsLogger: !nodes.contains { $0.nodeType == .logger })
