@@ -139,7 +139,10 @@ import Testing
             currentDirectory: oracle.directory
         )
         #expect(fromLayout.status == 0)
-        #expect(fromLayout.output == fromInput.output)
+        // The same nodes, types, hosts, addresses and ports; the layout has no interfaces (zeek.conf does).
+        #expect(
+            fromLayout.output == fromInput.output.replacing(/"interface" *: *"[^"]*"/, with: "\"interface\": null")
+        )
         let names = (oracle.text("expected.zeek") ?? "").matches(of: /\n    \["([^"]+)"\]/).map { String($0.1) }
         #expect(names.allSatisfy { fromLayout.output.contains("\"\($0)\"") })
     }

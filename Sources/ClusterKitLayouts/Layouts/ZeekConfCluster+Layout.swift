@@ -40,6 +40,15 @@ extension ZeekConfCluster {
         return names
     }
 
+    /// The capture source (`interface`) of each worker.
+    public var workerInterfaces: [String: String] {
+        var sources: [String: String] = [:]
+        for node in nodes where node.nodeType == .worker && sources[node.name] == nil {
+            sources[node.name] = hosts[node.host].interfaces.first { $0.name == node.interface }?.source
+        }
+        return sources
+    }
+
     /// The line of the input a node comes from.
     ///
     /// - Parameter node: One of ``nodes``.

@@ -38,7 +38,8 @@ extension LoadedLayout {
     /// For node.cfg: ZeekControl's expanded nodes in the order its `nodes` command prints (standalone,
     /// loggers, manager, proxies, workers; file order within a type), without the `control` entry. For a
     /// layout script or a zeek.conf: its entries in file order, with the host name where the layout names
-    /// hosts (a host Zeek looks up by name has no address here). For INI: the READY configuration's nodes (or the staged
+    /// hosts (a host Zeek looks up by name has no address here), and for zeek.conf workers their capture
+    /// interface. For INI: the READY configuration's nodes (or the staged
     /// one when the controller rejects it) in name order, with the instance as host.
     public var nodeSummaries: [LayoutNodeSummary] {
         if let cluster = zeekctlCluster {
@@ -75,6 +76,7 @@ extension LoadedLayout {
                 )
             }
         }
+        let interfaces = zeekConf?.workerInterfaces ?? [:]
         return layout.nodes.map { entry in
             let node = entry.node
             return LayoutNodeSummary(
@@ -84,7 +86,7 @@ extension LoadedLayout {
                 address: nodeHosts[entry.name] != nil && node.ip == .ipv4Unspecified ? nil : node.ip.description,
                 port: node.p.number == 0 ? nil : Int(node.p.number),
                 metricsPort: node.metricsPort.map { Int($0.number) },
-                interface: node.interface,
+                interface: node.interface ?? interfaces[entry.name],
                 manager: node.manager
             )
         }
