@@ -35,6 +35,10 @@ enum LayoutsBenchmark {
             limits.maximumNodes = max(limits.maximumNodes, 2 * nodes)
             return limits
         }
+        if arguments.contains("--zeek-conf") {
+            try ZeekConfBenchmark.run(arguments, runs: runs)
+            return
+        }
         if arguments.contains("--breakdown") {
             let size = sizes.first ?? 10_000
             let (text, _) = nodeCfg(nodes: size)
@@ -49,10 +53,6 @@ enum LayoutsBenchmark {
                 let t3 = now()
                 print("build \(format(t1 - t0)) layout \(format(t2 - t1)) cross \(format(t3 - t2)) \(issues.count)")
             }
-            return
-        }
-        if arguments.contains("--zeek-conf") {
-            try ZeekConfBenchmark.run(arguments, runs: runs)
             return
         }
         print("layouts: read + check + generate a node.cfg (median of \(runs) runs, release build expected)")

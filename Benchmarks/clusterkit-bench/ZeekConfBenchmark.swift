@@ -18,6 +18,10 @@ enum ZeekConfBenchmark {
         let benchDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let zeekctl = value(of: "--zeekctl", in: arguments) ?? benchDirectory + "/zeekctl"
         let generator = value(of: "--zeek-generator", in: arguments)
+        if arguments.contains("--breakdown") {
+            breakdown(hosts: hostCounts.last ?? 100)
+            return
+        }
         print("layouts: zeek.conf folders, 100 workers per host (median of \(runs) runs, release build expected)")
         print(
             "hosts".leftAligned(7) + "workers".leftAligned(9) + "nodes".leftAligned(8) + "load+check ms".leftAligned(15)
@@ -73,6 +77,32 @@ enum ZeekConfBenchmark {
                     + (generator == nil
                         ? "" : LayoutsBenchmark.format(LayoutsBenchmark.median(generators)).leftAligned(19))
                     + String(bytes)
+            )
+        }
+    }
+
+    /// Times the steps of loading a folder of `hosts` host files from memory, three times.
+    static func breakdown(hosts: Int) {
+        let files = folder(hosts: hosts, workersPerHost: 100).map {
+            (name: $0.name, text: Result<String, LayoutLoadError>.success($0.text))
+        }
+        for _ in 0..<3 {
+            let t0 = LayoutsBenchmark.now()
+            let cluster = ZeekConfCluster.parse(folder: files, path: "c")
+            let t1 = LayoutsBenchmark.now()
+            let layout = cluster.layout
+            let t2 = LayoutsBenchmark.now()
+            _ = cluster.locations
+            _ = cluster.nodeHosts
+            let t3 = LayoutsBenchmark.now()
+            let issues = LayoutValidator().validate(cluster, layout: layout)
+            let t4 = LayoutsBenchmark.now()
+            let text = cluster.generatedText ?? ""
+            let t5 = LayoutsBenchmark.now()
+            print(
+                "parse+checks \(LayoutsBenchmark.format(t1 - t0)) layout \(LayoutsBenchmark.format(t2 - t1)) "
+                    + "locations+hosts \(LayoutsBenchmark.format(t3 - t2)) cross-node \(LayoutsBenchmark.format(t4 - t3)) "
+                    + "text \(LayoutsBenchmark.format(t5 - t4)) (\(issues.count) issues, \(text.utf8.count) bytes)"
             )
         }
     }

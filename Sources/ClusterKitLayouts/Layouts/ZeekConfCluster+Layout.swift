@@ -82,11 +82,15 @@ extension ZeekConfCluster {
         }
         var firstByName: [String: Int] = [:]
         firstByName.reserveCapacity(nodes.count)
-        struct Listener: Hashable {
-            var host: String
-            var port: Int
+        // Hosts with the same identity share a number; a listener is that number and a port, in one Int.
+        var identityNumbers: [String: Int] = [:]
+        let hostNumbers = identities.map { identity in
+            if let known = identityNumbers[identity] { return known }
+            identityNumbers[identity] = identityNumbers.count
+            return identityNumbers.count - 1
         }
-        var listeners: [Listener: (node: Int, isMetrics: Bool)] = [:]
+        var listeners: [Int: (node: Int, isMetrics: Bool)] = [:]
+        listeners.reserveCapacity(nodes.count * 2)
         func keyLocation(_ node: ZeekLayoutGenerator.Node, _ key: String) -> SourceLocation {
             let host = hosts[node.host]
             guard let line = host.keyLines[key] else { return location(of: node) }
@@ -129,7 +133,7 @@ extension ZeekConfCluster {
                     )
                     continue
                 }
-                let listener = Listener(host: identities[node.host], port: port)
+                let listener = hostNumbers[node.host] << 17 | port
                 if let holder = listeners[listener] {
                     let holderKind = holder.isMetrics ? "metrics port" : "port"
                     issues.append(

@@ -35,6 +35,8 @@ enum CrossNodeRules {
         var managerCheckedElsewhere = false
         /// The Zeek version the layout is for (`nil`: Bro-era `.bro` file, no time machine check).
         var zeekVersion: ZeekVersion? = .current
+        /// Whether to compare ports (off when the format checks them itself, on its own lines: zeek.conf).
+        var checksPorts = true
     }
 
     static func isListenedTo(_ type: Cluster.NodeType) -> Bool {
@@ -127,7 +129,7 @@ enum CrossNodeRules {
             let key = hostID(endpoint.host) << 16 | endpoint.port
             listenersByKey.append(Listener(key: key, order: listenersByKey.count, entry: -1 - index, isMetrics: false))
         }
-        for index in nodes.indices {
+        for index in nodes.indices where context.checksPorts {
             let host: Int
             if let aligned = context.entryHosts, index < aligned.count {
                 host = aligned[index]

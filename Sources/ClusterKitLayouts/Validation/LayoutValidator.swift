@@ -239,11 +239,8 @@ public struct LayoutValidator: Sendable {
         context.entryLocations = cluster.nodes.map { cluster.location(of: $0) }
         context.namesAreUnique = true
         context.zeekVersion = nil
-        for node in cluster.nodes {
-            let host = cluster.hosts[node.host]
-            context.hostKeys[node.name] = host.address ?? "host " + (host.hostName ?? "")
-        }
-        return CrossNodeRules.check(layout, context).filter { $0.code != .portConflict && $0.code != .duplicateNode }
+        context.checksPorts = false
+        return CrossNodeRules.check(layout, context)
     }
 
     private func validate(_ layout: Cluster.Layout, context: CrossNodeRules.Context) -> [ValidationIssue] {

@@ -94,8 +94,8 @@ public struct LayoutLoader: Sendable {
 
     /// Reads and checks a file; the format comes from the file name unless given.
     ///
-    /// A folder, a `*.conf` file and (without a format) a path that names no file are read as Zeek 9
-    /// zeek.conf with ``loadZeekConf(path:displayName:)``, which reports unreadable paths as issues.
+    /// A folder and a `*.conf` file are read as Zeek 9 zeek.conf with ``loadZeekConf(path:displayName:)``,
+    /// which reports unreadable paths as issues (`neither file nor directory: PATH`, as Zeek's generator).
     ///
     /// - Parameters:
     ///   - path: The path to read.
@@ -107,9 +107,8 @@ public struct LayoutLoader: Sendable {
     public func load(path: String, format: LayoutFormat? = nil, displayName: String? = nil) throws -> LoadedLayout {
         let name = displayName ?? path
         let named = format ?? LayoutFormat(fileName: path)
-        // A folder is a Zeek 9 folder of host files; a path that names nothing, with no format to tell, is
-        // reported as Zeek's generator reports it (`neither file nor directory: PATH`).
-        if named == .zeekConf || (named == nil && reader.kind(ofPath: path) != .regularFile) {
+        // A folder is a Zeek 9 folder of host files.
+        if named == .zeekConf || (named == nil && reader.kind(ofPath: path) == .directory) {
             return loadZeekConf(path: path, displayName: name)
         }
         guard let format = format ?? LayoutFormat(fileName: path) else {
