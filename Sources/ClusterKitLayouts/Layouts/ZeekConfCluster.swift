@@ -101,6 +101,28 @@ public struct ZeekConfCluster: Sendable, Hashable {
         return make(path: path, hosts: hosts, folderIssues: folderIssues, limits: limits)
     }
 
+    /// A path that could not be read: no hosts, one error.
+    static func unreadable(path: String, message: String) -> ZeekConfCluster {
+        let issue = ValidationIssue.error(.syntaxError, message, at: SourceLocation(file: path))
+        return ZeekConfCluster(path: path, hosts: [], nodes: [], generatorIssues: [issue], issues: [issue])
+    }
+
+    /// The issues that decide whether the generator writes a layout, as `zeekctl layout` shows them.
+    ///
+    /// The generator's (``generatorIssues``), then ClusterKit's own errors as warnings: the generator writes
+    /// the layout anyway; ``issues`` keeps them as errors.
+    public var generationIssues: [ValidationIssue] {
+        generatorIssues
+            + issues.dropFirst(generatorIssues.count).map { issue in
+                var issue = issue
+                if issue.severity == .error {
+                    issue.severity = .warning
+                    issue.message += " (the generator writes it; 'zeekctl check' reports it as an error)"
+                }
+                return issue
+            }
+    }
+
     /// The host name of a file named `HOST.zeek.conf`, or `nil`.
     ///
     /// - Parameter fileName: The file name (without folders).

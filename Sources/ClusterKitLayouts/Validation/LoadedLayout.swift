@@ -37,15 +37,13 @@ public struct LoadedLayout: Sendable {
     /// anyway, and stay errors in ``issues``. For the other formats, every issue.
     public var generationIssues: [ValidationIssue] {
         guard let zeekConf else { return issues }
-        let own = issues.dropFirst(zeekConf.generatorIssues.count).map { issue in
-            var issue = issue
-            if issue.severity == .error {
-                issue.severity = .warning
-                issue.message += " (the generator writes it; 'zeekctl check' reports it as an error)"
+        let generation = zeekConf.generationIssues
+        return generation
+            + issues.dropFirst(generation.count).map { issue in
+                var issue = issue
+                if issue.severity == .error { issue.severity = .warning }
+                return issue
             }
-            return issue
-        }
-        return zeekConf.generatorIssues + own
     }
 
     /// The layout file ZeekControl would write for a node.cfg, or Zeek 9's generator for a zeek.conf.
@@ -189,84 +187,5 @@ public struct LayoutLoader: Sendable {
                 issues: result.issues
             )
         }
-    }
-
-    /// Reads and checks a zeek.conf or a folder of `<host>.zeek.conf` files, as Zeek's generator does with
-    /// `-C PATH`: a path that is neither is the error `neither file nor directory: PATH`.
-    ///
-    /// - Parameters:
-    ///   - path: The path to read.
-    ///   - displayName: The name used in issues; default `path`.
-    /// - Returns: The layout and every issue; a file or folder that cannot be read is an issue, not a throw.
-    public func loadZeekConf(path: String, displayName: String? = nil) -> LoadedLayout {
-        let name = displayName ?? path
-        let limits = options.limits
-        func failed(_ message: String) -> LoadedLayout {
-            let issue = ValidationIssue.error(.syntaxError, message, at: SourceLocation(file: name))
-            return LoadedLayout(
-                format: .zeekConf,
-                file: name,
-                layout: Cluster.Layout(),
-                locations: [:],
-                issues: [issue]
-            )
-        }
-        switch reader.kind(ofPath: path) {
-        case .other:
-            return failed("neither file nor directory: \(name)")
-        case .regularFile:
-            do {
-                let text = try reader.text(ofFile: path, maximumSize: limits.maximumFileSize)
-                return load(text: text, file: name, format: .zeekConf)
-            } catch let error as LayoutLoadError {
-                return failed(error.naming(name).message)
-            } catch {
-                return failed("cannot read file: \(name)")
-            }
-        case .directory:
-            let names: [String]
-            do {
-                names = try reader.fileNames(inDirectory: path, maximumCount: limits.maximumNodes)
-            } catch let error as LayoutLoadError {
-                return failed(error.naming(name).message)
-            } catch {
-                return failed("cannot read folder: \(name)")
-            }
-            let separator = path.hasSuffix("/") ? "" : "/"
-            var files: [(name: String, text: Result<String, LayoutLoadError>)] = []
-            var total = 0
-            for file in names where ZeekConfCluster.hostName(ofFileName: file) != nil {
-                let filePath = path + separator + file
-                do {
-                    let text = try reader.text(ofFile: filePath, maximumSize: limits.maximumFileSize)
-                    total += text.utf8.count
-                    guard total <= limits.maximumFileSize * 4 else {
-                        throw LayoutLoadError.tooLarge(filePath, limit: limits.maximumFileSize * 4)
-                    }
-                    files.append((file, .success(text)))
-                } catch let error as LayoutLoadError {
-                    files.append((file, .failure(error.naming(name + separator + file))))
-                } catch {
-                    files.append((file, .failure(LayoutLoadError.unreadable(name + separator + file))))
-                }
-            }
-            return loaded(ZeekConfCluster.parse(folder: files, path: name, limits: limits), file: name)
-        }
-    }
-
-    private func loaded(_ cluster: ZeekConfCluster, file: String) -> LoadedLayout {
-        let layout = cluster.layout
-        let issues =
-            cluster.isRejected
-            ? cluster.issues : cluster.issues + LayoutValidator(options: options).validate(cluster, layout: layout)
-        return LoadedLayout(
-            format: .zeekConf,
-            file: file,
-            layout: layout,
-            locations: cluster.locations,
-            zeekConf: cluster,
-            nodeHosts: cluster.nodeHosts,
-            issues: issues
-        )
     }
 }

@@ -115,13 +115,15 @@ struct LayoutCommand: ZeekctlCommand {
             options: LayoutValidator.Options(settings: resolved, hostResolver: SystemHostResolver())
         )
         let path = context.resolve(file)
+        if LayoutFormat.generated(path: path, reader: loader.reader) == .zeekConf {
+            // Zeek 9: what the generator reports, and writes; no node.cfg settings apply.
+            let cluster = loader.readZeekConf(path: path, displayName: file)
+            for issue in cluster.generationIssues { context.terminal.writeError(issue.description + "\n") }
+            return cluster.generatedText
+        }
         let loaded: LoadedLayout
         do {
-            loaded = try loader.load(
-                path: path,
-                format: LayoutFormat.generated(path: path, reader: loader.reader),
-                displayName: file
-            )
+            loaded = try loader.load(path: path, format: .nodeCfg, displayName: file)
         } catch {
             context.terminal.error("\(error)")
             return nil
