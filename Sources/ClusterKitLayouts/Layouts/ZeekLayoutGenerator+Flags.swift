@@ -58,6 +58,66 @@ extension ZeekLayoutGenerator {
             self.prefix = prefix
         }
 
+        /// Values given before the last one of a repeated flag, as (flag letter, value), in order.
+        ///
+        /// The last value of a flag wins, but the generator checks every value as it comes, so a bad earlier
+        /// value is still an error.
+        public var earlierValues: [(flag: Character, value: String)] = []
+
+        /// Creates flags from the generator's arguments in order: the last value of a repeated flag wins,
+        /// the earlier ones are kept in ``earlierValues`` to be checked.
+        ///
+        /// - Parameter occurrences: Each flag letter (`L`, `P`, `W`, `M`, `a`, `p`, `m`, `b`, `x`) with its
+        ///   value, in command-line order; other letters are ignored.
+        public init(occurrences: [(flag: Character, value: String)]) {
+            self.init()
+            var last: [Character: Int] = [:]
+            for (index, occurrence) in occurrences.enumerated() { last[occurrence.flag] = index }
+            for (index, occurrence) in occurrences.enumerated() {
+                guard last[occurrence.flag] == index else {
+                    earlierValues.append(occurrence)
+                    continue
+                }
+                let value = occurrence.value
+                switch occurrence.flag {
+                case "L": loggers = value
+                case "P": proxies = value
+                case "W": workers = value
+                case "M": manager = value
+                case "a": address = value
+                case "p": port = value
+                case "m": metricsPort = value
+                case "b": metricsAddress = value
+                case "x": prefix = value
+                default: break
+                }
+            }
+        }
+
+        /// Compares flags, their earlier values included.
+        ///
+        /// - Parameters:
+        ///   - lhs: Flags.
+        ///   - rhs: Other flags.
+        /// - Returns: Whether they are equal.
+        public static func == (lhs: Flags, rhs: Flags) -> Bool {
+            lhs.values == rhs.values
+                && lhs.earlierValues.map { "\($0.flag)\($0.value)" }
+                    == rhs.earlierValues.map { "\($0.flag)\($0.value)" }
+        }
+
+        /// Hashes the flags.
+        ///
+        /// - Parameter hasher: The hasher.
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(values)
+            hasher.combine(earlierValues.count)
+        }
+
+        private var values: [String?] {
+            [loggers, proxies, workers, manager, address, port, metricsPort, metricsAddress, prefix]
+        }
+
         /// A rejected flag value: the flag letter and the generator's message.
         public struct Problem: Sendable, Hashable, CustomStringConvertible {
             /// The generator's flag letter (`L`, `P`, `W`, `M`, `p`, `m`).
@@ -74,6 +134,19 @@ extension ZeekLayoutGenerator {
         /// - Returns: The host, or the problems in flag order `-L -P -W -M -p -m`.
         public func host() -> Result<(host: Host, hasManager: Bool), ProblemList> {
             var problems: [Problem] = []
+            for earlier in earlierValues {
+                var flags = Flags()
+                switch earlier.flag {
+                case "L": flags.loggers = earlier.value
+                case "P": flags.proxies = earlier.value
+                case "W": flags.workers = earlier.value
+                case "M": flags.manager = earlier.value
+                case "p": flags.port = earlier.value
+                case "m": flags.metricsPort = earlier.value
+                default: continue
+                }
+                if case .failure(let list) = flags.host() { problems += list.problems }
+            }
             func count(_ text: String?, _ flag: Character, default value: Int) -> Int {
                 guard let text else { return value }
                 guard let number = ZeekConfSyntax.count(text) else {

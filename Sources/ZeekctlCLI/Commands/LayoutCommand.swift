@@ -59,18 +59,12 @@ struct LayoutCommand: ZeekctlCommand {
             guard arguments.positionals.isEmpty else {
                 throw UsageError("'zeekctl layout' takes either a FILE or generator flags such as '\(given[0].name)'")
             }
-            // Repeated flags: the last one wins, as with Zeek's generator.
-            flags = ZeekLayoutGenerator.Flags(
-                loggers: arguments.value("--loggers"),
-                proxies: arguments.value("--proxies"),
-                workers: arguments.value("--workers"),
-                manager: arguments.value("--manager"),
-                address: arguments.value("--address"),
-                port: arguments.value("--port"),
-                metricsPort: arguments.value("--metrics-port"),
-                metricsAddress: arguments.value("--metrics-address"),
-                prefix: arguments.value("--node-prefix")
-            )
+            // Repeated flags: the last one wins, as with Zeek's generator, which still checks the earlier ones.
+            var occurrences: [(flag: Character, value: String)] = []
+            for (name, letter) in Self.generatorFlags {
+                for value in arguments.all(name) { occurrences.append((letter.last ?? "?", value)) }
+            }
+            flags = ZeekLayoutGenerator.Flags(occurrences: occurrences)
         }
         settings = try SettingsArguments(arguments)
         output = arguments.value("--output")

@@ -181,6 +181,20 @@ extension Layouts {
                 return
             }
             #expect(big.problems.map(\.message) == ["invalid numeric value for W: 99999999999"])
+            // A repeated flag: the last value wins, but the generator checks each as it comes.
+            let repeated = ZeekLayoutGenerator.Flags(occurrences: [("L", "5 "), ("m", "7"), ("L", "2")])
+            #expect(repeated.loggers == "2")
+            guard case .failure(let early) = repeated.generatedText() else {
+                Issue.record("accepted")
+                return
+            }
+            #expect(early.problems.map(\.message) == ["invalid numeric value for L: 5 "])
+            let fine = ZeekLayoutGenerator.Flags(occurrences: [("L", "5"), ("L", "0"), ("W", "0")])
+            guard case .success(let text) = fine.generatedText() else {
+                Issue.record("rejected")
+                return
+            }
+            #expect(!text.contains("logger-1"))
         }
 
         @Test func generatedLayoutsReadWithTheirHostsTableAndPortsComparedPerHost() {
