@@ -60,8 +60,8 @@ extension ZeekLayoutGenerator {
 
         /// Values given before the last one of a repeated flag, as (flag letter, value), in order.
         ///
-        /// The last value of a flag wins, but the generator checks every value as it comes, so a bad earlier
-        /// value is still an error.
+        /// The last value of a flag wins, but the generator checks the numbers of `-L`, `-P`, `-M`, `-p` and
+        /// `-m` as they come, so a bad earlier one is still an error (`-W` is read only at the end).
         public var earlierValues: [(flag: Character, value: String)] = []
 
         /// Creates flags from the generator's arguments in order: the last value of a repeated flag wins,
@@ -139,7 +139,6 @@ extension ZeekLayoutGenerator {
                 switch earlier.flag {
                 case "L": flags.loggers = earlier.value
                 case "P": flags.proxies = earlier.value
-                case "W": flags.workers = earlier.value
                 case "M": flags.manager = earlier.value
                 case "p": flags.port = earlier.value
                 case "m": flags.metricsPort = earlier.value

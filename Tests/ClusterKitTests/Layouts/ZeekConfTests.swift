@@ -189,7 +189,7 @@ extension Layouts {
                 return
             }
             #expect(early.problems.map(\.message) == ["invalid numeric value for L: 5 "])
-            let fine = ZeekLayoutGenerator.Flags(occurrences: [("L", "5"), ("L", "0"), ("W", "0")])
+            let fine = ZeekLayoutGenerator.Flags(occurrences: [("L", "5"), ("L", "0"), ("W", "eth0:2,"), ("W", "0")])
             guard case .success(let text) = fine.generatedText() else {
                 Issue.record("rejected")
                 return
