@@ -96,6 +96,7 @@ if Context.environment["CLUSTERKIT_FUZZ"] == "1" {
         ("node-cfg", ["ClusterKitModel", "ClusterKitLayouts"]),
         ("management-ini", ["ClusterKitModel", "ClusterKitLayouts"]),
         ("layout-script", ["ClusterKitModel", "ClusterKitLayouts"]),
+        ("zeek-conf", ["ClusterKitModel", "ClusterKitLayouts"]),
         ("websocket-handshake", ["ClusterKitWebSocket"]),
         ("websocket-frames", ["ClusterKitWebSocket"]),
         ("broker-scalars", ["ClusterKitModel"]),

@@ -95,6 +95,22 @@ write("node-cfg", b"SpoolDir = ${base}/spool\nbase = /opt\nenv_vars = A=${base}\
 for path in fixtures("zeek-client-ini/*.ini"):
     write("management-ini", read(path))
 
+# --- zeek-conf: single files, folders (host files joined by NUL bytes), and the generated layouts ---
+for case in fixtures("zeek-conf-oracle/cases/*/"):
+    if os.path.exists(os.path.join(case, "zeek.conf")):
+        write("zeek-conf", read(os.path.join(case, "zeek.conf")))
+    hosts = sorted(glob.glob(os.path.join(case, "cluster", "*.zeek.conf")))
+    if hosts:
+        write("zeek-conf", b"\0".join(read(host) for host in hosts))
+    if os.path.exists(os.path.join(case, "args.txt")):
+        lines = read(os.path.join(case, "args.txt")).split(b"\n")
+        if b"-W" in lines and lines.index(b"-W") + 1 < len(lines):
+            write("zeek-conf", lines[lines.index(b"-W") + 1] + b"\n")
+    if os.path.getsize(os.path.join(case, "expected.zeek")) > 0:
+        write("layout-script", read(os.path.join(case, "expected.zeek")))
+write("zeek-conf", b"[zeek]\nmanager = 1\nloggers = 1\n  2\nworker_nice =\n[interface a interface b]\ninterface = x\n"
+      b"workers = 3\nworkers_cpu_list = 0-8:2,1\nworkers_numa_policy = local\nworker_env =\n  A=1\n")
+
 # --- websocket-handshake ---
 request = ("GET /v1/messages/json HTTP/1.1\r\nHost: 127.0.0.1:2149\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")

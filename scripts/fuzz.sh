@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(broker-json json node-cfg management-ini layout-script websocket-handshake websocket-frames broker-scalars)
+targets=(broker-json json node-cfg management-ini layout-script zeek-conf websocket-handshake websocket-frames broker-scalars)
 scratch=.build-fuzz
 
 usage() {

@@ -4,10 +4,12 @@ import ClusterKit
 import Glibc
 #endif
 
-/// `clusterkit-bench layouts [--runs N] [--sizes 1000,10000,100000] [--breakdown]`: reads, checks and
-/// generates a generated node.cfg of each size (about one section per four nodes, workers with
+/// `clusterkit-bench layouts [--runs N] [--sizes 1000,10000,100000] [--breakdown] [--zeek-conf ...]`.
+///
+/// Reads, checks and generates a generated node.cfg of each size (about one section per four nodes, workers with
 /// `lb_procs=4`) and prints the median time of each step and per node; `--breakdown` times the build,
-/// layout and cross-node steps of the first size separately.
+/// layout and cross-node steps of the first size separately. `--zeek-conf [--hosts 1,10,100] [--zeekctl PATH]
+/// [--zeek-generator PATH]` does the same for Zeek 9 folders of host files (``ZeekConfBenchmark``).
 enum LayoutsBenchmark {
     static func run(_ arguments: [String]) async throws {
         var runs = 9
@@ -32,6 +34,10 @@ enum LayoutsBenchmark {
             var limits = LayoutLimits.standard
             limits.maximumNodes = max(limits.maximumNodes, 2 * nodes)
             return limits
+        }
+        if arguments.contains("--zeek-conf") {
+            try ZeekConfBenchmark.run(arguments, runs: runs)
+            return
         }
         if arguments.contains("--breakdown") {
             let size = sizes.first ?? 10_000

@@ -85,7 +85,7 @@ import Testing
             #expect(unknown.status == .failure)
             #expect(
                 unknown.output.hasPrefix(
-                    "cluster.txt: error: cannot tell the format of 'cluster.txt' from its name (expected *.cfg, *.zeek, *.bro or *.ini)\n"
+                    "cluster.txt: error: cannot tell the format of 'cluster.txt' from its name (expected *.cfg, *.zeek, *.bro, *.ini or *.conf)\n"
                 )
             )
             let forced = await runZeekctl(

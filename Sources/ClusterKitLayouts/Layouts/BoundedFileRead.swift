@@ -60,4 +60,31 @@ enum BoundedFileRead {
         default: "not a file"
         }
     }
+
+    /// What `path` names after following symbolic links.
+    static func kind(ofPath path: String) -> LayoutPathKind {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return .other }
+        switch status.st_mode & mode_t(S_IFMT) {
+        case mode_t(S_IFREG): return .regularFile
+        case mode_t(S_IFDIR): return .directory
+        default: return .other
+        }
+    }
+
+    /// The names in the folder `path` (without `.` and `..`), at most `maximumCount` of them.
+    static func fileNames(inDirectory path: String, maximumCount: Int) throws(LayoutLoadError) -> [String] {
+        guard let directory = opendir(path) else { throw LayoutLoadError.unreadable(path) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            guard names.count < maximumCount else { throw LayoutLoadError.tooManyEntries(path, limit: maximumCount) }
+            names.append(name)
+        }
+        return names
+    }
 }

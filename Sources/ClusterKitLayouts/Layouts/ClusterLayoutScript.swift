@@ -3,8 +3,9 @@ public import ClusterKitModel
 /// A `cluster-layout.zeek` (or, from Bro 2.x, `cluster-layout.bro`) as read without running Zeek.
 ///
 /// The reader understands what layouts of every Zeek and Bro version contain: `redef Cluster::nodes = {…};`
-/// and `+= {…};`, `redef Cluster::manager_is_logger = T|F;`, `#` comments, `@pragma` lines, and the
-/// `event zeek_init()` block ZeekControl appends (skipped). Record fields are the union of every version's
+/// and `+= {…};`, `redef Cluster::manager_is_logger = T|F;`, `#` comments, `@pragma` lines, the
+/// `event zeek_init()` block ZeekControl appends (skipped), and what Zeek 9's layout generator writes: the
+/// `Cluster::hosts` table, `$ip=hosts["HOST"]$ip`, and its telemetry `@if` block. Record fields are the union of every version's
 /// `Cluster::Node`; fields no current Zeek has are kept and reported. Values it cannot evaluate statically
 /// (such as `$p=to_port(getenv("BROKER_PORT1"))`) are reported as such and left unset, never guessed.
 public struct ClusterLayoutScript: Sendable, Hashable {
@@ -18,6 +19,11 @@ public struct ClusterLayoutScript: Sendable, Hashable {
     public var unevaluatedPorts: Set<String>
     /// A Boolean value indicating whether the script sets `Cluster::manager_is_logger`.
     public var setsManagerIsLogger: Bool
+    /// The `Cluster::hosts` table of a layout written by Zeek 9's generator: host name to address, `nil`
+    /// for a host Zeek looks up by name when it loads the layout.
+    public var hosts: [String: Broker.Address?]
+    /// The host of each node whose `$ip` is `hosts["HOST"]$ip`.
+    public var nodeHosts: [String: String]
     /// Problems found while reading.
     public var issues: [ValidationIssue]
 
@@ -53,6 +59,8 @@ public struct ClusterLayoutScript: Sendable, Hashable {
             locations: reader.locations,
             unevaluatedPorts: reader.unevaluatedPorts,
             setsManagerIsLogger: reader.setsManagerIsLogger,
+            hosts: reader.hosts,
+            nodeHosts: reader.nodeHosts,
             issues: reader.issues
         )
     }
@@ -61,7 +69,7 @@ public struct ClusterLayoutScript: Sendable, Hashable {
 // MARK: - Reader
 
 extension ClusterLayoutScript {
-    private struct Reader {
+    struct Reader {
         let bytes: [UInt8]
         let file: String
         let isBro: Bool
@@ -72,6 +80,8 @@ extension ClusterLayoutScript {
         var unevaluatedPorts: Set<String> = []
         var setsManagerIsLogger = false
         var issues: [ValidationIssue] = []
+        var hosts: [String: Broker.Address?] = [:]
+        var nodeHosts: [String: String] = [:]
         /// The most entries kept; see ``LayoutLimits/maximumNodes``.
         var maximumNodes = LayoutLimits.standard.maximumNodes
         /// Entries read so far, kept or not.
@@ -107,7 +117,7 @@ extension ClusterLayoutScript {
                         advance()
                     }
                     let directive = String(decoding: bytes[start..<index], as: UTF8.self)
-                    if !directive.hasPrefix("@pragma") {
+                    if !directive.hasPrefix("@pragma") && !Self.generatorDirectives.contains(directive) {
                         issues.append(
                             .warning(
                                 .unevaluableExpression,
@@ -123,6 +133,13 @@ extension ClusterLayoutScript {
                 }
             }
         }
+
+        /// The directives of the telemetry block Zeek 9's generator writes, which read the same either way for
+        /// the nodes table.
+        static let generatorDirectives: Set<String> = [
+            "@load base/frameworks/telemetry/options", "@if ( |metrics_address_env| > 0 )", "@else",
+            "@if ( Cluster::node in Cluster::nodes )", "@endif",
+        ]
 
         func isLineStart(_ position: Int) -> Bool {
             var cursor = position - 1
@@ -276,6 +293,13 @@ extension ClusterLayoutScript {
                         }
                         if !appends { layout = Cluster.Layout(managerIsLogger: layout.managerIsLogger) }
                         readTable()
+                    } else if target == "Cluster::hosts" || target == "hosts" {
+                        guard consume("+=") || consume("=") else {
+                            syntaxError("expected '=' or '+=' after 'redef \(target)'")
+                            skipStatement()
+                            continue
+                        }
+                        readTable(hostsTable: true)
                     } else if target == "Cluster::manager_is_logger" {
                         guard consume("=") else {
                             syntaxError("expected '=' after 'redef Cluster::manager_is_logger'")
@@ -318,8 +342,8 @@ extension ClusterLayoutScript {
             issues.append(.error(.scriptSyntaxError, message, at: here))
         }
 
-        /// Reads `{ ["name"] = [...], ... };`.
-        mutating func readTable() {
+        /// Reads `{ ["name"] = [...], ... };` of `Cluster::nodes` (or of `Cluster::hosts`).
+        mutating func readTable(hostsTable: Bool = false) {
             guard consume("{") else {
                 issues.append(
                     .error(
@@ -350,7 +374,7 @@ extension ClusterLayoutScript {
                     skipToNextEntry()
                     continue
                 }
-                readEntry(name: name, line: entryLine)
+                if hostsTable { readHost(name: name, line: entryLine) } else { readEntry(name: name, line: entryLine) }
                 skipTrivia()
                 if consume(",") { continue }
                 skipTrivia()
@@ -386,33 +410,63 @@ extension ClusterLayoutScript {
             }
         }
 
-        /// Reads the fields of one entry after its `[`, through the closing `]`.
-        mutating func readEntry(name: String, line entryLine: Int) {
+        /// Reads one `Cluster::hosts` entry after its `[`: `$ip=ADDRESS` or Zeek's name lookup.
+        mutating func readHost(name: String, line entryLine: Int) {
+            guard let fields = readFields(name: name) else { return }
             let location = SourceLocation(file: file, line: entryLine)
+            guard let ip = fields.first(where: { $0.name == "ip" }) else {
+                issues.append(.error(.missingField, "host '\(name)' has no $ip", at: location, key: "ip"))
+                return
+            }
+            if let address = Self.address(ip.value) {
+                hosts[name] = .some(address)
+            } else if ip.value == "(blocking_lookup_hostname(\"\(name)\") as vector of addr)[0]" {
+                hosts[name] = .some(nil)
+            } else {
+                issues.append(
+                    .error(
+                        .invalidValue,
+                        "$ip of host '\(name)' is '\(ip.value)', neither an IP address nor a lookup of the host name",
+                        at: SourceLocation(file: file, line: ip.line),
+                        key: "ip"
+                    )
+                )
+            }
+        }
+
+        /// Reads the fields of one entry after its `[`, through the closing `]`; `nil` after a syntax error.
+        mutating func readFields(name: String) -> [(name: String, value: String, line: Int)]? {
             var fields: [(name: String, value: String, line: Int)] = []
             while true {
                 skipTrivia()
                 if consume("]") { break }
                 guard !atEnd else {
                     syntaxError("the entry of node '\(name)' is not closed with ']'")
-                    return
+                    return nil
                 }
                 let fieldLine = line
                 guard consume("$") else {
                     syntaxError("expected '$field=value' in the entry of node '\(name)'")
                     skipToNextEntry()
-                    return
+                    return nil
                 }
                 let field = identifier()
                 guard consume("=") else {
                     syntaxError("expected '=' after '$\(field)' in the entry of node '\(name)'")
                     skipToNextEntry()
-                    return
+                    return nil
                 }
                 fields.append((field, expression(), fieldLine))
                 skipTrivia()
                 _ = consume(",")
             }
+            return fields
+        }
+
+        /// Reads the fields of one entry after its `[`, through the closing `]`.
+        mutating func readEntry(name: String, line entryLine: Int) {
+            let location = SourceLocation(file: file, line: entryLine)
+            guard let fields = readFields(name: name) else { return }
             entryCount += 1
             guard entryCount <= maximumNodes else {
                 if entryCount == maximumNodes + 1 {
@@ -434,214 +488,5 @@ extension ClusterLayoutScript {
             }
         }
 
-        mutating func makeNode(
-            name: String,
-            fields: [(name: String, value: String, line: Int)],
-            location: SourceLocation
-        ) -> Cluster.Node? {
-            var nodeType: Cluster.NodeType?
-            var address: Broker.Address?
-            var hasAddressField = false
-            var node = Cluster.Node(nodeType: .none, ip: .ipv4Unspecified)
-            for field in fields {
-                let fieldLocation = SourceLocation(file: file, line: field.line)
-                func unevaluable(_ what: String = "") {
-                    issues.append(
-                        .error(
-                            .unevaluableExpression,
-                            "$\(field.name) of node '\(name)' is '\(field.value)', which cannot be evaluated "
-                                + "without running Zeek\(what)",
-                            at: fieldLocation,
-                            node: name,
-                            key: field.name
-                        )
-                    )
-                }
-                func string() -> String? {
-                    guard let text = Self.stringValue(field.value) else {
-                        unevaluable()
-                        return nil
-                    }
-                    return text
-                }
-                if let removedIn = ClusterLayoutScript.legacyFields[field.name], !isBro {
-                    issues.append(
-                        .warning(
-                            .legacyField,
-                            "$\(field.name) of node '\(name)' is kept, but Cluster::Node has no such field since "
-                                + removedIn,
-                            at: fieldLocation,
-                            node: name,
-                            key: field.name
-                        )
-                    )
-                }
-                switch field.name {
-                case "node_type":
-                    if let type = Self.nodeType(field.value) {
-                        nodeType = type
-                    } else {
-                        issues.append(
-                            .error(
-                                .invalidValue,
-                                "$node_type of node '\(name)' is '\(field.value)', not a Cluster::NodeType",
-                                at: fieldLocation,
-                                node: name,
-                                key: "node_type"
-                            )
-                        )
-                    }
-                case "node_roles":
-                    let roles = Self.setElements(field.value) ?? []
-                    if nodeType == nil, let first = roles.first { nodeType = Self.nodeType(first) }
-                case "ip":
-                    hasAddressField = true
-                    if let parsed = Self.address(field.value) {
-                        address = parsed
-                    } else if field.value.contains("(") || field.value.contains("getenv") {
-                        unevaluable()
-                    } else {
-                        issues.append(
-                            .error(
-                                .invalidValue,
-                                "$ip of node '\(name)' is '\(field.value)', not an IP address",
-                                at: fieldLocation,
-                                node: name,
-                                key: "ip"
-                            )
-                        )
-                    }
-                case "p", "metrics_port":
-                    if let port = Broker.Port.zeekLiteral(field.value) {
-                        if field.name == "p" { node.p = port } else { node.metricsPort = port }
-                    } else {
-                        if field.name == "p" { unevaluatedPorts.insert(name) }
-                        unevaluable()
-                    }
-                case "zone_id": node.zoneID = string() ?? ""
-                case "manager": node.manager = string()
-                case "id": node.id = string()
-                case "interface": node.interface = string()
-                case "proxy", "datanode": node.proxy = string()
-                case "logger": node.logger = string()
-                case "time_machine": node.timeMachine = string()
-                case "lb_filter": node.lbFilter = string()
-                case "workers", "datanodes":
-                    if let elements = Self.setElements(field.value) {
-                        node.workers = Set(elements.compactMap { Self.stringValue($0) })
-                    } else {
-                        unevaluable()
-                    }
-                default:
-                    issues.append(
-                        .warning(
-                            .unknownField,
-                            "$\(field.name) of node '\(name)' is not a field of any Cluster::Node version; ignored",
-                            at: fieldLocation,
-                            node: name,
-                            key: field.name
-                        )
-                    )
-                }
-            }
-            guard let nodeType else {
-                if !fields.contains(where: { $0.name == "node_type" }) {
-                    issues.append(
-                        .error(
-                            .missingField,
-                            "node '\(name)' has no $node_type",
-                            at: location,
-                            node: name,
-                            key: "node_type"
-                        )
-                    )
-                }
-                return nil
-            }
-            node.nodeType = nodeType
-            if !hasAddressField {
-                issues.append(.error(.missingField, "node '\(name)' has no $ip", at: location, node: name, key: "ip"))
-            }
-            node.ip = address ?? .ipv4Unspecified
-            return node
-        }
-
-        static func stringValue(_ text: String) -> String? {
-            var reader = Reader(bytes: Array(text.utf8), file: "", isBro: false)
-            guard let value = reader.stringLiteral(), reader.atEnd else { return nil }
-            return value
-        }
-
-        static func nodeType(_ text: String) -> Cluster.NodeType? {
-            Cluster.NodeType(rawValue: text)
-        }
-
-        static func address(_ text: String) -> Broker.Address? {
-            if text.hasPrefix("[") && text.hasSuffix("]") {
-                return Broker.Address(String(text.dropFirst().dropLast()))
-            }
-            guard let address = Broker.Address(text), address.isIPv4 else { return nil }
-            return address
-        }
-
-        /// The elements of `set(a, b, ...)`, or `nil` when the text is not such a constructor.
-        static func setElements(_ text: String) -> [String]? {
-            guard text.hasPrefix("set("), text.hasSuffix(")") else { return nil }
-            let body = text.dropFirst(4).dropLast()
-            var elements: [String] = []
-            var currentElement = ""
-            var inString = false
-            var escaped = false
-            for character in body {
-                if inString {
-                    currentElement.append(character)
-                    if escaped {
-                        escaped = false
-                    } else if character == "\\" {
-                        escaped = true
-                    } else if character == "\"" {
-                        inString = false
-                    }
-                    continue
-                }
-                if character == "\"" { inString = true }
-                if character == "," {
-                    elements.append(currentElement.trimmingSpaces())
-                    currentElement = ""
-                    continue
-                }
-                currentElement.append(character)
-            }
-            let last = currentElement.trimmingSpaces()
-            if !last.isEmpty { elements.append(last) }
-            return elements
-        }
-    }
-}
-
-extension Broker.Port {
-    /// Parses a Zeek port literal: `<number>/tcp`, `/udp`, `/icmp` or `/unknown`; `nil` for anything else.
-    static func zeekLiteral(_ text: String) -> Broker.Port? {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 5, parts[0].allSatisfy(\.isASCIIDigit),
-            let number = UInt16(parts[0])
-        else { return nil }
-        switch parts[1] {
-        case "tcp": return Broker.Port(number, .tcp)
-        case "udp": return Broker.Port(number, .udp)
-        case "icmp": return Broker.Port(number, .icmp)
-        case "unknown": return Broker.Port(number, .unknown)
-        default: return nil
-        }
-    }
-}
-
-extension String {
-    /// The string without leading and trailing ASCII spaces and tabs.
-    func trimmingSpaces() -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
-        let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" }) ?? first
-        return String(scalars[first...last])
     }
 }

@@ -1,6 +1,6 @@
 import ClusterKitModel
 
-/// The three files operators keep a cluster layout in.
+/// The files operators keep a cluster layout in.
 public enum LayoutFormat: String, Sendable, Hashable, CaseIterable {
     /// ZeekControl's `node.cfg`.
     case nodeCfg = "node-cfg"
@@ -8,9 +8,11 @@ public enum LayoutFormat: String, Sendable, Hashable, CaseIterable {
     case layout
     /// A Management framework configuration in `zeek-client`'s INI form.
     case ini
+    /// Zeek 9's `zeek.conf` (one host), or a folder of `<host>.zeek.conf` files (several hosts).
+    case zeekConf = "zeek-conf"
 
     /// The format a file name implies: `*.cfg` is node.cfg, `*.zeek` and `*.bro` are layout scripts,
-    /// `*.ini` is Management INI (case-insensitive); `nil` for anything else.
+    /// `*.ini` is Management INI, `*.conf` is zeek.conf (case-insensitive); `nil` for anything else.
     ///
     /// - Parameter fileName: The file name or path.
     public init?(fileName: String) {
@@ -21,9 +23,25 @@ public enum LayoutFormat: String, Sendable, Hashable, CaseIterable {
             self = .layout
         } else if name.hasSuffix(".ini") {
             self = .ini
+        } else if name.hasSuffix(".conf") {
+            self = .zeekConf
         } else {
             return nil
         }
+    }
+}
+
+extension LayoutFormat {
+    /// The format `zeekctl layout` generates from: zeek.conf for a folder or a `*.conf` file, node.cfg for
+    /// anything else.
+    ///
+    /// - Parameters:
+    ///   - path: The input path.
+    ///   - reader: How the path is looked at.
+    /// - Returns: ``zeekConf`` or ``nodeCfg``.
+    public static func generated(path: String, reader: any LayoutFileReader) -> LayoutFormat {
+        if LayoutFormat(fileName: path) == .zeekConf || reader.kind(ofPath: path) == .directory { return .zeekConf }
+        return .nodeCfg
     }
 }
 
@@ -49,6 +67,35 @@ public protocol LayoutFileReader: Sendable {
     /// - Throws: ``LayoutLoadError`` with ``LayoutLoadError/Code/fileTooLarge`` when the file is larger, or
     ///   any error when the file cannot be read.
     func text(ofFile path: String, maximumSize: Int) throws -> String
+
+    /// What a path names (symbolic links followed).
+    ///
+    /// The default implementation answers ``LayoutPathKind/regularFile``, for readers without folders.
+    ///
+    /// - Parameter path: The path.
+    /// - Returns: Its kind.
+    func kind(ofPath path: String) -> LayoutPathKind
+
+    /// The names of the entries of a folder (without `.` and `..`), in no particular order.
+    ///
+    /// The default implementation throws, for readers without folders.
+    ///
+    /// - Parameters:
+    ///   - path: The folder.
+    ///   - maximumCount: The most names returned; a folder with more is an error.
+    /// - Returns: The names.
+    /// - Throws: ``LayoutLoadError`` when the folder cannot be read or has more than `maximumCount` entries.
+    func fileNames(inDirectory path: String, maximumCount: Int) throws -> [String]
+}
+
+/// What a path names, for inputs that may be a file or a folder (Zeek 9's folders of host files).
+public enum LayoutPathKind: String, Sendable, Hashable {
+    /// A regular file.
+    case regularFile
+    /// A folder.
+    case directory
+    /// Nothing, or something else (a device, a FIFO, a socket).
+    case other
 }
 
 extension LayoutFileReader {
@@ -63,6 +110,23 @@ extension LayoutFileReader {
         let text = try text(ofFile: path)
         guard text.utf8.count <= maximumSize else { throw LayoutLoadError.tooLarge(path, limit: maximumSize) }
         return text
+    }
+
+    /// Answers ``LayoutPathKind/regularFile``.
+    ///
+    /// - Parameter path: The path.
+    /// - Returns: ``LayoutPathKind/regularFile``.
+    public func kind(ofPath path: String) -> LayoutPathKind { .regularFile }
+
+    /// Throws: this reader has no folders.
+    ///
+    /// - Parameters:
+    ///   - path: The folder.
+    ///   - maximumCount: The most names returned.
+    /// - Returns: Nothing.
+    /// - Throws: ``LayoutLoadError`` always.
+    public func fileNames(inDirectory path: String, maximumCount: Int) throws -> [String] {
+        throw LayoutLoadError.unreadable(path)
     }
 }
 
@@ -108,6 +172,23 @@ public struct FileSystemLayoutReader: LayoutFileReader, Sendable, Hashable {
         let bytes = try BoundedFileRead.regularFile(path, maximumSize: maximumSize)
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// What the path names, after following symbolic links.
+    ///
+    /// - Parameter path: The path.
+    /// - Returns: Its kind; ``LayoutPathKind/other`` when it does not exist.
+    public func kind(ofPath path: String) -> LayoutPathKind { BoundedFileRead.kind(ofPath: path) }
+
+    /// The names in a folder, reading at most `maximumCount` + 1 entries.
+    ///
+    /// - Parameters:
+    ///   - path: The folder.
+    ///   - maximumCount: The most names returned.
+    /// - Returns: The names.
+    /// - Throws: ``LayoutLoadError`` when the folder cannot be read or has more than `maximumCount` entries.
+    public func fileNames(inDirectory path: String, maximumCount: Int) throws -> [String] {
+        try BoundedFileRead.fileNames(inDirectory: path, maximumCount: maximumCount)
+    }
 }
 
 /// A reader answering from a dictionary of paths and texts, for tests.
@@ -132,6 +213,34 @@ public struct InMemoryLayoutReader: LayoutFileReader, Sendable, Hashable {
             throw LayoutLoadError.unreadable(path)
         }
         return text
+    }
+
+    /// A known path is a file; a path that some known paths are in (`PATH/NAME`) is a folder.
+    ///
+    /// - Parameter path: The path.
+    /// - Returns: Its kind.
+    public func kind(ofPath path: String) -> LayoutPathKind {
+        if files[path] != nil { return .regularFile }
+        let prefix = path.hasSuffix("/") ? path : path + "/"
+        return files.keys.contains { $0.hasPrefix(prefix) } ? .directory : .other
+    }
+
+    /// The names directly in a folder.
+    ///
+    /// - Parameters:
+    ///   - path: The folder.
+    ///   - maximumCount: The most names returned.
+    /// - Returns: The names (a deeper path gives the name of its first folder).
+    /// - Throws: ``LayoutLoadError`` when there are more than `maximumCount`.
+    public func fileNames(inDirectory path: String, maximumCount: Int) throws -> [String] {
+        let prefix = path.hasSuffix("/") ? path : path + "/"
+        let names = Set(
+            files.keys.filter { $0.hasPrefix(prefix) }.compactMap {
+                $0.dropFirst(prefix.count).split(separator: "/").first.map(String.init)
+            }
+        )
+        guard names.count <= maximumCount else { throw LayoutLoadError.tooManyEntries(path, limit: maximumCount) }
+        return Array(names)
     }
 }
 
@@ -182,6 +291,11 @@ extension LayoutLoadError {
     /// The error for a path that is not a regular file; `kind` says what it is.
     static func notRegular(_ path: String, kind: String) -> LayoutLoadError {
         LayoutLoadError(.notRegularFile, "cannot read file: \(path): not a regular file (\(kind))", path: path)
+    }
+
+    /// The error for a folder with more than `limit` entries.
+    static func tooManyEntries(_ path: String, limit: Int) -> LayoutLoadError {
+        LayoutLoadError(.unreadableFile, "cannot read folder: \(path): more than \(limit) entries", path: path)
     }
 
     /// The error for a file that cannot be opened or read.

@@ -16,7 +16,8 @@ public struct LayoutLimits: Sendable, Hashable {
     /// The most nodes one layout may have: node.cfg after `lb_procs` expansion, INI node sections,
     /// `Cluster::nodes` entries of a script.
     ///
-    /// Default 10,000. The sections or entries past it are left out, with one
+    /// Default 20,000 (a Zeek 9 folder of 100 hosts with 100 workers each, and its layout, fit twice). The
+    /// sections or entries past it are left out, with one
     /// ``ValidationIssue/Code/tooManyNodes`` error at the first of them.
     public var maximumNodes: Int
     /// The largest `lb_procs` of one node.cfg section.
@@ -46,13 +47,13 @@ public struct LayoutLimits: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - maximumFileSize: The largest input file, in bytes; default 4 MiB.
-    ///   - maximumNodes: The most nodes of one layout; default 10,000.
+    ///   - maximumNodes: The most nodes of one layout; default 20,000.
     ///   - maximumProcessesPerSection: The largest `lb_procs`; default 1,024.
     ///   - maximumInterpolatedValueSize: The longest interpolated value, in bytes; default 64 KiB.
     ///   - maximumInterpolatedTotalSize: The most interpolated text of one file, in bytes; default 16 MiB.
     public init(
         maximumFileSize: Int = 4 << 20,
-        maximumNodes: Int = 10_000,
+        maximumNodes: Int = 20_000,
         maximumProcessesPerSection: Int = 1_024,
         maximumInterpolatedValueSize: Int = 64 << 10,
         maximumInterpolatedTotalSize: Int = 16 << 20
@@ -64,7 +65,7 @@ public struct LayoutLimits: Sendable, Hashable {
         self.maximumInterpolatedTotalSize = maximumInterpolatedTotalSize
     }
 
-    /// The defaults: 4 MiB files, 10,000 nodes, `lb_procs` up to 1,024, interpolation up to 64 KiB per
+    /// The defaults: 4 MiB files, 20,000 nodes, `lb_procs` up to 1,024, interpolation up to 64 KiB per
     /// value and 16 MiB per file.
     public static let standard = LayoutLimits()
 }

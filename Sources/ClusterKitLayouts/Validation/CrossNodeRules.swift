@@ -35,6 +35,8 @@ enum CrossNodeRules {
         var managerCheckedElsewhere = false
         /// The Zeek version the layout is for (`nil`: Bro-era `.bro` file, no time machine check).
         var zeekVersion: ZeekVersion? = .current
+        /// Whether to compare ports (off when the format checks them itself, on its own lines: zeek.conf).
+        var checksPorts = true
     }
 
     static func isListenedTo(_ type: Cluster.NodeType) -> Bool {
@@ -127,7 +129,7 @@ enum CrossNodeRules {
             let key = hostID(endpoint.host) << 16 | endpoint.port
             listenersByKey.append(Listener(key: key, order: listenersByKey.count, entry: -1 - index, isMetrics: false))
         }
-        for index in nodes.indices {
+        for index in nodes.indices where context.checksPorts {
             let host: Int
             if let aligned = context.entryHosts, index < aligned.count {
                 host = aligned[index]
@@ -184,9 +186,11 @@ enum CrossNodeRules {
         issues += conflicts.sorted { $0.order < $1.order }.map(\.issue)
 
         // Managers.
+        // Zeek loads a layout without a manager (Zeek 9's zeek.conf writes one for worker-only hosts), so
+        // this is a warning; the nodes naming the missing manager are part of it, not errors of their own.
         if managerCount == 0 && memberCount > 0 && !context.managerCheckedElsewhere {
             issues.append(
-                .error(
+                .warning(
                     .clusterWithoutManager,
                     "the cluster has \(memberCount) logger, proxy and worker node(s) but no manager",
                     at: fileLocation
@@ -197,7 +201,7 @@ enum CrossNodeRules {
         for index in nodes.indices {
             let type = nodes[index].node.nodeType
             if let manager = nodes[index].node.manager {
-                if manager == checkedManager { continue }
+                if manager == checkedManager || managerCount == 0 { continue }
                 let entry = nodes[index]
                 if context.namesAreUnique && seen.isEmpty && !managerNames.contains(manager) {
                     for other in nodes { seen[other.name] = other.node.nodeType }

@@ -37,7 +37,9 @@ extension LoadedLayout {
     ///
     /// For node.cfg: ZeekControl's expanded nodes in the order its `nodes` command prints (standalone,
     /// loggers, manager, proxies, workers; file order within a type), without the `control` entry. For a
-    /// layout script: its entries in file order. For INI: the READY configuration's nodes (or the staged
+    /// layout script or a zeek.conf: its entries in file order, with the host name where the layout names
+    /// hosts (a host Zeek looks up by name has no address here), and for zeek.conf workers their capture
+    /// interface. For INI: the READY configuration's nodes (or the staged
     /// one when the controller rejects it) in name order, with the instance as host.
     public var nodeSummaries: [LayoutNodeSummary] {
         if let cluster = zeekctlCluster {
@@ -74,16 +76,17 @@ extension LoadedLayout {
                 )
             }
         }
+        let interfaces = zeekConf?.workerInterfaces ?? [:]
         return layout.nodes.map { entry in
             let node = entry.node
             return LayoutNodeSummary(
                 name: entry.name,
                 type: String(node.nodeType.rawValue.dropFirst("Cluster::".count)),
-                host: node.ip.description,
-                address: node.ip.description,
+                host: nodeHosts[entry.name] ?? node.ip.description,
+                address: nodeHosts[entry.name] != nil && node.ip == .ipv4Unspecified ? nil : node.ip.description,
                 port: node.p.number == 0 ? nil : Int(node.p.number),
                 metricsPort: node.metricsPort.map { Int($0.number) },
-                interface: node.interface,
+                interface: node.interface ?? interfaces[entry.name],
                 manager: node.manager
             )
         }

@@ -200,6 +200,11 @@ public struct LayoutValidator: Sendable {
         var context = CrossNodeRules.Context(file: script.file)
         context.locations = script.locations
         context.unevaluatedPorts = script.unevaluatedPorts
+        for (node, host) in script.nodeHosts {
+            // A host Zeek looks up by name is told apart from others by its name, not by 0.0.0.0.
+            let address = script.hosts[host] ?? nil
+            context.hostKeys[node] = address?.description ?? "host " + host
+        }
         context.zeekVersion = script.file.hasSuffix(".bro") ? nil : options.settings.zeekVersion
         return script.issues + validate(script.layout, context: context)
     }
@@ -220,6 +225,22 @@ public struct LayoutValidator: Sendable {
         context.locations = locations
         context.zeekVersion = options.settings.zeekVersion
         return validate(layout, context: context)
+    }
+
+    /// ClusterKit's cross-node checks of what a zeek.conf makes, other than the names and ports that
+    /// ``ZeekConfCluster/issues`` already reports on the lines that cause them.
+    ///
+    /// - Parameters:
+    ///   - cluster: The zeek.conf or folder as read.
+    ///   - layout: Its ``ZeekConfCluster/layout``.
+    /// - Returns: Every issue.
+    public func validate(_ cluster: ZeekConfCluster, layout: Cluster.Layout) -> [ValidationIssue] {
+        var context = CrossNodeRules.Context(file: cluster.path)
+        context.entryLocations = cluster.nodes.map { cluster.location(of: $0) }
+        context.namesAreUnique = true
+        context.zeekVersion = nil
+        context.checksPorts = false
+        return CrossNodeRules.check(layout, context)
     }
 
     private func validate(_ layout: Cluster.Layout, context: CrossNodeRules.Context) -> [ValidationIssue] {

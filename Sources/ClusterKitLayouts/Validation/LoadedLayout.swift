@@ -19,18 +19,49 @@ public struct LoadedLayout: Sendable {
     public var configuration: Management.Configuration?
     /// For INI: the configuration with the controller's ports (READY), or `nil` when rejected.
     public var readyConfiguration: Management.Configuration?
+    /// For zeek.conf: the hosts and nodes as Zeek's layout generator reads and makes them.
+    public var zeekConf: ZeekConfCluster?
+    /// The host each node runs on, where the layout names hosts (zeek.conf host files, a generated layout's
+    /// `Cluster::hosts` table).
+    public var nodeHosts: [String: String] = [:]
     /// Every issue, each format's own first.
     public var issues: [ValidationIssue]
 
     /// A Boolean value indicating whether any issue is an error.
     public var hasErrors: Bool { issues.containsErrors }
 
-    /// The layout file ZeekControl would write for a node.cfg.
+    /// The issues that decide whether ``generatedLayout()`` writes a layout, as `zeekctl layout` shows them.
+    ///
+    /// For zeek.conf these are the errors Zeek's generator reports; ClusterKit's own errors (what the
+    /// generator writes but Zeek cannot run) become warnings here, since the generator writes the layout
+    /// anyway, and stay errors in ``issues``. For the other formats, every issue.
+    public var generationIssues: [ValidationIssue] {
+        guard let zeekConf else { return issues }
+        let generation = zeekConf.generationIssues
+        return generation
+            + issues.dropFirst(generation.count).map { issue in
+                var issue = issue
+                if issue.severity == .error { issue.severity = .warning }
+                return issue
+            }
+    }
+
+    /// The layout file ZeekControl would write for a node.cfg, or Zeek 9's generator for a zeek.conf.
     ///
     /// - Returns: The generated file.
-    /// - Throws: ``LayoutGenerationError`` when the input is not a node.cfg, has errors, or cannot be
-    ///   written (no manager, unresolved hosts, unsupported version).
+    /// - Throws: ``LayoutGenerationError`` when the input is not a node.cfg or zeek.conf, has errors (for
+    ///   zeek.conf: errors Zeek's generator reports), or cannot be written (no manager, unresolved hosts,
+    ///   unsupported version).
     public func generatedLayout() throws -> GeneratedLayout {
+        if let zeekConf {
+            guard let text = zeekConf.generatedText else {
+                throw LayoutGenerationError(
+                    .invalidConfiguration,
+                    "\(file): Zeek's generator rejects the configuration"
+                )
+            }
+            return GeneratedLayout(fileName: "cluster-layout.zeek", text: text)
+        }
         guard let zeekctlCluster else {
             throw LayoutGenerationError(.notNodeCfg, "\(file): only a node.cfg can be turned into a generated layout")
         }
@@ -61,6 +92,9 @@ public struct LayoutLoader: Sendable {
 
     /// Reads and checks a file; the format comes from the file name unless given.
     ///
+    /// A folder and a `*.conf` file are read as Zeek 9 zeek.conf with ``loadZeekConf(path:displayName:)``,
+    /// which reports unreadable paths as issues (`neither file nor directory: PATH`, as Zeek's generator).
+    ///
     /// - Parameters:
     ///   - path: The path to read.
     ///   - format: The format, or `nil` to take it from the name (``LayoutFormat/init(fileName:)``).
@@ -70,10 +104,15 @@ public struct LayoutLoader: Sendable {
     ///   file, or is larger than ``LayoutLimits/maximumFileSize`` of the options' limits.
     public func load(path: String, format: LayoutFormat? = nil, displayName: String? = nil) throws -> LoadedLayout {
         let name = displayName ?? path
+        let named = format ?? LayoutFormat(fileName: path)
+        // A folder is a Zeek 9 folder of host files.
+        if named == .zeekConf || (named == nil && reader.kind(ofPath: path) == .directory) {
+            return loadZeekConf(path: path, displayName: name)
+        }
         guard let format = format ?? LayoutFormat(fileName: path) else {
             throw LayoutLoadError(
                 .unknownFormat,
-                "cannot tell the format of '\(name)' from its name (expected *.cfg, *.zeek, *.bro or *.ini)",
+                "cannot tell the format of '\(name)' from its name (expected *.cfg, *.zeek, *.bro, *.ini or *.conf)",
                 path: name
             )
         }
@@ -130,8 +169,11 @@ public struct LayoutLoader: Sendable {
                 file: file,
                 layout: script.layout,
                 locations: script.locations,
+                nodeHosts: script.nodeHosts,
                 issues: validator.validate(script)
             )
+        case .zeekConf:
+            return loaded(ZeekConfCluster.parse(text, file: file, limits: limits), file: file)
         case .ini:
             let ini = ManagementINI.parse(text, file: file, hostName: options.hostName, limits: limits)
             let result = validator.validate(ini)

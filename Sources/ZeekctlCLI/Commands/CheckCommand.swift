@@ -3,18 +3,20 @@ import ClusterKit
 /// `zeekctl check FILE...`: checks layouts and reports every issue.
 struct CheckCommand: ZeekctlCommand {
     static let name = "check"
-    static let summary = "check node.cfg, cluster-layout.zeek/.bro or Management INI files; report every issue"
+    static let summary =
+        "check node.cfg, cluster-layout.zeek/.bro, Management INI or Zeek 9 zeek.conf files; report every issue"
     static let usage = """
-        usage: zeekctl check FILE... [--format text|json] [--input-format node-cfg|layout|ini]
+        usage: zeekctl check FILE... [--format text|json] [--input-format node-cfg|layout|ini|zeek-conf]
                                      [--resolve-hosts] [--local-addresses A,B,...|auto]
                                      [--zeekctl-cfg FILE] [--set OPTION=VALUE]... [--zeek-version X.Y]
 
         Checks each FILE and prints every issue, one per line as FILE:LINE: error|warning: MESSAGE, then a
-        summary line. The format comes from the file name (*.cfg, *.zeek or *.bro, *.ini) unless given.
+        summary line. The format comes from the file name (*.cfg, *.zeek or *.bro, *.ini, *.conf) unless
+        given; a folder is read as a Zeek 9 folder of HOST.zeek.conf files.
 
         options:
           --format text|json         output format (default text)
-          --input-format FORMAT      read every FILE as node-cfg, layout or ini
+          --input-format FORMAT      read every FILE as node-cfg, layout, ini or zeek-conf
           --resolve-hosts            resolve host names (report failed lookups) and check ZeekControl's
                                      "all nodes on localhost when the manager is" rule
           --local-addresses LIST     check that the manager (or standalone node) runs on one of these

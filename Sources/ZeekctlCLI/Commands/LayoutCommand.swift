@@ -1,15 +1,25 @@
 import ClusterKit
 import Foundation
 
-/// `zeekctl layout NODE_CFG`: writes the layout ZeekControl would generate.
+/// `zeekctl layout NODE_CFG|ZEEK_CONF|DIR` or `zeekctl layout --loggers N ...`: writes the layout ZeekControl or
+/// Zeek 9's generator would write.
 struct LayoutCommand: ZeekctlCommand {
     static let name = "layout"
-    static let summary = "write cluster-layout.zeek or standalone-layout.zeek for a node.cfg, as ZeekControl does"
+    static let summary = "write the cluster layout ZeekControl (node.cfg) or Zeek 9's generator (zeek.conf) writes"
     static let usage = """
         usage: zeekctl layout NODE_CFG [--zeekctl-cfg FILE] [--set OPTION=VALUE]... [--zeek-version X.Y] [-o FILE]
+               zeekctl layout ZEEK_CONF|DIR [-o FILE]
+               zeekctl layout [--loggers N] [--proxies N] [--workers N|'IF:N IF:N'] [--manager 0|1]
+                              [--address A] [--port P] [--metrics-port M] [--metrics-address B]
+                              [--node-prefix X] [-o FILE]
 
         Writes the layout ZeekControl writes for NODE_CFG (standalone-layout.zeek for a single standalone
         node, else cluster-layout.zeek), byte for byte, to standard output or FILE. Host names are resolved.
+
+        For a Zeek 9 zeek.conf (a *.conf file), or a folder of <host>.zeek.conf files, writes what Zeek's
+        zeek-cluster-layout-generator writes for it (-C), byte for byte. The flag form is the generator's
+        (-L -P -W -M -a -p -m -b -x, which are accepted too), with its defaults: a manager, one logger, one
+        proxy, one worker, address 127.0.0.1, ports from 27760, metrics ports from 9991.
 
         options:
           --zeekctl-cfg FILE     read zeekctl.cfg options (Option = value lines, # comments)
@@ -22,52 +32,66 @@ struct LayoutCommand: ZeekctlCommand {
         An invalid input prints its issues to standard error and exits 1 without writing anything.
 
         """
-    static let options: [Arguments.Option] = SettingsArguments.options + [.value("--output", "-o")]
+    /// The flag form's options and the generator's letter for each.
+    static let generatorFlags: [(name: String, letter: String)] = [
+        ("--loggers", "-L"), ("--proxies", "-P"), ("--workers", "-W"), ("--manager", "-M"), ("--address", "-a"),
+        ("--port", "-p"), ("--metrics-port", "-m"), ("--metrics-address", "-b"), ("--node-prefix", "-x"),
+    ]
+    static let options: [Arguments.Option] =
+        SettingsArguments.options + [.value("--output", "-o")]
+        + generatorFlags.map { .repeated($0.name, $0.letter) }
 
-    var file: String
+    var file: String?
+    var flags: ZeekLayoutGenerator.Flags?
     var settings: SettingsArguments
     var output: String?
 
     init(arguments: Arguments) throws(UsageError) {
-        guard arguments.positionals.count == 1, let file = arguments.positionals.first else {
-            throw UsageError("'zeekctl layout' takes exactly one NODE_CFG file")
+        let given = Self.generatorFlags.filter { !arguments.all($0.name).isEmpty }
+        if !arguments.positionals.isEmpty || !given.isEmpty {
+            guard arguments.positionals.count <= 1 else {
+                throw UsageError("'zeekctl layout' takes one NODE_CFG, ZEEK_CONF or DIR, or generator flags")
+            }
         }
-        self.file = file
+        if let file = arguments.positionals.first, given.isEmpty {
+            self.file = file
+        } else {
+            guard arguments.positionals.isEmpty else {
+                throw UsageError("'zeekctl layout' takes either a FILE or generator flags such as '\(given[0].name)'")
+            }
+            // Repeated flags: the last one wins, as with Zeek's generator, which still checks the earlier ones.
+            var occurrences: [(flag: Character, value: String)] = []
+            for (name, letter) in Self.generatorFlags {
+                for value in arguments.all(name) { occurrences.append((letter.last ?? "?", value)) }
+            }
+            flags = ZeekLayoutGenerator.Flags(occurrences: occurrences)
+        }
         settings = try SettingsArguments(arguments)
         output = arguments.value("--output")
     }
 
     func run(context: CommandContext) async -> ExitStatus {
-        guard let (resolved, settingsIssues) = settings.resolve(context: context) else { return .failure }
-        let loader = LayoutLoader(
-            options: LayoutValidator.Options(settings: resolved, hostResolver: SystemHostResolver())
-        )
-        let loaded: LoadedLayout
-        do {
-            loaded = try loader.load(path: context.resolve(file), format: .nodeCfg, displayName: file)
-        } catch {
-            context.terminal.error("\(error)")
-            return .failure
-        }
-        let issues = settingsIssues + loaded.issues
-        for issue in issues { context.terminal.writeError(issue.description + "\n") }
-        guard !issues.containsErrors else { return .failure }
-        let generated: GeneratedLayout
-        do {
-            generated = try loaded.generatedLayout()
-        } catch let error as LayoutGenerationError {
-            context.terminal.error("\(file): \(error.message)")
-            return .failure
-        } catch {
-            context.terminal.error("\(file): \(error)")
-            return .failure
+        let text: String
+        if let flags {
+            switch flags.generatedText() {
+            case .success(let generated): text = generated
+            case .failure(let list):
+                for problem in list.problems {
+                    let flag = Self.generatorFlags.first { $0.letter == "-\(problem.flag)" }?.name ?? "-\(problem.flag)"
+                    context.terminal.error("\(flag): \(problem.message)")
+                }
+                return .failure
+            }
+        } else {
+            guard let generated = generatedFromFile(context: context) else { return .failure }
+            text = generated
         }
         guard let output else {
-            context.terminal.writeOutput(generated.text)
+            context.terminal.writeOutput(text)
             return .success
         }
         do {
-            try LocalFile.writeAtomically(Array(generated.text.utf8), to: context.resolve(output), permissions: 0o666)
+            try LocalFile.writeAtomically(Array(text.utf8), to: context.resolve(output), permissions: 0o666)
         } catch {
             var shown = error
             shown.path = output
@@ -75,6 +99,40 @@ struct LayoutCommand: ZeekctlCommand {
             return .failure
         }
         return .success
+    }
+
+    /// The layout for the FILE, or `nil` after printing why there is none.
+    private func generatedFromFile(context: CommandContext) -> String? {
+        guard let file else { return nil }
+        guard let (resolved, settingsIssues) = settings.resolve(context: context) else { return nil }
+        let loader = LayoutLoader(
+            options: LayoutValidator.Options(settings: resolved, hostResolver: SystemHostResolver())
+        )
+        let path = context.resolve(file)
+        if LayoutFormat.generated(path: path, reader: loader.reader) == .zeekConf {
+            // Zeek 9: what the generator reports, and writes; no node.cfg settings apply.
+            let cluster = loader.readZeekConf(path: path, displayName: file)
+            for issue in cluster.generationIssues { context.terminal.writeError(issue.description + "\n") }
+            return cluster.generatedText
+        }
+        let loaded: LoadedLayout
+        do {
+            loaded = try loader.load(path: path, format: .nodeCfg, displayName: file)
+        } catch {
+            context.terminal.error("\(error)")
+            return nil
+        }
+        let issues = (loaded.format == .nodeCfg ? settingsIssues : []) + loaded.generationIssues
+        for issue in issues { context.terminal.writeError(issue.description + "\n") }
+        guard !issues.containsErrors else { return nil }
+        do {
+            return try loaded.generatedLayout().text
+        } catch let error as LayoutGenerationError {
+            context.terminal.error("\(file): \(error.message)")
+        } catch {
+            context.terminal.error("\(file): \(error)")
+        }
+        return nil
     }
 }
 

@@ -5,7 +5,7 @@ struct NodesCommand: ZeekctlCommand {
     static let name = "nodes"
     static let summary = "list the expanded nodes of a layout with types, hosts, addresses and ports"
     static let usage = """
-        usage: zeekctl nodes FILE [--format table|json|zeekctl] [--input-format node-cfg|layout|ini]
+        usage: zeekctl nodes FILE [--format table|json|zeekctl] [--input-format node-cfg|layout|ini|zeek-conf]
                                   [--resolve-hosts] [--zeekctl-cfg FILE] [--set OPTION=VALUE]...
                                   [--zeek-version X.Y]
 

@@ -120,16 +120,16 @@ extension Layouts {
             }
         }
 
-        @Test func sixteenSectionsCannotExpandPastTheNodeLimit() {
-            let sections = (1...16).map { "[w\($0)]\ntype=worker\nhost=10.0.0.2\nlb_method=custom\nlb_procs=1000\n" }
+        @Test func twentyFourSectionsCannotExpandPastTheNodeLimit() {
+            let sections = (1...24).map { "[w\($0)]\ntype=worker\nhost=10.0.0.2\nlb_method=custom\nlb_procs=1000\n" }
             let result = Self.validate(Self.base + sections.joined())
             #expect(result.cluster.nodes.count <= LayoutLimits.standard.maximumNodes)
             let refused = result.issues.filter { $0.code == .tooManyProcesses }
-            #expect(refused.first?.node == "w10")
+            #expect(refused.first?.node == "w20")
             #expect(
                 refused.first?.message
-                    == "lb_procs=1000 for node 'w10' would take the layout past 10000 nodes (LayoutLimits.maximumNodes; "
-                    + "9002 before it)"
+                    == "lb_procs=1000 for node 'w20' would take the layout past 20000 nodes (LayoutLimits.maximumNodes; "
+                    + "19002 before it)"
             )
         }
 

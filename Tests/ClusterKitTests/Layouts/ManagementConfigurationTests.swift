@@ -147,7 +147,7 @@ extension Layouts {
             #expect(
                 loaded.issues.map(\.description) == [
                     "c.ini:4: error: node names must not contain spaces: 'tap worker' (the Supervisor refuses to create it)",
-                    "c.ini: error: the cluster has 2 logger, proxy and worker node(s) but no manager",
+                    "c.ini: warning: the cluster has 2 logger, proxy and worker node(s) but no manager",
                 ]
             )
             #expect(loaded.readyConfiguration?.nodes.first { $0.name == "p" }?.p == .tcp(2200))

@@ -52,7 +52,7 @@ extension Validation {
         @Test func clusterNeedsAManagerAndSomeoneWritingLogs() {
             #expect(
                 Self.issues([("w", Cluster.Node(nodeType: .worker, ip: "10.0.0.2"))]) == [
-                    "error: the cluster has 1 logger, proxy and worker node(s) but no manager"
+                    "warning: the cluster has 1 logger, proxy and worker node(s) but no manager"
                 ]
             )
             let worker = ("w", Cluster.Node(nodeType: .worker, ip: "10.0.0.2", manager: "manager"))
