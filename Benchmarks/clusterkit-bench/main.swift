@@ -8,6 +8,7 @@ import Glibc
 let suites: [String: ([String]) async throws -> Void] = [
     "codec": runCodecBenchmark,
     "controller": runControllerBenchmark,
+    "bridge": BridgeBenchmark.run,
     "cluster": runClusterBenchmark,
     "codec-profile": runCodecProfile,
     "dispatch": runDispatchBenchmark,

@@ -4,9 +4,45 @@
 // - a value `Broker.JSON.decode(utf8:)` reads re-encodes to text that decodes to a value that encodes to the same
 //   text (not always an equal value: Broker writes timestamps to the millisecond), and likewise for messages;
 // - when the fast event path (`BrokerJSONDecoder.compactEvent`) reads a frame, the general decoder reads the same
-//   topic and event from it.
+//   topic and event from it;
+// - the Codable bridge (`Broker.ValueDecoder`) reads any decoded value into a few user types, or throws a
+//   `Broker.ConversionError`; what it reads, `Broker.ValueEncoder` writes back to a value it reads the same way.
 import ClusterKitModel
 import FuzzSupport
+
+/// User types of the kinds the bridge maps: a record with optionals, nested records, collections and Broker types
+/// (no `Date` or floating point: a `Date` cannot hold every nanosecond, and NaN is not equal to itself).
+struct FuzzPort: Codable, Hashable {
+    var number: UInt16
+    var proto: String?
+}
+
+struct FuzzRule: Codable, Hashable {
+    var id: String
+    var priority: Int8
+    var comment: String?
+    var ports: Set<FuzzPort>
+    var limits: [String: UInt32]
+    var created: Broker.Timestamp?
+    var timeout: Duration?
+    var address: Broker.Address?
+    var tags: [[Bool]]
+}
+
+/// Decodes `value` as `T`, and checks that encoding what it read gives a value that decodes to the same.
+func bridgeRoundTrip<T: Codable & Equatable>(_ type: T.Type, _ value: Broker.Value) {
+    let decoded: T
+    do {
+        decoded = try Broker.ValueDecoder().decode(type, from: value)
+    } catch is Broker.ConversionError {
+        return
+    } catch {
+        fatalError("the bridge threw something other than a ConversionError: \(error)")
+    }
+    guard let encoded = try? Broker.ValueEncoder().encode(decoded),
+        let again = try? Broker.ValueDecoder().decode(type, from: encoded), again == decoded
+    else { fatalError("the bridge does not read back what it wrote for \(T.self): \(Broker.JSON.encode(value))") }
+}
 
 /// Checks one input.
 func brokerJSONFuzz(_ input: UnsafeBufferPointer<UInt8>) {
@@ -16,6 +52,9 @@ func brokerJSONFuzz(_ input: UnsafeBufferPointer<UInt8>) {
         let text = Broker.JSON.encode(value)
         guard let again = try? Broker.JSON.decode(text) else { fatalError("re-encoded value does not decode: \(text)") }
         guard Broker.JSON.encode(again) == text else { fatalError("value changed on a round trip: \(text)") }
+        bridgeRoundTrip(FuzzRule.self, value)
+        bridgeRoundTrip([FuzzPort].self, value)
+        bridgeRoundTrip([String: [Int]].self, value)
     }
 
     let message = try? Broker.JSON.decodeMessage(utf8: bytes)

@@ -34,7 +34,7 @@ extension Broker {
 
         /// A copy with `component` added in front of the path.
         @usableFromInline
-        func within(_ component: String) -> ConversionError {
+        package func within(_ component: String) -> ConversionError {
             var copy = self
             copy.path.insert(component, at: 0)
             return copy
