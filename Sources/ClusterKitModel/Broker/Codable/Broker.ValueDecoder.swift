@@ -34,6 +34,16 @@ extension Broker {
 /// The decoder's machinery.
 enum BrokerValueDecoding {
     static func decode<T: Decodable>(_ type: T.Type, from value: Broker.Value, at path: [any CodingKey]) throws -> T {
+        // The common scalars by type identity first: a comparison of metadata, not a conformance lookup.
+        switch value {
+        case .string(let string) where T.self == String.self: return unsafeBitCast(string, to: T.self)
+        case .boolean(let boolean) where T.self == Bool.self: return unsafeBitCast(boolean, to: T.self)
+        case .real(let real) where T.self == Double.self: return unsafeBitCast(real, to: T.self)
+        case .integer(let integer) where T.self == Int.self: return unsafeBitCast(Int(integer), to: T.self)
+        case .integer(let integer) where T.self == Int64.self: return unsafeBitCast(integer, to: T.self)
+        case .count(let count) where T.self == UInt64.self: return unsafeBitCast(count, to: T.self)
+        default: break
+        }
         if let special = try specialValue(type, from: value, at: path) { return special }
         return try T(from: BrokerDecoder(value: value, codingPath: path))
     }

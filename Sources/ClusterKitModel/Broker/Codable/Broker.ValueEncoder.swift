@@ -43,10 +43,23 @@ extension Broker {
 /// The encoder's machinery: one ``Encoder`` per value with a container, resolved when its value is done.
 enum BrokerValueEncoding {
     static func encode<T: Encodable>(_ value: T, at path: [any CodingKey]) throws -> Broker.Value {
+        // The common scalars by type identity first: a comparison of metadata, not a conformance lookup.
+        if let scalar = scalarValue(value) { return scalar }
         if let special = try specialValue(value, at: path) { return special }
         let encoder = BrokerEncoder(codingPath: path)
         try value.encode(to: encoder)
         return try encoder.resolve(source: value)
+    }
+
+    @inline(__always)
+    private static func scalarValue<T>(_ value: T) -> Broker.Value? {
+        if T.self == String.self { return .string(unsafeBitCast(value, to: String.self)) }
+        if T.self == Int.self { return .integer(Int64(unsafeBitCast(value, to: Int.self))) }
+        if T.self == Bool.self { return .boolean(unsafeBitCast(value, to: Bool.self)) }
+        if T.self == Double.self { return .real(unsafeBitCast(value, to: Double.self)) }
+        if T.self == UInt64.self { return .count(unsafeBitCast(value, to: UInt64.self)) }
+        if T.self == Int64.self { return .integer(unsafeBitCast(value, to: Int64.self)) }
+        return nil
     }
 
     /// The values that have a Broker form of their own, rather than the one their `encode(to:)` writes.
@@ -175,8 +188,29 @@ struct BrokerKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
         encoder.append(BrokerEncodingSlot(encoded), forKey: key.stringValue)
     }
 
+    // Every `encodeIfPresent` writes `none` in the field's place, rather than skipping it: a record keeps every
+    // field. (The protocol's defaults for the standard library types skip `nil`, so each is implemented.)
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
-        // Written as `none` in its place, rather than skipped: a record keeps every field.
+        guard let value else { return try encodeNil(forKey: key) }
+        try encode(value, forKey: key)
+    }
+
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try present(value, key) }
+    mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { try present(value, key) }
+
+    private mutating func present<T: Encodable>(_ value: T?, _ key: Key) throws {
         guard let value else { return try encodeNil(forKey: key) }
         try encode(value, forKey: key)
     }
