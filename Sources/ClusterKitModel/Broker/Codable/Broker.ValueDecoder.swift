@@ -33,8 +33,22 @@ extension Broker {
 
 /// The decoder's machinery.
 enum BrokerValueDecoding {
-    static func decode<T: Decodable>(_ type: T.Type, from value: Broker.Value, at path: [any CodingKey]) throws -> T {
-        // The common scalars by type identity first: a comparison of metadata, not a conformance lookup.
+    /// Decodes the value at `key` of `parent`: the path is built only for what is not a common scalar.
+    @inline(__always)
+    static func decode<T: Decodable>(
+        _ type: T.Type,
+        from value: Broker.Value,
+        in parent: [any CodingKey],
+        at key: any CodingKey
+    ) throws -> T {
+        if let scalar = scalar(type, from: value) { return scalar }
+        return try decode(type, from: value, at: parent + [key])
+    }
+
+    /// The common scalars by type identity: a comparison of metadata, not a conformance lookup. (Each cast is
+    /// to the type just compared with.)
+    @inline(__always)
+    static func scalar<T>(_ type: T.Type, from value: Broker.Value) -> T? {
         switch value {
         case .string(let string) where T.self == String.self: return unsafeBitCast(string, to: T.self)
         case .boolean(let boolean) where T.self == Bool.self: return unsafeBitCast(boolean, to: T.self)
@@ -42,8 +56,12 @@ enum BrokerValueDecoding {
         case .integer(let integer) where T.self == Int.self: return unsafeBitCast(Int(integer), to: T.self)
         case .integer(let integer) where T.self == Int64.self: return unsafeBitCast(integer, to: T.self)
         case .count(let count) where T.self == UInt64.self: return unsafeBitCast(count, to: T.self)
-        default: break
+        default: return nil
         }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from value: Broker.Value, at path: [any CodingKey]) throws -> T {
+        if let scalar = scalar(type, from: value) { return scalar }
         if let special = try specialValue(type, from: value, at: path) { return special }
         return try T(from: BrokerDecoder(value: value, codingPath: path))
     }
@@ -131,24 +149,32 @@ struct BrokerDecoder: Decoder {
 /// The places of a record's keys, given in the order `init(from:)` first asks for them; shared by the copies of
 /// one container.
 final class BrokerFieldPlaces {
-    private var places: [String: Int] = [:]
+    /// The keys in the order they were first asked for: a record has few fields, and comparing a few strings is
+    /// cheaper than hashing them.
+    private var keys: [String] = []
+
+    init(capacity: Int) {
+        keys.reserveCapacity(capacity)
+    }
 
     func place(of key: String) -> Int {
-        if let place = places[key] { return place }
-        let place = places.count
-        places[key] = place
-        return place
+        // Synthesized code asks for each key once, in order: the next place is the likeliest.
+        if keys.count > 0, keys[keys.count - 1] == key { return keys.count - 1 }
+        if let place = keys.firstIndex(of: key) { return place }
+        keys.append(key)
+        return keys.count - 1
     }
 }
 
 struct BrokerKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let fields: [Broker.Value]
     let codingPath: [any CodingKey]
-    private let places = BrokerFieldPlaces()
+    private let places: BrokerFieldPlaces
 
     init(fields: [Broker.Value], codingPath: [any CodingKey]) {
         self.fields = fields
         self.codingPath = codingPath
+        places = BrokerFieldPlaces(capacity: fields.count)
     }
 
     // Record fields have positions, not names.
@@ -174,13 +200,13 @@ struct BrokerKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
         if case .none = value, !(type is any BrokerOptionalProperty.Type) {
             throw BrokerValueDecoding.missing(at: codingPath + [key])
         }
-        return try BrokerValueDecoding.decode(type, from: value, at: codingPath + [key])
+        return try BrokerValueDecoding.decode(type, from: value, in: codingPath, at: key)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         switch field(key) {
         case nil, .none?: nil
-        case let value?: try BrokerValueDecoding.decode(type, from: value, at: codingPath + [key])
+        case let value?: try BrokerValueDecoding.decode(type, from: value, in: codingPath, at: key)
         }
     }
 

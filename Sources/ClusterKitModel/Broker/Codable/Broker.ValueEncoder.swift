@@ -42,6 +42,19 @@ extension Broker {
 
 /// The encoder's machinery: one ``Encoder`` per value with a container, resolved when its value is done.
 enum BrokerValueEncoding {
+    /// Encodes the value at `key` of `parent`: the path is built only for what is not a common scalar.
+    @inline(__always)
+    static func encode<T: Encodable>(
+        _ value: T,
+        in parent: [any CodingKey],
+        at key: any CodingKey
+    ) throws
+        -> Broker.Value
+    {
+        if let scalar = scalarValue(value) { return scalar }
+        return try encode(value, at: parent + [key])
+    }
+
     static func encode<T: Encodable>(_ value: T, at path: [any CodingKey]) throws -> Broker.Value {
         // The common scalars by type identity first: a comparison of metadata, not a conformance lookup.
         if let scalar = scalarValue(value) { return scalar }
@@ -52,7 +65,7 @@ enum BrokerValueEncoding {
     }
 
     @inline(__always)
-    private static func scalarValue<T>(_ value: T) -> Broker.Value? {
+    static func scalarValue<T>(_ value: T) -> Broker.Value? {
         if T.self == String.self { return .string(unsafeBitCast(value, to: String.self)) }
         if T.self == Int.self { return .integer(Int64(unsafeBitCast(value, to: Int.self))) }
         if T.self == Bool.self { return .boolean(unsafeBitCast(value, to: Bool.self)) }
@@ -137,6 +150,7 @@ final class BrokerEncoder: Encoder {
     func append(_ slot: BrokerEncodingSlot, forKey key: String) {
         guard case .record(var fields) = storage else { return }
         storage = .empty
+        // A key written twice keeps its first place (synthesized code writes each once).
         if let index = fields.firstIndex(where: { $0.key == key }) {
             fields[index].slot = slot
         } else {
@@ -184,7 +198,7 @@ struct BrokerKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        let encoded = try BrokerValueEncoding.encode(value, at: codingPath + [key])
+        let encoded = try BrokerValueEncoding.encode(value, in: codingPath, at: key)
         encoder.append(BrokerEncodingSlot(encoded), forKey: key.stringValue)
     }
 
@@ -255,7 +269,7 @@ struct BrokerUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        encoder.append(BrokerEncodingSlot(try BrokerValueEncoding.encode(value, at: codingPath + [nextKey])))
+        encoder.append(BrokerEncodingSlot(try BrokerValueEncoding.encode(value, in: codingPath, at: nextKey)))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
