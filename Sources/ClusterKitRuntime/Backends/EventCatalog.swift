@@ -27,15 +27,20 @@ public struct EventCatalog: Sendable, Hashable {
         public var name: String
         /// The Broker type the argument must have, or `nil` for Zeek's `any` (every type converts).
         public var type: Broker.DataType?
+        /// Whether the parameter has a default (`&default`), so that an event may leave it out; only trailing
+        /// parameters can.
+        public var hasDefault: Bool
 
         /// Creates a parameter.
         ///
         /// - Parameters:
         ///   - name: The parameter's name.
         ///   - type: The Broker type its argument must have, or `nil` for any.
-        public init(_ name: String, _ type: Broker.DataType?) {
+        ///   - hasDefault: Whether an event may leave it out; default `false`.
+        public init(_ name: String, _ type: Broker.DataType?, hasDefault: Bool = false) {
             self.name = name
             self.type = type
+            self.hasDefault = hasDefault
         }
     }
 
@@ -54,6 +59,21 @@ public struct EventCatalog: Sendable, Hashable {
         public init(_ name: String, _ parameters: [(String, Broker.DataType?)] = []) {
             self.name = name
             self.parameters = parameters.map { Parameter($0.0, $0.1) }
+        }
+
+        /// Creates a signature from parameters, some of which may have defaults.
+        ///
+        /// - Parameters:
+        ///   - name: The fully qualified event name.
+        ///   - parameters: The parameters in order.
+        public init(_ name: String, parameters: [Parameter]) {
+            self.name = name
+            self.parameters = parameters
+        }
+
+        /// The fewest arguments an event may carry: the parameters before the trailing ones with defaults.
+        public var requiredCount: Int {
+            parameters.count - parameters.reversed().prefix { $0.hasDefault }.count
         }
     }
 
@@ -135,10 +155,12 @@ public struct EventCatalog: Sendable, Hashable {
             return Issue(.unknownEvent, "unknown event '\(event.name)'")
         }
         let expected = signature.parameters.count
-        guard event.arguments.count == expected else {
+        let required = signature.requiredCount
+        guard (required...expected).contains(event.arguments.count) else {
+            let count = required == expected ? "\(expected)" : "\(required) to \(expected)"
             return Issue(
                 .wrongArgumentCount,
-                "event '\(event.name)' takes \(expected) argument\(expected == 1 ? "" : "s"), got \(event.arguments.count)"
+                "event '\(event.name)' takes \(count) argument\(expected == 1 ? "" : "s"), got \(event.arguments.count)"
             )
         }
         for (parameter, argument) in zip(signature.parameters, event.arguments) {

@@ -163,7 +163,7 @@ struct DeclarationReader {
                     let parameters = try readParameters()
                     skipAttributes()
                     let qualified = name.contains("::") || module.isEmpty ? name : "\(module)::\(name)"
-                    signatures.append(EventCatalog.Signature(qualified, parameters))
+                    signatures.append(EventCatalog.Signature(qualified, parameters: parameters))
                 } catch {
                     issues.append(
                         .init(
@@ -180,18 +180,19 @@ struct DeclarationReader {
         }
     }
 
-    private mutating func readParameters() throws(Failure) -> [(String, Broker.DataType?)] {
+    private mutating func readParameters() throws(Failure) -> [EventCatalog.Parameter] {
         guard isSymbol("(") else { throw Failure(message: "expected '(' after 'event'") }
         position += 1
-        var parameters: [(String, Broker.DataType?)] = []
+        var parameters: [EventCatalog.Parameter] = []
         while !isSymbol(")") {
             guard let name = current, name.kind == .word, isSymbol(":", at: 1) else {
                 throw Failure(message: "expected a parameter 'name: type'\(near)")
             }
             position += 2
             let type = try readType(depth: 0)
+            let hasDefault = isSymbol("&") && isWord("default", at: 1)
             skipAttributes()
-            parameters.append((name.text, type))
+            parameters.append(EventCatalog.Parameter(name.text, type, hasDefault: hasDefault))
             if isSymbol(",") {
                 position += 1
             } else if !isSymbol(")") {

@@ -60,7 +60,13 @@ extension EventCatalog {
     /// The Management node API (`Management::Node::API::`, PROTOCOL.md §4.4) and the Supervisor's
     /// `Management::Supervisor::API::notify_node_exit` (§4.5).
     public static let managementNode = EventCatalog([
-        Signature(NodeRuntime.API.dispatchRequest, [("reqid", .string), ("action", .vector), ("nodes", .set)]),
+        // The seed's two-argument form (reqid, action) means every node: `nodes` has a default.
+        Signature(
+            NodeRuntime.API.dispatchRequest,
+            parameters: [
+                Parameter("reqid", .string), Parameter("action", .vector), Parameter("nodes", .set, hasDefault: true),
+            ]
+        ),
         Signature(NodeRuntime.API.dispatchResponse, [("reqid", .string), ("result", .vector)]),
         Signature(NodeRuntime.API.notifyNodeHello, [("node", .string)]),
         Signature("Management::Supervisor::API::notify_node_exit", [("node", .string), ("outputs", .vector)]),

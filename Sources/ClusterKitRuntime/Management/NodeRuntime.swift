@@ -127,9 +127,16 @@ public final class NodeRuntime: Sendable {
         let event = received.event
         switch event.name {
         case API.dispatchRequest:
-            guard event.arguments.count == 3, case .string(let reqid) = event.arguments[0],
-                case .set(let nodes) = event.arguments[2]
+            // `nodes` may be left out (the seed's two-argument form): every node is asked.
+            guard event.arguments.count == 3 || event.arguments.count == 2, case .string(let reqid) = event.arguments[0]
             else { return ignore() }
+            let nodes: Broker.ValueSet
+            if event.arguments.count == 3 {
+                guard case .set(let given) = event.arguments[2] else { return ignore() }
+                nodes = given
+            } else {
+                nodes = []
+            }
             // Zeek's first check, done on the sorted set without converting it: requests for other nodes are
             // ignored before anything else is looked at (a request may name thousands of nodes).
             guard nodes.isEmpty || nodes.contains(.string(name)) else { return .proceed }

@@ -78,4 +78,19 @@ import Testing
         )
         #expect(catalog.signatures.count == 17 + 16 + 4 + 10 + 1)
     }
+
+    @Test func theSeedsTwoArgumentNodeDispatchRequestIsAcceptedAsTheThreeArgumentOne() {
+        let catalog = EventCatalog.standard
+        let action: Broker.Value = .vector([.string("get_id_value"), .string("Cluster::node")])
+        #expect(catalog.check(Broker.Event(NodeRuntime.API.dispatchRequest, [.string("r"), action])) == nil)
+        #expect(catalog.check(Broker.Event(NodeRuntime.API.dispatchRequest, [.string("r"), action, .set([])])) == nil)
+        #expect(
+            catalog.check(Broker.Event(NodeRuntime.API.dispatchRequest, [.string("r")]))
+                == EventCatalog.Issue(
+                    .wrongArgumentCount,
+                    "event '\(NodeRuntime.API.dispatchRequest)' takes 2 to 3 arguments, got 1"
+                )
+        )
+        #expect(catalog[NodeRuntime.API.dispatchRequest]?.requiredCount == 2)
+    }
 }

@@ -26,7 +26,9 @@ import Testing
             read.signatures == [
                 EventCatalog.Signature(
                     "Site::add_rules",
-                    [("id", .string), ("rules", .vector), ("expires", .timespan)]
+                    parameters: [
+                        .init("id", .string), .init("rules", .vector), .init("expires", .timespan, hasDefault: true),
+                    ]
                 ),
                 EventCatalog.Signature(
                     "Site::ping",
@@ -42,6 +44,10 @@ import Testing
         for signature in read.signatures { catalog.declare(signature) }
         #expect(
             catalog.check(Broker.Event("Site::add_rules", ["x", .vector([]), .timespan(.init(.seconds(60)))])) == nil
+        )
+        #expect(
+            catalog.check(Broker.Event("Site::add_rules", ["x", .vector([])])) == nil,
+            "a parameter with &default may be left out"
         )
         #expect(
             catalog.check(Broker.Event("Site::add_rules", ["x", "y", .timespan(.init(.seconds(60)))]))?.code

@@ -31,6 +31,39 @@ import Testing
         )
     }
 
+    @Test func theSeedsTwoArgumentDispatchRequestAsksEveryNode() async throws {
+        let hub = InMemoryBackend.Hub()
+        let agent = hub.makeBackend(name: "agent")
+        try await agent.subscribe(NodeRuntime.API.topic, eventNames: [NodeRuntime.API.dispatchResponse])
+        try await agent.connect()
+        let node = Self.node(on: hub)
+        try await node.start()
+        let action: Broker.Value = .vector([.string("get_id_value"), .string("Cluster::node")])
+        try await agent.publish(
+            Broker.Event(NodeRuntime.API.dispatchRequest, ["r-2", action]),
+            to: NodeRuntime.API.topic
+        )
+        try await agent.publish(
+            Broker.Event(NodeRuntime.API.dispatchRequest, ["r-3", action, .set([.string("worker-1")])]),
+            to: NodeRuntime.API.topic
+        )
+        try await agent.publish(
+            Broker.Event(NodeRuntime.API.dispatchRequest, ["r-x", action, .string("not a set")]),
+            to: NodeRuntime.API.topic
+        )
+        try await agent.publish(Broker.Event("Control::shutdown_request", []), to: "zeek/cluster/node/worker-1/")
+        try await node.serve()
+        var events = agent.events.makeAsyncIterator()
+        var answered: [String] = []
+        for _ in 0..<2 {
+            let received = try #require(try await events.next())
+            if case .string(let reqid)? = received.event.arguments.first { answered.append(reqid) }
+            #expect(received.event.name == NodeRuntime.API.dispatchResponse)
+        }
+        #expect(answered == ["r-2", "r-3"])
+        #expect(node.ignoredEvents == 1)
+    }
+
     @Test func controlRequestsGetFmtTextOnTheReplyTopicAndShutdownEndsTheNode() async throws {
         let hub = InMemoryBackend.Hub()
         let tool = hub.makeBackend(name: "tool")
