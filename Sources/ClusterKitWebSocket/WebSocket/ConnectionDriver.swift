@@ -41,11 +41,31 @@ final class ConnectionDriver {
     private(set) var isCountedAsOpen = false
     private(set) var isRejection = false
 
+    // TLS (`wss://`, or a server with certificates): the session sits between the socket and the core.
+    /// The context a client's session is made from once connected; a server's session is made at accept.
+    private let tlsContext: TLSContext?
+    /// The TLS session, when the connection uses TLS.
+    private var tls: TLSSession?
+    /// Ciphertext made by the session and not written to the socket yet, from `tlsOutputOffset` on.
+    private var tlsOutput: [UInt8] = []
+    private var tlsOutputOffset = 0
+    /// The buffer ciphertext is read into.
+    private var tlsInput: [UInt8] = []
+    /// Whether the socket reached its end while the session may still hold plaintext for the core.
+    private var tlsInputEnded = false
+    /// Whether the core was told of that end.
+    private var tlsEndDelivered = false
+    /// Whether the core asked for the write half to be shut down: after close_notify, once the output is written.
+    private var tlsWriteShutdown = false
+    /// Whether plaintext is being moved from the session to the core (no nested pumping).
+    private var isPumpingTLS = false
+
     /// A client connection, not connected yet.
     init(reactor: Reactor, client start: ClientStart) {
         self.reactor = reactor
         self.shared = start.shared
         self.client = start
+        self.tlsContext = start.tls
         self.core = WebSocketProtocolCore(
             client: start.url,
             headers: start.headers,
@@ -61,11 +81,13 @@ final class ConnectionDriver {
         descriptor: Int32,
         remote: SocketAddress,
         shared: ConnectionShared,
-        serverOptions: WebSocketServer.Options
+        serverOptions: WebSocketServer.Options,
+        tls: TLSContext?
     ) {
         self.reactor = reactor
         self.shared = shared
         self.client = nil
+        self.tlsContext = tls
         self.descriptor = descriptor
         self.remote = remote
         self.isCountedAsOpen = true
@@ -90,6 +112,14 @@ final class ConnectionDriver {
         }
         slot = reactor.register(descriptor, events: 0, owner: .connection(shared.id))
         core.start(now: .now)
+        if let tlsContext {
+            do {
+                tls = try TLSSession(context: tlsContext, host: nil)
+            } catch {
+                abort(closeInfo: .abnormal(.local), error: error)
+                return
+            }
+        }
         performActions()
     }
 
@@ -183,7 +213,15 @@ final class ConnectionDriver {
     }
 
     private func connected() {
-        guard client != nil, let remote else { return }
+        guard let client, let remote else { return }
+        if let tlsContext {
+            do {
+                tls = try TLSSession(context: tlsContext, host: client.url.host)
+            } catch {
+                abort(closeInfo: .abnormal(.local), error: error)
+                return
+            }
+        }
         core.connected(to: remote, now: .now)
         performActions()
     }
@@ -208,8 +246,8 @@ final class ConnectionDriver {
         }
     }
 
-    /// Output bytes not written to the socket yet.
-    var unwrittenByteCount: Int { core.unwrittenByteCount }
+    /// Output bytes not written to the socket yet (with TLS: plaintext not encrypted yet and ciphertext).
+    var unwrittenByteCount: Int { core.unwrittenByteCount + tlsOutput.count - tlsOutputOffset }
 
     /// The payload of the latest ping not answered yet because too much output is unwritten.
     var owedPong: [UInt8]? { core.owedPong }
@@ -219,6 +257,13 @@ final class ConnectionDriver {
         var wanted: Int16 = 0
         if core.isConnecting {
             wanted = Int16(POLLOUT)
+        } else if let tls {
+            // Plaintext waits while the handshake needs the peer: then only the ciphertext makes the socket's
+            // writability matter.
+            if core.wantsRead, !tlsInputEnded { wanted |= Int16(POLLIN) }
+            if tlsOutputOffset < tlsOutput.count || (core.unwrittenByteCount > 0 && tls.isEstablished) {
+                wanted |= Int16(POLLOUT)
+            }
         } else {
             if core.wantsRead { wanted |= Int16(POLLIN) }
             if core.unwrittenByteCount > 0 { wanted |= Int16(POLLOUT) }
@@ -226,6 +271,10 @@ final class ConnectionDriver {
         if wanted != events {
             events = wanted
             reactor.setEvents(slot: slot, events: wanted)
+        }
+        // Plaintext the session already holds raises no poll event: hand it over once the core reads again.
+        if let tls, !isPumpingTLS, core.wantsRead, tls.hasBufferedInput || (tlsInputEnded && !tlsEndDelivered) {
+            pumpTLS(now: .now)
         }
     }
 
@@ -295,6 +344,10 @@ final class ConnectionDriver {
     // MARK: - Reading
 
     private func readAvailable() {
+        if tls != nil {
+            readTLS()
+            return
+        }
         let now = ContinuousClock.now
         var rounds = 0
         while descriptor >= 0, core.wantsRead, rounds < 4 {
@@ -346,6 +399,10 @@ final class ConnectionDriver {
     /// Writes queued bytes until the socket would block.
     func flush() {
         guard descriptor >= 0, !core.isConnecting else { return }
+        if let tls {
+            flushTLS(tls)
+            return
+        }
         let usesQueue = core.takesApplicationFrames
         var refills = 0
         while true {
@@ -375,6 +432,185 @@ final class ConnectionDriver {
         }
         if core.takeWriteShutdown() { Glibc.shutdown(descriptor, Int32(SHUT_WR)) }
         updateEvents()
+    }
+
+    // MARK: - TLS
+
+    /// The most ciphertext read, and plaintext encrypted, at once.
+    private static let tlsChunk = 64 << 10
+
+    /// Reads ciphertext while the core wants input, handing the plaintext over as it comes.
+    private func readTLS() {
+        guard let tls else { return }
+        let now = ContinuousClock.now
+        if tlsInput.isEmpty { tlsInput = [UInt8](repeating: 0, count: Self.tlsChunk) }
+        var rounds = 0
+        while descriptor >= 0, core.wantsRead, !tlsInputEnded, rounds < 4 {
+            rounds += 1
+            let count = tlsInput.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return -1 }
+                return recv(descriptor, base, buffer.count, 0)
+            }
+            if count > 0 {
+                let fed = tlsInput.withUnsafeBytes { tls.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+                guard fed else {
+                    failTLS("out of memory for TLS input")
+                    return
+                }
+                pumpTLS(now: now)
+                if count < tlsInput.count { break }
+            } else if count == 0 {
+                tlsInputEnded = true
+                pumpTLS(now: now)
+                return
+            } else if errno == EINTR {
+                continue
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                break
+            } else {
+                connectionLost(error: errno)
+                return
+            }
+        }
+        updateEvents()
+    }
+
+    /// Moves plaintext from the session into the core while the core wants it.
+    ///
+    /// Then sends what the session made (handshake messages, alerts) and the output that waited for the handshake,
+    /// and tells the core of the end of input once the session has nothing left.
+    private func pumpTLS(now: ContinuousClock.Instant) {
+        guard let tls, !isPumpingTLS else { return }
+        isPumpingTLS = true
+        defer { isPumpingTLS = false }
+        reading: while descriptor >= 0, core.wantsRead {
+            guard core.reserveReadSpace(now: now) else {
+                performActions()
+                return
+            }
+            switch core.withReadSpace({ tls.read(into: $0) }) {
+            case .bytes(let count):
+                core.bytesRead(count, now: now)
+                performActions()
+            case .wantsInput:
+                break reading
+            case .closed:
+                tlsInputEnded = true
+                tlsEndDelivered = true
+                core.endOfInput(now: now)
+                performActions()
+                return
+            case .failed(let reason):
+                failTLS(reason)
+                return
+            }
+        }
+        guard descriptor >= 0 else { return }
+        flushTLS(tls)
+        if tlsInputEnded, !tlsEndDelivered, descriptor >= 0, core.wantsRead, !tls.hasBufferedInput {
+            tlsEndDelivered = true
+            core.endOfInput(now: now)
+            performActions()
+        }
+    }
+
+    /// Writes the session's ciphertext, and encrypts the core's output as the socket takes it.
+    ///
+    /// At most one chunk of ciphertext is held beyond what the socket took, so the core's output, and so its
+    /// send queue, still tells how far behind the peer is.
+    private func flushTLS(_ tls: TLSSession) {
+        let usesQueue = core.takesApplicationFrames
+        var refills = 0
+        var waitsForPeer = false
+        writing: while descriptor >= 0 {
+            tls.takeOutput(into: &tlsOutput)
+            if tlsOutputOffset < tlsOutput.count {
+                let written = tlsOutput.withUnsafeBytes { buffer -> Int in
+                    guard let base = buffer.baseAddress else { return 0 }
+                    return Glibc.send(
+                        descriptor,
+                        base + tlsOutputOffset,
+                        buffer.count - tlsOutputOffset,
+                        Int32(MSG_NOSIGNAL)
+                    )
+                }
+                if written > 0 {
+                    tlsOutputOffset += written
+                    if tlsOutputOffset == tlsOutput.count {
+                        tlsOutput.removeAll(keepingCapacity: tlsOutput.capacity <= 1 << 20)
+                        tlsOutputOffset = 0
+                    }
+                    continue
+                } else if written < 0, errno == EINTR {
+                    continue
+                } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                    break
+                } else {
+                    connectionLost(error: written < 0 ? errno : EPIPE)
+                    return
+                }
+            }
+            guard !waitsForPeer else { break }
+            if !core.prepareOutput() {
+                guard core.refillOutput(from: { shared.takePending(into: &$0) }) else { break }
+                refills += 1
+                if refills > 4 { break }
+                continue
+            }
+            let outcome = core.withUnwrittenOutput { buffer in
+                tls.write(UnsafeRawBufferPointer(rebasing: buffer.prefix(Self.tlsChunk)))
+            }
+            switch outcome {
+            case .bytes(let count):
+                core.wrote(count)
+                if usesQueue { shared.didWrite(unwritten: core.unwrittenByteCount) }
+            case .wantsInput:
+                // The handshake needs the peer first; send what it made, then wait for input.
+                waitsForPeer = true
+            case .closed:
+                connectionLost(error: EPIPE)
+                return
+            case .failed(let reason):
+                failTLS(reason)
+                return
+            }
+        }
+        guard descriptor >= 0 else { return }
+        if core.takeWriteShutdown() {
+            tlsWriteShutdown = true
+            tls.closeNotify()
+            tls.takeOutput(into: &tlsOutput)
+            if tlsOutputOffset < tlsOutput.count {
+                updateEvents()
+                return
+            }
+        }
+        if tlsWriteShutdown, tlsOutputOffset == tlsOutput.count {
+            tlsWriteShutdown = false
+            Glibc.shutdown(descriptor, Int32(SHUT_WR))
+        }
+        updateEvents()
+    }
+
+    /// The session failed: sends its alert if the socket takes it at once, then drops the connection.
+    private func failTLS(_ reason: String) {
+        if let tls, descriptor >= 0 {
+            tls.takeOutput(into: &tlsOutput)
+            if tlsOutputOffset < tlsOutput.count {
+                _ = tlsOutput.withUnsafeBytes { buffer -> Int in
+                    guard let base = buffer.baseAddress else { return 0 }
+                    return Glibc.send(
+                        descriptor,
+                        base + tlsOutputOffset,
+                        buffer.count - tlsOutputOffset,
+                        Int32(MSG_NOSIGNAL)
+                    )
+                }
+            }
+        }
+        tlsOutput = []
+        tlsOutputOffset = 0
+        abort(closeInfo: .abnormal(.local), error: WebSocketError(.tlsFailed, reason))
     }
 
     // MARK: - Commands
@@ -424,6 +660,7 @@ final class ConnectionDriver {
         guard core.isReadingPaused, !shared.resumeReading() else { return }
         core.resumeReading(now: .now)
         performActions()
+        if tls != nil { pumpTLS(now: .now) }
     }
 
     /// A sender is waiting for room: make sure the stall timer runs.
