@@ -161,6 +161,11 @@ extension WebSocketServer {
         /// when it is empty) vouches for; `ciphers` is the OpenSSL cipher list for TLS 1.2. Only TLS 1.2 and 1.3
         /// are accepted. The TLS handshake counts against ``handshakeTimeout``.
         public var tls: Cluster.WebSocketTLSOptions
+        /// A token every upgrade request must carry as `Authorization: Bearer TOKEN` (default `nil`: none).
+        ///
+        /// A request without it, or with another, gets HTTP 401 with `WWW-Authenticate: Bearer`. Send tokens over
+        /// TLS or loopback only: in clear, anyone on the path reads them.
+        public var bearerToken: String?
 
         /// Creates server options; every argument has the documented default.
         ///
@@ -201,6 +206,7 @@ extension WebSocketServer {
             self.localPeers = localPeers
             self.peerOwnerSources = .all
             self.tls = tls
+            self.bearerToken = nil
         }
 
         /// The defaults: `127.0.0.1:27759`, 100 connections, pings every 5 s, same origin and same user only.

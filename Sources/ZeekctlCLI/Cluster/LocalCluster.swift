@@ -310,23 +310,26 @@ package enum LocalCluster: Sendable {
     ///
     /// - Parameters:
     ///   - url: The controller's WebSocket URL.
+    ///   - access: TLS settings and token.
     ///   - timeout: How long to wait for the answer.
     /// - Returns: The statuses, sorted by node name.
     /// - Throws: ``BackendError`` when the controller cannot be reached; ``Failure`` (`noAnswer`) when it does
     ///   not answer (Zeek's controller does not know the request: use `get_nodes` there).
     package static func status(
         controller url: String,
+        access: ClientAccess = ClientAccess(),
         timeout: Duration = .seconds(10)
     ) async throws
         -> [NodeProcessStatus]
     {
-        try await withControllerClient(url, timeout: timeout) { try await $0.getNodeProcesses() }
+        try await withControllerClient(url, access: access, timeout: timeout) { try await $0.getNodeProcesses() }
     }
 
     /// Has the controller stop every node and itself, and waits until none of those processes is left.
     ///
     /// - Parameters:
     ///   - url: The controller's WebSocket URL.
+    ///   - access: TLS settings and token.
     ///   - timeout: How long to wait for the processes to be gone (the stop sequence gives nodes up to 26 s
     ///     of SIGTERM before SIGKILL); default 60 s.
     ///   - isAlive: Whether a process id still names a process; default `kill(pid, 0)` on this machine.
@@ -335,10 +338,13 @@ package enum LocalCluster: Sendable {
     ///   `processesLeft` naming the pids still alive.
     package static func stop(
         controller url: String,
+        access: ClientAccess = ClientAccess(),
         timeout: Duration = .seconds(60),
         isAlive: @Sendable (Int) -> Bool = LocalCluster.processExists
     ) async throws -> [Int] {
-        let pids = try await withControllerClient(url, timeout: .seconds(10)) { try await $0.shutdownController() }
+        let pids = try await withControllerClient(url, access: access, timeout: .seconds(10)) {
+            try await $0.shutdownController()
+        }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while true {
@@ -359,10 +365,11 @@ package enum LocalCluster: Sendable {
     /// the connection whatever happens; a controller that does not answer becomes ``Failure`` `noAnswer`.
     private static func withControllerClient<T: Sendable>(
         _ url: String,
+        access: ClientAccess,
         timeout: Duration,
         _ body: @escaping @Sendable (ControllerClient) async throws -> T
     ) async throws -> T {
-        let backend = WebSocketBackend(url: url, options: WebSocketBackend.Options(applicationName: "zeekctl"))
+        let backend = WebSocketBackend(url: url, options: access.backendOptions())
         do {
             let value = try await withDispatcher(
                 backend: backend,

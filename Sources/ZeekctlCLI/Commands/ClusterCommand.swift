@@ -12,8 +12,8 @@ struct ClusterCommand: ZeekctlCommand {
     static let usage = """
         usage: zeekctl cluster start [--layout FILE] [--listen HOST:PORT] [--state-dir DIR] [--timeout SECONDS]
                                      [--node-program PATH] [--allow-remote] [--allow-other-users]
-               zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json]
-               zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS]
+               zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json] [ACCESS]
+               zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS] [ACCESS]
 
         start runs 'zeekctl controller --processes' in the background (its own session) with the layout
         deployed (--layout: node.cfg, cluster-layout.zeek or Management INI; default ./cluster-layout.zeek,
@@ -32,16 +32,19 @@ struct ClusterCommand: ZeekctlCommand {
         stop has the controller stop every node and itself, and returns when none of those processes is left
         (--timeout in seconds, default 60, at most 86400).
 
+        ACCESS, for a controller at a wss:// URL or with a token: \(ClientAccess.usage)
+
         'zeekctl dispatch get_id_value ID --controller ws://HOST:PORT' and zeek-client work against the cluster.
 
         exit status: 0 success, 1 failure (nodes that did not start, controller unreachable, processes left,
         unsafe state directory), 64 usage error
 
         """
-    static let options: [Arguments.Option] = [
-        .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
-        .value("--format"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
-    ]
+    static let options: [Arguments.Option] =
+        [
+            .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
+            .value("--format"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
+        ] + ClientAccess.options
 
     enum Action: String {
         case start, status, stop
@@ -57,6 +60,7 @@ struct ClusterCommand: ZeekctlCommand {
     var nodeProgram: String?
     var allowsRemoteClients: Bool
     var allowsOtherUsers: Bool
+    var access: ClientAccess
 
     init(arguments: Arguments) throws(UsageError) {
         guard let word = arguments.positionals.first, arguments.positionals.count == 1 else {
@@ -71,8 +75,8 @@ struct ClusterCommand: ZeekctlCommand {
                 "--layout", "--listen", "--state-dir", "--timeout", "--node-program", "--allow-remote",
                 "--allow-other-users",
             ],
-            .status: ["--controller", "--format"],
-            .stop: ["--controller", "--timeout"],
+            .status: Set(["--controller", "--format"] + ClientAccess.options.map(\.primaryName)),
+            .stop: Set(["--controller", "--timeout"] + ClientAccess.options.map(\.primaryName)),
         ]
         for option in Self.options.map(\.primaryName) where arguments.value(option) != nil {
             guard allowed[action]?.contains(option) == true else {
@@ -94,6 +98,7 @@ struct ClusterCommand: ZeekctlCommand {
         nodeProgram = arguments.value("--node-program")
         allowsRemoteClients = arguments.flag("--allow-remote")
         allowsOtherUsers = arguments.flag("--allow-other-users")
+        access = try ClientAccess(arguments: arguments, urls: action == .start ? [] : [controller])
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -101,7 +106,10 @@ struct ClusterCommand: ZeekctlCommand {
             switch action {
             case .start: return try await start(context)
             case .status:
-                let statuses = try await LocalCluster.status(controller: controller)
+                let statuses = try await LocalCluster.status(
+                    controller: controller,
+                    access: try access.prepared(context: context)
+                )
                 let now = Date().timeIntervalSince1970
                 context.terminal.writeOutput(
                     format == "json"
@@ -110,7 +118,11 @@ struct ClusterCommand: ZeekctlCommand {
                 )
                 return .success
             case .stop:
-                let pids = try await LocalCluster.stop(controller: controller, timeout: timeout ?? .seconds(60))
+                let pids = try await LocalCluster.stop(
+                    controller: controller,
+                    access: try access.prepared(context: context),
+                    timeout: timeout ?? .seconds(60)
+                )
                 let nodes = max(0, pids.count - 1)
                 context.terminal.writeOutput(
                     "stopped the controller and \(nodes) node process\(nodes == 1 ? "" : "es")\n"
