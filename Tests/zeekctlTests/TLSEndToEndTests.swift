@@ -269,6 +269,29 @@ enum TLSPeers {
         }
     }
 
+    @Test func nodeProcessesJoinTheirHubOverTLSWithTheToken() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let token = try TLSPeers.tokenFile("hub-token", in: directory)
+            let arguments =
+                TLSPeers.serverArguments + [
+                    "--tls-ca", TLSPeers.certificate("ca.pem"), "--token-file", token, "--processes", "--layout",
+                    directory + "/node.cfg",
+                ]
+            try await withController(arguments) { controller in
+                let run = try await ZeekctlBinary.run(
+                    [
+                        "dispatch", "get_id_value", "Cluster::node", "--controller",
+                        "wss://127.0.0.1:\(controller.port)", "--tls-ca", TLSPeers.certificate("ca.pem"),
+                        "--token-file", token, "--format", "json",
+                    ]
+                )
+                #expect(run.status == 0, "\(run.output) \(run.error)")
+                #expect(try JSONValue.parse(run.output)["results"]?["manager"] == .string("manager"))
+            }
+        }
+    }
+
     @Test func tlsUsageErrors() async throws {
         let onlyCertificate = try await ZeekctlBinary.run(
             ["controller", "--tls-certificate", TLSPeers.certificate("server.pem")]

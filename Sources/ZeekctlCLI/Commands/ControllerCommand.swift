@@ -204,10 +204,19 @@ struct ControllerCommand: ZeekctlCommand {
             } catch {
                 return fail("state directory \(error)")
             }
+            // Nodes join over TLS when the hub uses it, trusting the CAs of --tls-ca and, when the hub verifies its
+            // peers, presenting the controller's own certificate; the token goes in their environment.
+            let verifiesPeers = listen.tls.isEnabled && listen.tls.enablePeerVerification
             options.makeNodeHost = ControllerService.processNodeHosts(
                 executablePath: nodeProgram.map(context.resolve) ?? context.executablePath,
                 stateDirectory: directory.path,
-                environment: context.environment
+                environment: context.environment,
+                hubAccess: ProcessNodeHost.HubAccess(
+                    caFile: listen.tls.isEnabled && !listen.tls.caFile.isEmpty ? listen.tls.caFile : nil,
+                    certificateFile: verifiesPeers ? listen.tls.certFile : nil,
+                    keyFile: verifiesPeers ? listen.tls.keyFile : nil,
+                    bearerToken: listen.bearerToken
+                )
             )
         }
         defer { temporaryDirectory?.remove() }

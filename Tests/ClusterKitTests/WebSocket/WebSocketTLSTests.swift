@@ -198,4 +198,48 @@ enum TLSFixtures {
             await client.close()
         }
     }
+
+    @Test func aBearerTokenIsRequiredOnTheUpgrade() async throws {
+        let options = serverOptions {
+            $0.tls = TLSFixtures.serverTLS
+            $0.bearerToken = "t0ken"
+        }
+        try await withServer(options) { server in
+            let url = "wss://127.0.0.1:\(server.port)/"
+            for (headers, body) in [
+                (WebSocketHeaders(), "missing bearer token"),
+                (["Authorization": "Bearer wrong"], "wrong bearer token"),
+                (["Authorization": "Bearer t0ke"], "wrong bearer token"),
+                (["Authorization": "Basic dXNlcjpwYXNz"], "not a bearer token"),
+            ] as [(WebSocketHeaders, String)] {
+                let error = await #expect(throws: WebSocketError.self) {
+                    try await WebSocketClient.connect(to: url, headers: headers, options: TLSFixtures.trustingTestCA)
+                }
+                #expect(error?.statusLine == "HTTP/1.1 401 Unauthorized")
+                #expect(error?.responseBody == body)
+            }
+            let client = try await WebSocketClient.connect(
+                to: url,
+                headers: ["Authorization": "bearer t0ken"],
+                options: TLSFixtures.trustingTestCA
+            )
+            await client.close()
+        }
+    }
+
+    @Test func tokenFilesMustBePrivate() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("token").path
+        try Data("  abc.DEF-123\n".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect(try BearerTokenFile.read(path) == "abc.DEF-123")
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        let error = #expect(throws: BearerTokenFile.Failure.self) { try BearerTokenFile.read(path) }
+        #expect(error?.description == "token file '\(path)': mode 0640 lets other users at it (use chmod 600)")
+        try Data("two words".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: path)
+        #expect(throws: BearerTokenFile.Failure.self) { try BearerTokenFile.read(path) }
+    }
 }
