@@ -488,10 +488,25 @@ final class ConnectionDriver {
                 performActions()
                 return
             }
-            switch core.withReadSpace({ tls.read(into: $0) }) {
-            case .bytes(let count):
+            // Fill the read space with as many records as the session holds, so that the core parses them at once.
+            var last = TLSSession.Outcome.wantsInput
+            let count = core.withReadSpace { buffer -> Int in
+                var filled = 0
+                while filled < buffer.count {
+                    last = tls.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                    guard case .bytes(let count) = last else { break }
+                    filled += count
+                }
+                return filled
+            }
+            if count > 0 {
                 core.bytesRead(count, now: now)
                 performActions()
+                guard descriptor >= 0 else { return }
+            }
+            switch last {
+            case .bytes:
+                continue reading
             case .wantsInput:
                 break reading
             case .closed:

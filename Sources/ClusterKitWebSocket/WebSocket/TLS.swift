@@ -136,6 +136,8 @@ final class TLSSession {
     private let context: TLSContext
     /// Whether the last read found no whole record: nothing more comes out until more input is fed.
     private(set) var isStarved = false
+    /// Where ciphertext is copied on its way out.
+    private var scratch = [UInt8](repeating: 0, count: 64 << 10)
 
     /// Starts a session.
     ///
@@ -208,15 +210,14 @@ final class TLSSession {
     ///
     /// - Parameter output: Where the bytes go.
     func takeOutput(into output: inout [UInt8]) {
-        let count = ck_tls_output_pending(session)
-        guard count > 0 else { return }
-        let start = output.count
-        output.append(contentsOf: repeatElement(0, count: count))
-        let taken = output.withUnsafeMutableBytes { buffer -> Int in
-            guard let base = buffer.baseAddress else { return 0 }
-            return ck_tls_take_output(session, base + start, count)
+        while ck_tls_output_pending(session) > 0 {
+            let taken = scratch.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return ck_tls_take_output(session, base, buffer.count)
+            }
+            guard taken > 0 else { return }
+            scratch.withUnsafeBufferPointer { output.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<taken])) }
         }
-        output.removeLast(count - taken)
     }
 
     /// Whether fed input may still yield plaintext without more from the peer.
