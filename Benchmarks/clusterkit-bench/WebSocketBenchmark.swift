@@ -1,10 +1,11 @@
 import ClusterKit
 import Foundation
 
-/// `clusterkit-bench websocket [--messages N] [--runs N] [--size BYTES] [--tls] [--handshakes N]`: text messages
-/// per second over one loopback connection, client to server and server to client, median of several runs; then
-/// handshakes per second (connect, upgrade, close, one after another). `--tls` uses `wss://` with the test
-/// certificates of Tests/ClusterKitTests/Fixtures/tls.
+/// `clusterkit-bench websocket [--messages N] [--runs N] [--size BYTES] [--tls] [--handshakes N]`.
+///
+/// Text messages per second over one loopback connection, client to server and server to client, median of several
+/// runs; then handshakes per second (connect, upgrade, close, one after another). `--tls` uses `wss://` with the
+/// test certificates of Tests/ClusterKitTests/Fixtures/tls.
 func runWebSocketBenchmark(_ arguments: [String]) async throws {
     var messages = 200_000
     var runs = 5
