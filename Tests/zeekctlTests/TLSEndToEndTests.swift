@@ -1,6 +1,7 @@
 import ClusterKit
 import Foundation
 import Testing
+import ZeekctlCLI
 
 #if canImport(Glibc)
 import Glibc
@@ -289,6 +290,37 @@ enum TLSPeers {
                 #expect(run.status == 0, "\(run.output) \(run.error)")
                 #expect(try JSONValue.parse(run.output)["results"]?["manager"] == .string("manager"))
             }
+        }
+    }
+
+    @Test func clusterStartServesTLSWithATokenAndStatusAndStopUseThem() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let token = try TLSPeers.tokenFile("cluster-token", in: directory)
+            let port = try await ClusterEndToEndTests.freePort()
+            let access = ["--tls-ca", TLSPeers.certificate("ca.pem"), "--token-file", token]
+            let start = try await ZeekctlBinary.run(
+                ["cluster", "start", "--listen", "127.0.0.1:\(port)", "--state-dir", directory + "/state"]
+                    + TLSPeers.serverArguments + access,
+                currentDirectory: directory
+            )
+            try #require(start.status == 0, "\(start.output)\(start.error)")
+            let controllerPID = try #require(ClusterEndToEndTests.controllerPID(start.output))
+            defer { if LocalCluster.processExists(controllerPID) { kill(pid_t(controllerPID), SIGTERM) } }
+            #expect(start.output.contains("listening on wss://127.0.0.1:\(port)/v1/messages/json"))
+            let address = "wss://127.0.0.1:\(port)"
+            let withoutToken = try await ZeekctlBinary.run(
+                ["cluster", "status", "--controller", address, "--tls-ca", TLSPeers.certificate("ca.pem")]
+            )
+            #expect(withoutToken.status == 1)
+            #expect(withoutToken.error.contains("missing bearer token"), "\(withoutToken.error)")
+            let status = try await ZeekctlBinary.run(
+                ["cluster", "status", "--controller", address, "--format", "json"] + access
+            )
+            #expect(status.status == 0, "\(status.error)")
+            #expect(try JSONValue.parse(status.output)["nodes"]?["manager"]?["state"] == .string("RUNNING"))
+            let stop = try await ZeekctlBinary.run(["cluster", "stop", "--controller", address] + access)
+            #expect(stop.status == 0, "\(stop.error)")
         }
     }
 

@@ -43,6 +43,9 @@ package enum LocalCluster: Sendable {
         /// Whether other local users' processes may connect (`controller --allow-other-users`, see
         /// ``WebSocketServer/LocalPeerPolicy/anyUser``); default `false`.
         package var allowsOtherUsers: Bool
+        /// Further arguments for the controller: its TLS and token options (`--tls-certificate FILE`, …), with
+        /// absolute paths; default none.
+        package var controllerArguments: [String] = []
 
         /// Creates start options.
         ///
@@ -56,6 +59,7 @@ package enum LocalCluster: Sendable {
         ///   - nodeProgram: The nodes' program, or `nil` for `executablePath`.
         ///   - allowsRemoteClients: Whether a non-loopback listening address is allowed.
         ///   - allowsOtherUsers: Whether other local users may connect.
+        ///   - controllerArguments: The controller's TLS and token options.
         package init(
             executablePath: String,
             layoutPath: String? = nil,
@@ -65,8 +69,10 @@ package enum LocalCluster: Sendable {
             timeout: Duration = .seconds(120),
             nodeProgram: String? = nil,
             allowsRemoteClients: Bool = false,
-            allowsOtherUsers: Bool = false
+            allowsOtherUsers: Bool = false,
+            controllerArguments: [String] = []
         ) {
+            self.controllerArguments = controllerArguments
             self.nodeProgram = nodeProgram
             self.allowsRemoteClients = allowsRemoteClients
             self.allowsOtherUsers = allowsOtherUsers
@@ -157,6 +163,7 @@ package enum LocalCluster: Sendable {
         if let nodeProgram = options.nodeProgram { arguments += ["--node-program", nodeProgram] }
         if options.allowsRemoteClients { arguments.append("--allow-remote") }
         if options.allowsOtherUsers { arguments.append("--allow-other-users") }
+        arguments += options.controllerArguments
         if let layoutPath = options.layoutPath {
             arguments += ["--layout", layoutPath]
         } else {
