@@ -383,3 +383,33 @@ extension WebSocketServer.Options {
         )
     }
 }
+
+extension WebSocketServer.Options {
+    /// Server options from Zeek's `Cluster::WebSocketServerOptions`, as `Cluster::listen_websocket` reads them.
+    ///
+    /// The address is `listen_addr`, else the deprecated `listen_host` (both, or neither, is an error, as in Zeek);
+    /// the port is `listen_port`; `ping_interval` becomes the connections' ping interval with Zeek's rules (negative
+    /// disables pinging, fractions of a second are dropped, so less than a second pings as 0 s: off); `tls_options`
+    /// become ``tls``. `max_event_queue_size` concerns the API layer above and is not read here. Everything else
+    /// keeps its default.
+    ///
+    /// - Parameter zeek: Zeek's options.
+    /// - Throws: ``WebSocketError`` with code `invalidAddress` for a bad address combination, or `tlsFailed` for a
+    ///   certificate without a key (or the reverse).
+    public init(zeek: Cluster.WebSocketServerOptions) throws(WebSocketError) {
+        do {
+            try zeek.validate()
+        } catch let error as Cluster.ConfigurationError where error.code == .invalidTLSOptions {
+            throw WebSocketError(.tlsFailed, "\(error)")
+        } catch {
+            throw WebSocketError(.invalidAddress, "\(error)")
+        }
+        self.init(
+            host: zeek.listenAddr?.description ?? zeek.listenHost ?? "127.0.0.1",
+            port: Int(zeek.listenPort.number),
+            tls: zeek.tlsOptions
+        )
+        let seconds = zeek.pingInterval.nanoseconds / 1_000_000_000
+        connection.pingInterval = seconds > 0 ? .seconds(seconds) : nil
+    }
+}

@@ -249,3 +249,30 @@ enum TLSFixtures {
         #expect(throws: BearerTokenFile.Failure.self) { try BearerTokenFile.read(path) }
     }
 }
+
+@Suite struct ZeekServerOptionsTests {
+    @Test func zeeksWebSocketServerOptionsBecomeServerOptions() throws {
+        var zeek = Cluster.WebSocketServerOptions(
+            listenAddr: Broker.Address("::1"),
+            listenPort: Broker.Port(27760, .tcp),
+            pingInterval: Broker.Timespan(.milliseconds(2500)),
+            tlsOptions: TLSFixtures.serverTLS
+        )
+        let options = try WebSocketServer.Options(zeek: zeek)
+        #expect(options.host == "::1")
+        #expect(options.port == 27760)
+        #expect(options.connection.pingInterval == .seconds(2))
+        #expect(options.tls == TLSFixtures.serverTLS)
+        zeek.pingInterval = Broker.Timespan(.seconds(-1))
+        #expect(try WebSocketServer.Options(zeek: zeek).connection.pingInterval == nil)
+        zeek.pingInterval = Broker.Timespan(.milliseconds(900))
+        #expect(try WebSocketServer.Options(zeek: zeek).connection.pingInterval == nil)
+        zeek.listenHost = "127.0.0.1"
+        let both = #expect(throws: WebSocketError.self) { try WebSocketServer.Options(zeek: zeek) }
+        #expect(both?.message == "cannot use both listen_addr and listen_host")
+        zeek.listenHost = nil
+        zeek.tlsOptions.keyFile = nil
+        let tls = #expect(throws: WebSocketError.self) { try WebSocketServer.Options(zeek: zeek) }
+        #expect(tls?.code == .tlsFailed)
+    }
+}
