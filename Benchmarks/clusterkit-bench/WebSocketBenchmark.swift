@@ -84,7 +84,7 @@ func runWebSocketBenchmark(_ arguments: [String]) async throws {
 }
 
 /// A test certificate of the repository, for `--tls`.
-private func benchmarkCertificate(_ name: String) -> String {
+func benchmarkCertificate(_ name: String) -> String {
     var directory = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { directory.deleteLastPathComponent() }  // Benchmarks/clusterkit-bench/X.swift → root
     return directory.path + "/Tests/ClusterKitTests/Fixtures/tls/" + name
