@@ -1,8 +1,9 @@
 import ClusterKit
 
-/// `clusterkit-bench events [--events N] [--runs N] [--direction up|down] [--tls]`: small events per second over one
-/// loopback connection between a ``WebSocketBackend`` and a ``WebSocketAPIServer``, median of several runs; both
-/// directions unless `--direction` picks one (`up`: client -> server, `down`: server -> client), which helps
+/// `clusterkit-bench events [--events N] [--runs N] [--direction up|down] [--tls]`.
+///
+/// Small events per second over one loopback connection between a ``WebSocketBackend`` and a
+/// ``WebSocketAPIServer``, median of several runs; both directions unless `--direction` picks one (`up`: client -> server, `down`: server -> client), which helps
 /// when comparing builds in many short alternating runs on a noisy machine. `--tls` uses `wss://` with the
 /// repository's test certificates.
 ///
