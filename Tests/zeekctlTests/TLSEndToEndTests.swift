@@ -43,7 +43,9 @@ enum TLSPeers {
     }
 }
 
-@Suite(.timeLimit(.minutes(3))) struct TLSEndToEndTests {
+/// Serialized: each test starts several processes (controllers, node processes, zeek-client, Python), and all at once
+/// they would load a small machine enough to starve the rest of the suite's handshake deadlines.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct TLSEndToEndTests {
     // MARK: - zeek-client 1.5.0 against zeekctl controller
 
     @Test func zeekClientVerifiesTheControllerWithItsCA() async throws {
