@@ -17,8 +17,8 @@ import Glibc
 final class ConnectionDriver {
     private unowned let reactor: Reactor
     let shared: ConnectionShared
-    private var core: WebSocketProtocolCore
-    private var descriptor: Int32 = -1
+    var core: WebSocketProtocolCore
+    var descriptor: Int32 = -1
     var slot = -1
     private var events: Int16 = 0
     private var remote: SocketAddress?
@@ -45,20 +45,20 @@ final class ConnectionDriver {
     /// The context a client's session is made from once connected; a server's session is made at accept.
     private let tlsContext: TLSContext?
     /// The TLS session, when the connection uses TLS.
-    private var tls: TLSSession?
+    var tls: TLSSession?
     /// Ciphertext made by the session and not written to the socket yet, from `tlsOutputOffset` on.
-    private var tlsOutput: [UInt8] = []
-    private var tlsOutputOffset = 0
+    var tlsOutput: [UInt8] = []
+    var tlsOutputOffset = 0
     /// The buffer ciphertext is read into.
-    private var tlsInput: [UInt8] = []
+    var tlsInput: [UInt8] = []
     /// Whether the socket reached its end while the session may still hold plaintext for the core.
-    private var tlsInputEnded = false
+    var tlsInputEnded = false
     /// Whether the core was told of that end.
-    private var tlsEndDelivered = false
+    var tlsEndDelivered = false
     /// Whether the core asked for the write half to be shut down: after close_notify, once the output is written.
-    private var tlsWriteShutdown = false
+    var tlsWriteShutdown = false
     /// Whether plaintext is being moved from the session to the core (no nested pumping).
-    private var isPumpingTLS = false
+    var isPumpingTLS = false
 
     /// A client connection, not connected yet.
     init(reactor: Reactor, client start: ClientStart) {
@@ -252,7 +252,7 @@ final class ConnectionDriver {
     /// The payload of the latest ping not answered yet because too much output is unwritten.
     var owedPong: [UInt8]? { core.owedPong }
 
-    private func updateEvents() {
+    func updateEvents() {
         guard descriptor >= 0, slot >= 0 else { return }
         var wanted: Int16 = 0
         if core.isConnecting {
@@ -284,7 +284,7 @@ final class ConnectionDriver {
     ///
     /// Performing an action may hand the core another event (a failed write, an application that gave up); its
     /// actions are performed at once, before the rest, as a direct call would have done.
-    private func performActions() {
+    func performActions() {
         performDepth += 1
         var actions: [WebSocketProtocolCore.Action] = []
         if performDepth == 1 { swap(&actions, &spareActions) }
@@ -382,7 +382,7 @@ final class ConnectionDriver {
         updateEvents()
     }
 
-    private func connectionLost(error number: Int32?) {
+    func connectionLost(error number: Int32?) {
         if core.isConnecting {
             connectNext(lastError: number)
             return
@@ -432,200 +432,6 @@ final class ConnectionDriver {
         }
         if core.takeWriteShutdown() { Glibc.shutdown(descriptor, Int32(SHUT_WR)) }
         updateEvents()
-    }
-
-    // MARK: - TLS
-
-    /// The most ciphertext read, and plaintext encrypted, at once.
-    private static let tlsChunk = 64 << 10
-
-    /// Reads ciphertext while the core wants input, handing the plaintext over as it comes.
-    private func readTLS() {
-        guard let tls else { return }
-        let now = ContinuousClock.now
-        if tlsInput.isEmpty { tlsInput = [UInt8](repeating: 0, count: Self.tlsChunk) }
-        var rounds = 0
-        while descriptor >= 0, core.wantsRead, !tlsInputEnded, rounds < 4 {
-            rounds += 1
-            let count = tlsInput.withUnsafeMutableBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return -1 }
-                return recv(descriptor, base, buffer.count, 0)
-            }
-            if count > 0 {
-                let fed = tlsInput.withUnsafeBytes { tls.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-                guard fed else {
-                    failTLS("out of memory for TLS input")
-                    return
-                }
-                pumpTLS(now: now)
-                if count < tlsInput.count { break }
-            } else if count == 0 {
-                tlsInputEnded = true
-                pumpTLS(now: now)
-                return
-            } else if errno == EINTR {
-                continue
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                break
-            } else {
-                connectionLost(error: errno)
-                return
-            }
-        }
-        updateEvents()
-    }
-
-    /// Moves plaintext from the session into the core while the core wants it.
-    ///
-    /// Then sends what the session made (handshake messages, alerts) and the output that waited for the handshake,
-    /// and tells the core of the end of input once the session has nothing left.
-    private func pumpTLS(now: ContinuousClock.Instant) {
-        guard let tls, !isPumpingTLS else { return }
-        isPumpingTLS = true
-        defer { isPumpingTLS = false }
-        reading: while descriptor >= 0, core.wantsRead {
-            guard core.reserveReadSpace(now: now) else {
-                performActions()
-                return
-            }
-            // Fill the read space with as many records as the session holds, so that the core parses them at once.
-            var last = TLSSession.Outcome.wantsInput
-            let count = core.withReadSpace { buffer -> Int in
-                var filled = 0
-                while filled < buffer.count {
-                    last = tls.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-                    guard case .bytes(let count) = last else { break }
-                    filled += count
-                }
-                return filled
-            }
-            if count > 0 {
-                core.bytesRead(count, now: now)
-                performActions()
-                guard descriptor >= 0 else { return }
-            }
-            switch last {
-            case .bytes:
-                continue reading
-            case .wantsInput:
-                break reading
-            case .closed:
-                tlsInputEnded = true
-                tlsEndDelivered = true
-                core.endOfInput(now: now)
-                performActions()
-                return
-            case .failed(let reason):
-                failTLS(reason)
-                return
-            }
-        }
-        guard descriptor >= 0 else { return }
-        flushTLS(tls)
-        if tlsInputEnded, !tlsEndDelivered, descriptor >= 0, core.wantsRead, !tls.hasBufferedInput {
-            tlsEndDelivered = true
-            core.endOfInput(now: now)
-            performActions()
-        }
-    }
-
-    /// Writes the session's ciphertext, and encrypts the core's output as the socket takes it.
-    ///
-    /// At most one chunk of ciphertext is held beyond what the socket took, so the core's output, and so its
-    /// send queue, still tells how far behind the peer is.
-    private func flushTLS(_ tls: TLSSession) {
-        let usesQueue = core.takesApplicationFrames
-        var refills = 0
-        var waitsForPeer = false
-        writing: while descriptor >= 0 {
-            tls.takeOutput(into: &tlsOutput)
-            if tlsOutputOffset < tlsOutput.count {
-                let written = tlsOutput.withUnsafeBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Glibc.send(
-                        descriptor,
-                        base + tlsOutputOffset,
-                        buffer.count - tlsOutputOffset,
-                        Int32(MSG_NOSIGNAL)
-                    )
-                }
-                if written > 0 {
-                    tlsOutputOffset += written
-                    if tlsOutputOffset == tlsOutput.count {
-                        tlsOutput.removeAll(keepingCapacity: tlsOutput.capacity <= 1 << 20)
-                        tlsOutputOffset = 0
-                    }
-                    continue
-                } else if written < 0, errno == EINTR {
-                    continue
-                } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                    break
-                } else {
-                    connectionLost(error: written < 0 ? errno : EPIPE)
-                    return
-                }
-            }
-            guard !waitsForPeer else { break }
-            if !core.prepareOutput() {
-                guard core.refillOutput(from: { shared.takePending(into: &$0) }) else { break }
-                refills += 1
-                if refills > 4 { break }
-                continue
-            }
-            let outcome = core.withUnwrittenOutput { buffer in
-                tls.write(UnsafeRawBufferPointer(rebasing: buffer.prefix(Self.tlsChunk)))
-            }
-            switch outcome {
-            case .bytes(let count):
-                core.wrote(count)
-                if usesQueue { shared.didWrite(unwritten: core.unwrittenByteCount) }
-            case .wantsInput:
-                // The handshake needs the peer first; send what it made, then wait for input.
-                waitsForPeer = true
-            case .closed:
-                connectionLost(error: EPIPE)
-                return
-            case .failed(let reason):
-                failTLS(reason)
-                return
-            }
-        }
-        guard descriptor >= 0 else { return }
-        if core.takeWriteShutdown() {
-            tlsWriteShutdown = true
-            tls.closeNotify()
-            tls.takeOutput(into: &tlsOutput)
-            if tlsOutputOffset < tlsOutput.count {
-                updateEvents()
-                return
-            }
-        }
-        if tlsWriteShutdown, tlsOutputOffset == tlsOutput.count {
-            tlsWriteShutdown = false
-            Glibc.shutdown(descriptor, Int32(SHUT_WR))
-        }
-        updateEvents()
-    }
-
-    /// The session failed: sends its alert if the socket takes it at once, then drops the connection.
-    private func failTLS(_ reason: String) {
-        if let tls, descriptor >= 0 {
-            tls.takeOutput(into: &tlsOutput)
-            if tlsOutputOffset < tlsOutput.count {
-                _ = tlsOutput.withUnsafeBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Glibc.send(
-                        descriptor,
-                        base + tlsOutputOffset,
-                        buffer.count - tlsOutputOffset,
-                        Int32(MSG_NOSIGNAL)
-                    )
-                }
-            }
-        }
-        tlsOutput = []
-        tlsOutputOffset = 0
-        abort(closeInfo: .abnormal(.local), error: WebSocketError(.tlsFailed, reason))
     }
 
     // MARK: - Commands
