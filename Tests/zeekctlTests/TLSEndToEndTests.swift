@@ -243,8 +243,11 @@ enum TLSPeers {
                     ["cluster", "status", "--controller", address, "--token-file", token]
                 )
                 #expect(with.status == 0, "\(with.error)")
-                let wrong = try TLSPeers.tokenFile("other", in: directory + "/..")
-                defer { unlink(wrong) }
+                try FileManager.default.createDirectory(
+                    atPath: directory + "/other",
+                    withIntermediateDirectories: true
+                )
+                let wrong = try TLSPeers.tokenFile("other", in: directory + "/other")
                 let wrongRun = try await ZeekctlBinary.run(
                     ["cluster", "status", "--controller", address, "--token-file", wrong]
                 )
