@@ -1,9 +1,11 @@
 import ClusterKit
 
-/// `clusterkit-bench events [--events N] [--runs N] [--direction up|down]`: small events per second over one
-/// loopback connection between a ``WebSocketBackend`` and a ``WebSocketAPIServer``, median of several runs; both
-/// directions unless `--direction` picks one (`up`: client -> server, `down`: server -> client), which helps
-/// when comparing builds in many short alternating runs on a noisy machine.
+/// `clusterkit-bench events [--events N] [--runs N] [--direction up|down] [--tls]`.
+///
+/// Small events per second over one loopback connection between a ``WebSocketBackend`` and a
+/// ``WebSocketAPIServer``, median of several runs; both directions unless `--direction` picks one (`up`: client -> server, `down`: server -> client), which helps
+/// when comparing builds in many short alternating runs on a noisy machine. `--tls` uses `wss://` with the
+/// repository's test certificates.
 ///
 /// - client -> server: the backend publishes `X::ping(count)` on `bench/up`; an in-process hub participant
 ///   receives them through the server.
@@ -16,6 +18,8 @@ func runEventsBenchmark(_ arguments: [String]) async throws {
     var events = 200_000
     var runs = 5
     var index = 0
+    let tls = arguments.contains("--tls")
+    let arguments = arguments.filter { $0 != "--tls" }
     while index + 1 < arguments.count {
         let value = Int(arguments[index + 1]) ?? 0
         switch arguments[index] {
@@ -34,6 +38,14 @@ func runEventsBenchmark(_ arguments: [String]) async throws {
     )
     var webSocket = WebSocketServer.Options(port: 0)
     webSocket.connection.pingInterval = nil
+    var clientOptions = WebSocketBackend.Options()
+    if tls {
+        webSocket.tls = Cluster.WebSocketTLSOptions(
+            certFile: benchmarkCertificate("server.pem"),
+            keyFile: benchmarkCertificate("server.key")
+        )
+        clientOptions.client.tls.caFile = benchmarkCertificate("ca.pem")
+    }
     let server = try WebSocketAPIServer(hub: hub, options: WebSocketAPIServer.Options(webSocket: webSocket))
     let count = events
 
@@ -42,11 +54,13 @@ func runEventsBenchmark(_ arguments: [String]) async throws {
         let participant = hub.makeBackend(name: "participant")
         try await participant.subscribe("bench/up")
         try await participant.connect()
-        let client = WebSocketBackend(url: server.url)
+        let client = WebSocketBackend(url: server.url, options: clientOptions)
         try await client.subscribe("bench/down")
         try await client.connect()
 
-        print("events: \(events) events X::ping(count) per run, \(runs) runs, one loopback connection")
+        print(
+            "events\(tls ? " (TLS)" : ""): \(events) events X::ping(count) per run, \(runs) runs, one loopback connection"
+        )
         let directions: [(String, any ClusterBackend, any ClusterBackend, Topic)] = [
             ("client -> server", client, participant, "bench/up"),
             ("server -> client", participant, client, "bench/down"),

@@ -1,18 +1,26 @@
 import ClusterKit
+import Foundation
 
-/// `clusterkit-bench websocket [--messages N] [--runs N] [--size BYTES]`: text messages per second over one
-/// loopback connection, client to server and server to client, median of several runs.
+/// `clusterkit-bench websocket [--messages N] [--runs N] [--size BYTES] [--tls] [--handshakes N]`.
+///
+/// Text messages per second over one loopback connection, client to server and server to client, median of several
+/// runs; then handshakes per second (connect, upgrade, close, one after another). `--tls` uses `wss://` with the
+/// test certificates of Tests/ClusterKitTests/Fixtures/tls.
 func runWebSocketBenchmark(_ arguments: [String]) async throws {
     var messages = 200_000
     var runs = 5
     var size = 100
+    var handshakes = 200
+    let tls = arguments.contains("--tls")
     var index = 0
-    while index + 1 < arguments.count {
-        let value = Int(arguments[index + 1]) ?? 0
-        switch arguments[index] {
+    let valued = arguments.filter { $0 != "--tls" }
+    while index + 1 < valued.count {
+        let value = Int(valued[index + 1]) ?? 0
+        switch valued[index] {
         case "--messages": messages = max(1, value)
         case "--runs": runs = max(1, value)
         case "--size": size = max(1, value)
+        case "--handshakes": handshakes = max(1, value)
         default: break
         }
         index += 2
@@ -20,13 +28,26 @@ func runWebSocketBenchmark(_ arguments: [String]) async throws {
 
     var options = WebSocketServer.Options(port: 0)
     options.connection.pingInterval = nil
+    var clientOptions = WebSocketClient.Options()
+    if tls {
+        options.tls = Cluster.WebSocketTLSOptions(
+            certFile: benchmarkCertificate("server.pem"),
+            keyFile: benchmarkCertificate("server.key")
+        )
+        clientOptions.tls.caFile = benchmarkCertificate("ca.pem")
+    }
+    let scheme = tls ? "wss" : "ws"
     let server = try WebSocketServer(options: options)
-    let client = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(server.port)/v1/messages/json")
+    let url = "\(scheme)://127.0.0.1:\(server.port)/v1/messages/json"
+    let client = try await WebSocketClient.connect(to: url, options: clientOptions)
     guard let accepted = try await server.accept() else { return }
     let text = String(repeating: "x", count: size)
     let count = messages
 
-    print("websocket: \(messages) text messages of \(size) bytes per run, \(runs) runs, one loopback connection")
+    print(
+        "websocket\(tls ? " (TLS)" : ""): \(messages) text messages of \(size) bytes per run, \(runs) runs, "
+            + "one loopback connection"
+    )
     for (name, sender, receiver) in [("client -> server", client, accepted), ("server -> client", accepted, client)] {
         var rates: [Double] = []
         for _ in 0..<runs {
@@ -48,7 +69,25 @@ func runWebSocketBenchmark(_ arguments: [String]) async throws {
         print("\(name): median \(Int(median)) messages/s (runs: \(all))")
     }
     await client.close()
+
+    let start = ContinuousClock.now
+    for _ in 0..<handshakes {
+        let connection = try await WebSocketClient.connect(to: url, options: clientOptions)
+        guard let peer = try await server.accept() else { return }
+        await connection.close()
+        _ = try await peer.receive()
+    }
+    let elapsed = start.duration(to: .now)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    print("handshakes: \(Int(Double(handshakes) / seconds)) per second (\(handshakes), one after another)")
     await server.shutdown()
+}
+
+/// A test certificate of the repository, for `--tls`.
+func benchmarkCertificate(_ name: String) -> String {
+    var directory = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { directory.deleteLastPathComponent() }  // Benchmarks/clusterkit-bench/X.swift → root
+    return directory.path + "/Tests/ClusterKitTests/Fixtures/tls/" + name
 }
 
 private enum BenchmarkError: Error {

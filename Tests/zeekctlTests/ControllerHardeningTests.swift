@@ -56,7 +56,8 @@ import Testing
         #expect(
             run.error
                 == "error: refusing to listen on '0.0.0.0': not a loopback address, and remote clients are not allowed "
-                + "(anyone who can connect can run processes as this user); pass --allow-remote to listen there anyway\n"
+                + "(anyone who can connect can run processes as this user); clients must authenticate there "
+                + "(--tls-verify-peer or --token-file), or pass --allow-remote to listen there anyway\n"
         )
         #expect(run.output.isEmpty)
     }

@@ -92,7 +92,7 @@ import Glibc
         #expect(badHub.status == 64)
         #expect(
             badHub.error
-                == "error: invalid WebSocket address 'http://127.0.0.1:1': scheme 'http' is not supported (use ws://)"
+                == "error: invalid WebSocket address 'http://127.0.0.1:1': scheme 'http' is not supported (use ws:// or wss://)"
                 + " for '--hub'\n"
         )
     }

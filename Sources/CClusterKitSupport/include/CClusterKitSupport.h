@@ -127,3 +127,4 @@ int ck_status_signal(int status);
 #endif
 #include "CClusterKitPeer.h"
 #include "CClusterKitSanitizer.h"
+#include "CClusterKitTLS.h"

@@ -25,6 +25,9 @@ public struct BackendError: Error, Sendable, Hashable {
         case queueFull
         /// The operation is not possible in the current state.
         case invalidState
+        /// TLS could not be set up (OpenSSL missing, a certificate or key that cannot be used) or failed (a
+        /// certificate refused, a broken TLS handshake).
+        case tlsFailed
     }
 
     /// The broad kind of problem.

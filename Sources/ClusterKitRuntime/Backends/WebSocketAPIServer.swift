@@ -128,10 +128,11 @@ public final class WebSocketAPIServer: Sendable {
     /// The address literal the server listens on.
     public var host: String { server.host }
 
-    /// The URL clients connect to, as in `ws://127.0.0.1:27759/v1/messages/json`.
+    /// The URL clients connect to, as in `ws://127.0.0.1:27759/v1/messages/json` (`wss://` with TLS).
     public var url: String {
         let host = server.host.contains(":") ? "[\(server.host)]" : server.host
-        return "ws://\(host):\(server.port)\(Self.path)"
+        let scheme = options.webSocket.tls.isEnabled ? "wss" : "ws"
+        return "\(scheme)://\(host):\(server.port)\(Self.path)"
     }
 
     /// The clients whose subscriptions are active, in connection order.

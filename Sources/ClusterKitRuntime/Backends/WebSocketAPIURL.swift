@@ -19,16 +19,17 @@ extension WebSocketAPIServer {
     ///
     /// Accepts `ws://HOST:PORT/v1/messages/json` as is, and completes the shorter forms the way
     /// `zeek-client --controller` and ZeekControl's settings are written: `ws://HOST:PORT` and `ws://HOST`
-    /// get the path (and `defaultPort`), `HOST:PORT`, `HOST` and `[IPv6]:PORT` get the scheme too. Only
-    /// `ws://` is supported (no TLS); another path is kept, so that the server's `invalid_uri` error tells the
-    /// user.
+    /// get the path (and `defaultPort`), `HOST:PORT`, `HOST` and `[IPv6]:PORT` get the scheme too (`ws://`).
+    /// `wss://` (TLS) is kept as given, with the same completions; another path is kept, so that the server's
+    /// `invalid_uri` error tells the user.
     ///
     /// - Parameters:
     ///   - text: The address, such as `127.0.0.1:2149`.
     ///   - defaultPort: The port when none is given (2149 for a Management controller, 27759 for a node).
     ///   - allowsPortZero: Whether port 0 is accepted (for a listening address: any free port).
     /// - Returns: The URL, such as `ws://127.0.0.1:2149/v1/messages/json`.
-    /// - Throws: ``URLError`` for an empty host, a `wss://` or other scheme, or a port outside 1...65535.
+    /// - Throws: ``URLError`` for an empty host, a scheme other than `ws://` and `wss://`, or a port outside
+    ///   1...65535.
     public static func url(
         normalizing text: String,
         defaultPort: Int,
@@ -36,7 +37,7 @@ extension WebSocketAPIServer {
     ) throws(URLError) -> String {
         let address = try parseAddress(text, defaultPort: defaultPort, allowsPortZero: allowsPortZero)
         let hostText = address.host.contains(":") ? "[\(address.host)]" : address.host
-        return "ws://\(hostText):\(address.port)\(address.path)"
+        return "\(address.scheme)://\(hostText):\(address.port)\(address.path)"
     }
 
     /// The server options for a listening address as an operator writes it: `HOST:PORT`, `[IPv6]:PORT`,
@@ -52,6 +53,9 @@ extension WebSocketAPIServer {
         if !address.isEmpty, address.allSatisfy(\.isNumber) { address = "127.0.0.1:" + address }
         if address.hasPrefix(":") { address = "127.0.0.1" + address }
         let parsed = try parseAddress(address, defaultPort: defaultPort, allowsPortZero: true)
+        guard parsed.scheme == "ws" else {
+            throw URLError(text: text, reason: "a listening address has no scheme (TLS is set by its own options)")
+        }
         guard parsed.path == path else {
             throw URLError(text: text, reason: "a listening address has no path ('\(parsed.path)')")
         }
@@ -63,14 +67,15 @@ extension WebSocketAPIServer {
         _ text: String,
         defaultPort: Int,
         allowsPortZero: Bool
-    ) throws(URLError) -> (host: String, port: Int, path: String) {
+    ) throws(URLError) -> (scheme: String, host: String, port: Int, path: String) {
         let lowest = allowsPortZero ? 0 : 1
         var rest = Substring(text).drop { $0 == " " }
         while rest.last == " " { rest = rest.dropLast() }
+        var scheme = "ws"
         if let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") {
-            let scheme = rest[..<colon].lowercased()
-            guard scheme == "ws" else {
-                throw URLError(text: text, reason: "scheme '\(scheme)' is not supported (use ws://)")
+            scheme = rest[..<colon].lowercased()
+            guard scheme == "ws" || scheme == "wss" else {
+                throw URLError(text: text, reason: "scheme '\(scheme)' is not supported (use ws:// or wss://)")
             }
             rest = rest[rest.index(colon, offsetBy: 3)...]
         }
@@ -100,7 +105,7 @@ extension WebSocketAPIServer {
             port = try parsePort(rest[rest.index(after: colon)...], in: text, lowest: lowest)
         }
         guard !host.isEmpty else { throw URLError(text: text, reason: "no host") }
-        return (String(host), port, path)
+        return (scheme, String(host), port, path)
     }
 
     private static func parsePort(_ text: Substring, in whole: String, lowest: Int) throws(URLError) -> Int {

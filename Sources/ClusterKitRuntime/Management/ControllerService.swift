@@ -115,11 +115,13 @@ public final class ControllerService: Sendable {
     ///   - executablePath: The `zeekctl` binary.
     ///   - stateDirectory: The directory for the nodes' runtime directories (`<instance>/<node>`).
     ///   - environment: The nodes' base environment.
+    ///   - hubAccess: How the nodes reach a hub with TLS or a bearer token (default: neither).
     /// - Returns: A value for ``Options/makeNodeHost``.
     public static func processNodeHosts(
         executablePath: String,
         stateDirectory: String,
-        environment: [String: String]
+        environment: [String: String],
+        hubAccess: ProcessNodeHost.HubAccess = ProcessNodeHost.HubAccess()
     ) -> @Sendable (NodeHostContext) -> any NodeHost {
         { context in
             ProcessNodeHost(
@@ -130,7 +132,8 @@ public final class ControllerService: Sendable {
                 command: ProcessNodeHost.nodeCommand(
                     executablePath: executablePath,
                     hubURL: context.url,
-                    nodeToken: context.nodeToken
+                    nodeToken: context.nodeToken,
+                    hubAccess: hubAccess
                 )
             )
         }

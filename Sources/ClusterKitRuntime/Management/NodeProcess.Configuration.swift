@@ -75,7 +75,8 @@ extension NodeProcess {
         /// named by `CLUSTERKIT_NODE_CONFIG` (``Supervisor/nodeConfigurationEnvironmentKey``) gives the cluster
         /// table, turned into `Cluster::nodes` by ``Supervisor/clusterLayout(for:)``, and its node name is
         /// used unless `name` is given. `hub` is normalised by ``WebSocketAPIServer/url(normalizing:defaultPort:allowsPortZero:)`` (default port 27759).
-        /// A non-empty `CLUSTERKIT_NODE_TOKEN` in `environment` becomes ``nodeToken``.
+        /// A non-empty `CLUSTERKIT_NODE_TOKEN` in `environment` becomes ``nodeToken``; a non-empty
+        /// `CLUSTERKIT_HUB_TOKEN` (``NodeProcess/hubTokenEnvironmentKey``) is sent as `Authorization: Bearer TOKEN`.
         ///
         /// - Parameters:
         ///   - name: The node's name, or `nil` to take it from the environment or the node configuration.
@@ -142,7 +143,17 @@ extension NodeProcess {
                 throw NodeProcessError(.unknownNode, "node '\(nodeName)' is not in the layout \(source)")
             }
             let token = environment[NodeProcess.nodeTokenEnvironmentKey].flatMap { $0.isEmpty ? nil : $0 }
-            return Configuration(name: nodeName, hubURL: hubURL, layout: layout, settings: settings, nodeToken: token)
+            var configuration = Configuration(
+                name: nodeName,
+                hubURL: hubURL,
+                layout: layout,
+                settings: settings,
+                nodeToken: token
+            )
+            if let hubToken = environment[NodeProcess.hubTokenEnvironmentKey], !hubToken.isEmpty {
+                configuration.backend.headers.append(name: "Authorization", value: "Bearer \(hubToken)")
+            }
+            return configuration
         }
 
         private static func layout(of file: String, loader: LayoutLoader) throws -> Cluster.Layout {

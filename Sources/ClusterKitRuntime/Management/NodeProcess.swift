@@ -47,6 +47,9 @@ public struct NodeProcess: Sendable {
     ///
     /// A ``ProcessNodeHost`` sets it; the environment, unlike the command line, is visible to the same user only.
     public static let nodeTokenEnvironmentKey = "CLUSTERKIT_NODE_TOKEN"
+    /// The environment variable that carries the hub's bearer token to a node process (sent as
+    /// `Authorization: Bearer TOKEN`), kept out of the arguments, which every local user can read.
+    public static let hubTokenEnvironmentKey = "CLUSTERKIT_HUB_TOKEN"
 
     /// The backend options a node process uses by default: the `X-Application-Name` `zeekctl-node-<name>`
     /// (bytes outside Zeek's `[-/_.=:*@a-zA-Z0-9]` become `_`), and reconnecting with

@@ -15,7 +15,7 @@ import Darwin
 ///
 /// ``launch(_:)`` creates a supervised node (``Supervisor/NodeConfig``) named after the node, with the launch's
 /// cluster table (or one made from its layout), its environment, interface and CPU affinity, and starts the
-/// program the ``CommandProvider`` chooses; ``nodeCommand(executablePath:hubURL:nodeToken:)`` runs
+/// program the ``CommandProvider`` chooses; ``nodeCommand(executablePath:hubURL:nodeToken:hubAccess:)`` runs
 /// `<executablePath> node --name NAME --hub URL [--set ID=JSON]...`, and the node reads its cluster from the
 /// configuration file the supervisor names in `CLUSTERKIT_NODE_CONFIG` (and its hub's node token, if any, from
 /// `CLUSTERKIT_NODE_TOKEN`). A node process that exits without being
@@ -89,7 +89,7 @@ public final class ProcessNodeHost: NodeHost {
     /// - Parameters:
     ///   - configuration: The supervisor's runtime directory, base environment, stop sequence and limits.
     ///   - clock: The clock for the supervisor's waits and the limit of ``stop(_:)``; default `ContinuousClock()`.
-    ///   - command: Chooses each node's program, such as ``nodeCommand(executablePath:hubURL:nodeToken:)``.
+    ///   - command: Chooses each node's program, such as ``nodeCommand(executablePath:hubURL:nodeToken:hubAccess:)``.
     ///   - output: Receives every line of node output (after it was kept for ``status()``); default: drop them.
     ///   - eventHandler: Receives every supervisor event, in order; it must not block. Default none.
     ///   - now: The wall-clock time, for ``HostedNodeStatus/startedAt``; default the system's.
@@ -140,22 +140,63 @@ public final class ProcessNodeHost: NodeHost {
     ///   - executablePath: The path of the `zeekctl` binary.
     ///   - hubURL: The URL of the hub the nodes join.
     ///   - nodeToken: The hub's node token, or `nil` (the default): the nodes then connect as clients.
+    ///   - hubAccess: How the nodes reach a hub that uses TLS or a bearer token (default: neither).
     /// - Returns: The command provider.
-    public static func nodeCommand(executablePath: String, hubURL: String, nodeToken: String? = nil) -> CommandProvider
-    {
+    public static func nodeCommand(
+        executablePath: String,
+        hubURL: String,
+        nodeToken: String? = nil,
+        hubAccess: HubAccess = HubAccess()
+    ) -> CommandProvider {
         { launch, _ in
             var arguments = ["node", "--name", launch.name, "--hub", hubURL]
+            if let caFile = hubAccess.caFile { arguments += ["--tls-ca", caFile] }
+            if let certificate = hubAccess.certificateFile, let key = hubAccess.keyFile {
+                arguments += ["--tls-certificate", certificate, "--tls-key", key]
+            }
             for id in launch.settings.keys.sorted() {
                 let value = launch.settings[id] ?? nil
                 arguments += ["--set", "\(id)=\(value?.json ?? "null")"]
             }
             var environment: [String: String] = [:]
             if let nodeToken { environment[NodeProcess.nodeTokenEnvironmentKey] = nodeToken }
+            if let token = hubAccess.bearerToken { environment[NodeProcess.hubTokenEnvironmentKey] = token }
             return ProcessSupervisor.NodeCommand(
                 executable: executablePath,
                 arguments: arguments,
                 environment: environment
             )
+        }
+    }
+
+    /// How node processes reach a hub that uses TLS (`wss://`) or requires a bearer token.
+    public struct HubAccess: Sendable, Hashable {
+        /// The CAs that vouch for the hub's certificate (`--tls-ca`), or `nil` for the system's.
+        public var caFile: String?
+        /// A client certificate for a hub that verifies its peers, with ``keyFile``.
+        public var certificateFile: String?
+        /// The client certificate's key.
+        public var keyFile: String?
+        /// The hub's bearer token, passed in `CLUSTERKIT_HUB_TOKEN` (``NodeProcess/hubTokenEnvironmentKey``).
+        public var bearerToken: String?
+
+        /// Creates hub access settings; every argument defaults to `nil`.
+        ///
+        /// - Parameters:
+        ///   - caFile: Trusted CAs.
+        ///   - certificateFile: A client certificate.
+        ///   - keyFile: Its key.
+        ///   - bearerToken: The hub's bearer token.
+        public init(
+            caFile: String? = nil,
+            certificateFile: String? = nil,
+            keyFile: String? = nil,
+            bearerToken: String? = nil
+        ) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.bearerToken = bearerToken
         }
     }
 

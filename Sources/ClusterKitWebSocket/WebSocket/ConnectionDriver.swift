@@ -17,8 +17,8 @@ import Glibc
 final class ConnectionDriver {
     private unowned let reactor: Reactor
     let shared: ConnectionShared
-    private var core: WebSocketProtocolCore
-    private var descriptor: Int32 = -1
+    var core: WebSocketProtocolCore
+    var descriptor: Int32 = -1
     var slot = -1
     private var events: Int16 = 0
     private var remote: SocketAddress?
@@ -41,11 +41,31 @@ final class ConnectionDriver {
     private(set) var isCountedAsOpen = false
     private(set) var isRejection = false
 
+    // TLS (`wss://`, or a server with certificates): the session sits between the socket and the core.
+    /// The context a client's session is made from once connected; a server's session is made at accept.
+    private let tlsContext: TLSContext?
+    /// The TLS session, when the connection uses TLS.
+    var tls: TLSSession?
+    /// Ciphertext made by the session and not written to the socket yet, from `tlsOutputOffset` on.
+    var tlsOutput: [UInt8] = []
+    var tlsOutputOffset = 0
+    /// The buffer ciphertext is read into.
+    var tlsInput: [UInt8] = []
+    /// Whether the socket reached its end while the session may still hold plaintext for the core.
+    var tlsInputEnded = false
+    /// Whether the core was told of that end.
+    var tlsEndDelivered = false
+    /// Whether the core asked for the write half to be shut down: after close_notify, once the output is written.
+    var tlsWriteShutdown = false
+    /// Whether plaintext is being moved from the session to the core (no nested pumping).
+    var isPumpingTLS = false
+
     /// A client connection, not connected yet.
     init(reactor: Reactor, client start: ClientStart) {
         self.reactor = reactor
         self.shared = start.shared
         self.client = start
+        self.tlsContext = start.tls
         self.core = WebSocketProtocolCore(
             client: start.url,
             headers: start.headers,
@@ -61,11 +81,13 @@ final class ConnectionDriver {
         descriptor: Int32,
         remote: SocketAddress,
         shared: ConnectionShared,
-        serverOptions: WebSocketServer.Options
+        serverOptions: WebSocketServer.Options,
+        tls: TLSContext?
     ) {
         self.reactor = reactor
         self.shared = shared
         self.client = nil
+        self.tlsContext = tls
         self.descriptor = descriptor
         self.remote = remote
         self.isCountedAsOpen = true
@@ -90,6 +112,14 @@ final class ConnectionDriver {
         }
         slot = reactor.register(descriptor, events: 0, owner: .connection(shared.id))
         core.start(now: .now)
+        if let tlsContext {
+            do {
+                tls = try TLSSession(context: tlsContext, host: nil)
+            } catch {
+                abort(closeInfo: .abnormal(.local), error: error)
+                return
+            }
+        }
         performActions()
     }
 
@@ -183,7 +213,15 @@ final class ConnectionDriver {
     }
 
     private func connected() {
-        guard client != nil, let remote else { return }
+        guard let client, let remote else { return }
+        if let tlsContext {
+            do {
+                tls = try TLSSession(context: tlsContext, host: client.url.host)
+            } catch {
+                abort(closeInfo: .abnormal(.local), error: error)
+                return
+            }
+        }
         core.connected(to: remote, now: .now)
         performActions()
     }
@@ -208,17 +246,24 @@ final class ConnectionDriver {
         }
     }
 
-    /// Output bytes not written to the socket yet.
-    var unwrittenByteCount: Int { core.unwrittenByteCount }
+    /// Output bytes not written to the socket yet (with TLS: plaintext not encrypted yet and ciphertext).
+    var unwrittenByteCount: Int { core.unwrittenByteCount + tlsOutput.count - tlsOutputOffset }
 
     /// The payload of the latest ping not answered yet because too much output is unwritten.
     var owedPong: [UInt8]? { core.owedPong }
 
-    private func updateEvents() {
+    func updateEvents() {
         guard descriptor >= 0, slot >= 0 else { return }
         var wanted: Int16 = 0
         if core.isConnecting {
             wanted = Int16(POLLOUT)
+        } else if let tls {
+            // Plaintext waits while the handshake needs the peer: then only the ciphertext makes the socket's
+            // writability matter.
+            if core.wantsRead, !tlsInputEnded { wanted |= Int16(POLLIN) }
+            if tlsOutputOffset < tlsOutput.count || (core.unwrittenByteCount > 0 && tls.isEstablished) {
+                wanted |= Int16(POLLOUT)
+            }
         } else {
             if core.wantsRead { wanted |= Int16(POLLIN) }
             if core.unwrittenByteCount > 0 { wanted |= Int16(POLLOUT) }
@@ -226,6 +271,10 @@ final class ConnectionDriver {
         if wanted != events {
             events = wanted
             reactor.setEvents(slot: slot, events: wanted)
+        }
+        // Plaintext the session already holds raises no poll event: hand it over once the core reads again.
+        if let tls, !isPumpingTLS, core.wantsRead, tls.hasBufferedInput || (tlsInputEnded && !tlsEndDelivered) {
+            pumpTLS(now: .now)
         }
     }
 
@@ -235,7 +284,7 @@ final class ConnectionDriver {
     ///
     /// Performing an action may hand the core another event (a failed write, an application that gave up); its
     /// actions are performed at once, before the rest, as a direct call would have done.
-    private func performActions() {
+    func performActions() {
         performDepth += 1
         var actions: [WebSocketProtocolCore.Action] = []
         if performDepth == 1 { swap(&actions, &spareActions) }
@@ -295,6 +344,10 @@ final class ConnectionDriver {
     // MARK: - Reading
 
     private func readAvailable() {
+        if tls != nil {
+            readTLS()
+            return
+        }
         let now = ContinuousClock.now
         var rounds = 0
         while descriptor >= 0, core.wantsRead, rounds < 4 {
@@ -329,7 +382,7 @@ final class ConnectionDriver {
         updateEvents()
     }
 
-    private func connectionLost(error number: Int32?) {
+    func connectionLost(error number: Int32?) {
         if core.isConnecting {
             connectNext(lastError: number)
             return
@@ -346,6 +399,10 @@ final class ConnectionDriver {
     /// Writes queued bytes until the socket would block.
     func flush() {
         guard descriptor >= 0, !core.isConnecting else { return }
+        if let tls {
+            flushTLS(tls)
+            return
+        }
         let usesQueue = core.takesApplicationFrames
         var refills = 0
         while true {
@@ -424,6 +481,7 @@ final class ConnectionDriver {
         guard core.isReadingPaused, !shared.resumeReading() else { return }
         core.resumeReading(now: .now)
         performActions()
+        if tls != nil { pumpTLS(now: .now) }
     }
 
     /// A sender is waiting for room: make sure the stall timer runs.

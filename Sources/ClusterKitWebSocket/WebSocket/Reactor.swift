@@ -13,6 +13,8 @@ struct ClientStart: Sendable {
     var url: WebSocketURL
     var headers: WebSocketHeaders
     var options: WebSocketClient.Options
+    /// The TLS context for a `wss://` URL.
+    var tls: TLSContext?
     var resolve: Resolver = { host, port throws(WebSocketError) in try SocketAddress.resolve(host: host, port: port) }
 }
 
@@ -21,6 +23,8 @@ struct ServerStart: Sendable {
     var descriptor: Int32
     var shared: ServerShared
     var options: WebSocketServer.Options
+    /// The TLS context when the server uses TLS.
+    var tls: TLSContext?
 }
 
 /// The event loop's thread-confined side: `poll(2)` over every descriptor, timers, commands.
@@ -46,6 +50,7 @@ final class Reactor {
         var slot: Int
         var shared: ServerShared
         var options: WebSocketServer.Options
+        var tls: TLSContext?
         var isShuttingDown = false
         var openCount = 0
         var rejectingCount = 0
@@ -262,7 +267,13 @@ final class Reactor {
 
     private func startServer(_ start: ServerStart) {
         let slot = register(start.descriptor, events: Int16(POLLIN), owner: .listener)
-        listener = Listener(descriptor: start.descriptor, slot: slot, shared: start.shared, options: start.options)
+        listener = Listener(
+            descriptor: start.descriptor,
+            slot: slot,
+            shared: start.shared,
+            options: start.options,
+            tls: start.tls
+        )
         receiveBuffers.limit = start.options.sharedReceiveBufferLimit
     }
 
@@ -319,7 +330,8 @@ final class Reactor {
                 descriptor: descriptor,
                 remote: remote,
                 shared: shared,
-                serverOptions: server.options
+                serverOptions: server.options,
+                tls: server.tls
             )
             if refusal == nil {
                 listener?.openCount += 1

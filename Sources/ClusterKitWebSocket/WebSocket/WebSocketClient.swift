@@ -1,9 +1,10 @@
 import ClusterKitModel
 
-/// Opens client WebSocket connections (RFC 6455) to `ws://` URLs.
+/// Opens client WebSocket connections (RFC 6455) to `ws://` and `wss://` URLs.
 ///
-/// Each connection runs on its own event loop thread, which stops when the connection is closed.
-/// TLS (`wss://`) is not supported.
+/// Each connection runs on its own event loop thread, which stops when the connection is closed. A `wss://` URL
+/// uses TLS 1.2 or 1.3 with the system's OpenSSL 3, loaded when first needed (``Options/tls``); by default the
+/// server's certificate and host name are verified against the system's CAs.
 public enum WebSocketClient: Sendable {
     /// Connects, performs the upgrade handshake, and returns the open connection.
     ///
@@ -14,13 +15,14 @@ public enum WebSocketClient: Sendable {
     /// share the connect timeout.
     ///
     /// - Parameters:
-    ///   - url: `ws://host[:port][/path][?query]`; IPv6 literals in brackets.
+    ///   - url: `ws://host[:port][/path][?query]` or `wss://...`; IPv6 literals in brackets.
     ///   - headers: Extra request header fields.
     ///   - options: Timeouts, limits and connection options.
     /// - Returns: The open connection.
     /// - Throws: ``WebSocketError``, located at the URL: `invalidURL`, `invalidHeader`,
     ///   `nameResolutionFailed`, `connectionRefused`, `timedOut`, `handshakeRejected` (with the status
-    ///   line and body), `protocolViolation`, `closed`, `ioError`; or `CancellationError`.
+    ///   line and body), `protocolViolation`, `closed`, `ioError`, `tlsUnavailable` (OpenSSL 3 cannot be
+    ///   loaded), `tlsFailed` (as in `certificate verify failed: ...`); or `CancellationError`.
     public static func connect(
         to url: String,
         headers: WebSocketHeaders = [:],
@@ -77,6 +79,14 @@ public enum WebSocketClient: Sendable {
         } catch {
             throw error.located(at: url)
         }
+        var tls: TLSContext?
+        if parsed.isSecure {
+            do {
+                tls = try options.tls.makeContext()
+            } catch {
+                throw error.located(at: url)
+            }
+        }
         let loop: EventLoop
         do {
             loop = try EventLoop(stopsWhenIdle: true)
@@ -84,7 +94,7 @@ public enum WebSocketClient: Sendable {
             throw error.located(at: url)
         }
         let shared = ConnectionShared(id: 1, role: .client, options: options.connection, loop: loop, location: url)
-        var start = ClientStart(shared: shared, url: parsed, headers: headers, options: options)
+        var start = ClientStart(shared: shared, url: parsed, headers: headers, options: options, tls: tls)
         if let resolver { start.resolve = resolver }
         loop.post(.startClient(start))
         let info = try await withTaskCancellationHandler {

@@ -1,3 +1,5 @@
+public import ClusterKitModel
+
 extension WebSocketConnection {
     /// Limits and timers of one connection, shared by the client and the server.
     ///
@@ -152,6 +154,18 @@ extension WebSocketServer {
         public var localPeers: LocalPeerPolicy
         /// Where the owner of a local peer's socket is looked up (both by default); for tests.
         package var peerOwnerSources: PeerOwnerSources
+        /// TLS, as Zeek's `Cluster::WebSocketTLSOptions` (default off).
+        ///
+        /// TLS is on when both `certFile` and `keyFile` are set; one without the other is an error. With
+        /// `enablePeerVerification` every client must present a certificate that `caFile` (or the system's store
+        /// when it is empty) vouches for; `ciphers` is the OpenSSL cipher list for TLS 1.2. Only TLS 1.2 and 1.3
+        /// are accepted. The TLS handshake counts against ``handshakeTimeout``.
+        public var tls: Cluster.WebSocketTLSOptions
+        /// A token every upgrade request must carry as `Authorization: Bearer TOKEN` (default `nil`: none).
+        ///
+        /// A request without it, or with another, gets HTTP 401 with `WWW-Authenticate: Bearer`. Send tokens over
+        /// TLS or loopback only: in clear, anyone on the path reads them.
+        public var bearerToken: String?
 
         /// Creates server options; every argument has the documented default.
         ///
@@ -166,6 +180,7 @@ extension WebSocketServer {
         ///   - sharedReceiveBufferLimit: The receive buffer budget of all connections together.
         ///   - allowsCrossOriginRequests: Whether requests from another origin are served.
         ///   - localPeers: Which local users may connect.
+        ///   - tls: TLS settings (default off).
         public init(
             host: String = "127.0.0.1",
             port: Int = 27759,
@@ -176,7 +191,8 @@ extension WebSocketServer {
             connection: WebSocketConnection.Options = .standard,
             sharedReceiveBufferLimit: Int = 256 << 20,
             allowsCrossOriginRequests: Bool = false,
-            localPeers: LocalPeerPolicy = .sameUser
+            localPeers: LocalPeerPolicy = .sameUser,
+            tls: Cluster.WebSocketTLSOptions = Cluster.WebSocketTLSOptions()
         ) {
             self.host = host
             self.port = port
@@ -189,6 +205,8 @@ extension WebSocketServer {
             self.allowsCrossOriginRequests = allowsCrossOriginRequests
             self.localPeers = localPeers
             self.peerOwnerSources = .all
+            self.tls = tls
+            self.bearerToken = nil
         }
 
         /// The defaults: `127.0.0.1:27759`, 100 connections, pings every 5 s, same origin and same user only.
@@ -242,30 +260,156 @@ extension WebSocketClient {
         public var maximumHeaderCount: Int
         /// Limits and timers of the connection (default: the standard ones without pinging).
         public var connection: WebSocketConnection.Options
+        /// How a `wss://` connection sets up TLS (default: verify the server against the system's CAs).
+        public var tls: TLSOptions
 
         /// Creates client options; every argument has the documented default.
         ///
         /// - Parameters:
         ///   - connectTimeout: The TCP connect limit.
-        ///   - handshakeTimeout: The upgrade response's time limit.
+        ///   - handshakeTimeout: The upgrade response's time limit (the TLS handshake included).
         ///   - maximumHandshakeSize: The response head's size limit.
         ///   - maximumHeaderCount: The response head's field count limit.
         ///   - connection: Connection limits and timers.
+        ///   - tls: TLS settings for `wss://` URLs.
         public init(
             connectTimeout: Duration = .seconds(10),
             handshakeTimeout: Duration = .seconds(10),
             maximumHandshakeSize: Int = 16 << 10,
             maximumHeaderCount: Int = 64,
-            connection: WebSocketConnection.Options = WebSocketConnection.Options(pingInterval: nil)
+            connection: WebSocketConnection.Options = WebSocketConnection.Options(pingInterval: nil),
+            tls: TLSOptions = .standard
         ) {
             self.connectTimeout = connectTimeout
             self.handshakeTimeout = handshakeTimeout
             self.maximumHandshakeSize = maximumHandshakeSize
             self.maximumHeaderCount = maximumHeaderCount
             self.connection = connection
+            self.tls = tls
         }
 
         /// The defaults: 10 s to connect, 10 s for the handshake, no pings.
         public static let standard = Options()
+    }
+}
+
+extension WebSocketClient {
+    /// How a client sets up TLS for a `wss://` URL (TLS 1.2 or 1.3, with the system's OpenSSL 3).
+    public struct TLSOptions: Sendable, Hashable {
+        /// Trusted CA certificates (PEM), instead of the system's store; `nil` for the system's.
+        public var caFile: String?
+        /// A directory of trusted CA certificates (OpenSSL's hashed names), instead of the system's store.
+        public var caDirectory: String?
+        /// A client certificate chain (PEM) to present, for servers that require one; needs ``keyFile``.
+        public var certificateFile: String?
+        /// The client certificate's private key (PEM, unencrypted).
+        public var keyFile: String?
+        /// A Boolean value indicating whether the server's certificate and host name (or IP address) are
+        /// verified (default `true`).
+        ///
+        /// `false` encrypts without knowing who the server is, as `zeek-client`'s `ssl.enable=true` alone does:
+        /// anyone on the path can pose as the server.
+        public var verifiesServer: Bool
+        /// The OpenSSL cipher list for TLS 1.2, or `nil` for OpenSSL's default (TLS 1.3 keeps its own suites).
+        public var ciphers: String?
+
+        /// Creates TLS options; every argument has the documented default.
+        ///
+        /// - Parameters:
+        ///   - caFile: Trusted CAs, PEM.
+        ///   - caDirectory: A hashed directory of trusted CAs.
+        ///   - certificateFile: A client certificate chain.
+        ///   - keyFile: Its private key.
+        ///   - verifiesServer: Whether to verify the server.
+        ///   - ciphers: The TLS 1.2 cipher list.
+        public init(
+            caFile: String? = nil,
+            caDirectory: String? = nil,
+            certificateFile: String? = nil,
+            keyFile: String? = nil,
+            verifiesServer: Bool = true,
+            ciphers: String? = nil
+        ) {
+            self.caFile = caFile
+            self.caDirectory = caDirectory
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.verifiesServer = verifiesServer
+            self.ciphers = ciphers
+        }
+
+        /// The defaults: verify the server against the system's CAs, present no certificate.
+        public static let standard = TLSOptions()
+
+        /// Makes the OpenSSL context.
+        func makeContext() throws(WebSocketError) -> TLSContext {
+            if (certificateFile == nil) != (keyFile == nil) {
+                throw WebSocketError(
+                    .tlsFailed,
+                    certificateFile == nil
+                        ? "a client key file needs a certificate file" : "a client certificate file needs a key file"
+                )
+            }
+            return try TLSContext(
+                isServer: false,
+                certificateFile: certificateFile,
+                keyFile: keyFile,
+                caFile: caFile,
+                caPath: caDirectory,
+                verifiesPeer: verifiesServer,
+                ciphers: ciphers
+            )
+        }
+    }
+}
+
+extension WebSocketServer.Options {
+    /// Makes the OpenSSL context when ``tls`` turns TLS on, with Zeek's rules.
+    func makeTLSContext() throws(WebSocketError) -> TLSContext? {
+        do {
+            try tls.validate()
+        } catch {
+            throw WebSocketError(.tlsFailed, "\(error)")
+        }
+        guard let certificate = tls.certFile, let key = tls.keyFile else { return nil }
+        return try TLSContext(
+            isServer: true,
+            certificateFile: certificate,
+            keyFile: key,
+            caFile: tls.caFile.isEmpty ? nil : tls.caFile,
+            caPath: nil,
+            verifiesPeer: tls.enablePeerVerification,
+            ciphers: tls.ciphers.isEmpty ? nil : tls.ciphers
+        )
+    }
+}
+
+extension WebSocketServer.Options {
+    /// Server options from Zeek's `Cluster::WebSocketServerOptions`, as `Cluster::listen_websocket` reads them.
+    ///
+    /// The address is `listen_addr`, else the deprecated `listen_host` (both, or neither, is an error, as in Zeek);
+    /// the port is `listen_port`; `ping_interval` becomes the connections' ping interval with Zeek's rules (negative
+    /// disables pinging, fractions of a second are dropped, so less than a second pings as 0 s: off); `tls_options`
+    /// become ``tls``. `max_event_queue_size` concerns the API layer above and is not read here. Everything else
+    /// keeps its default.
+    ///
+    /// - Parameter zeek: Zeek's options.
+    /// - Throws: ``WebSocketError`` with code `invalidAddress` for a bad address combination, or `tlsFailed` for a
+    ///   certificate without a key (or the reverse).
+    public init(zeek: Cluster.WebSocketServerOptions) throws(WebSocketError) {
+        do {
+            try zeek.validate()
+        } catch let error as Cluster.ConfigurationError where error.code == .invalidTLSOptions {
+            throw WebSocketError(.tlsFailed, "\(error)")
+        } catch {
+            throw WebSocketError(.invalidAddress, "\(error)")
+        }
+        self.init(
+            host: zeek.listenAddr?.description ?? zeek.listenHost ?? "127.0.0.1",
+            port: Int(zeek.listenPort.number),
+            tls: zeek.tlsOptions
+        )
+        let seconds = zeek.pingInterval.nanoseconds / 1_000_000_000
+        connection.pingInterval = seconds > 0 ? .seconds(seconds) : nil
     }
 }

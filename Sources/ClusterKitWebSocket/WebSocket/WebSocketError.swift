@@ -31,6 +31,12 @@ public struct WebSocketError: Error, Sendable, Hashable {
         case sendQueueFull
         /// A system call failed.
         case ioError
+        /// TLS was asked for and OpenSSL 3 (`libssl.so.3`, `libcrypto.so.3`) cannot be loaded; the message names
+        /// the file.
+        case tlsUnavailable
+        /// TLS failed: a certificate or key that cannot be used, a certificate the peer or this side refused
+        /// (`certificate verify failed: ...`), or a broken TLS handshake or record.
+        case tlsFailed
     }
 
     /// The broad kind of problem.

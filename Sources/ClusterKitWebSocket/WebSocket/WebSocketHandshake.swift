@@ -166,6 +166,36 @@ extension WebSocketHandshake {
         }
     }
 
+    /// Checks the `Authorization: Bearer TOKEN` field of an upgrade request.
+    ///
+    /// The scheme compares without regard to case; the token is compared in constant time.
+    ///
+    /// - Parameters:
+    ///   - headers: The request's header fields.
+    ///   - token: The token required.
+    /// - Returns: `nil` when the field carries the token, else a 401 answer.
+    package static func checkBearerToken(_ headers: WebSocketHeaders, _ token: String) -> Rejection? {
+        let refusal = { (body: String) in
+            Rejection(
+                status: 401,
+                reasonPhrase: "Unauthorized",
+                headers: ["WWW-Authenticate": "Bearer"],
+                body: body
+            )
+        }
+        let values = headers.fields.filter { $0.name.lowercased() == "authorization" }.map(\.value)
+        guard values.count == 1, let value = values.first else {
+            return refusal(values.isEmpty ? "missing bearer token" : "more than one 'Authorization' header")
+        }
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return refusal("not a bearer token") }
+        let given = Array(parts[1].utf8)
+        let wanted = Array(token.utf8)
+        var difference = UInt8(given.count == wanted.count ? 0 : 1)
+        for index in 0..<given.count { difference |= given[index] ^ wanted[index % max(1, wanted.count)] }
+        return difference == 0 ? nil : refusal("wrong bearer token")
+    }
+
     /// Checks an upgrade request head as a server.
     ///
     /// `Host`, `Sec-WebSocket-Key` and `Sec-WebSocket-Version` must each appear once and not be empty (400

@@ -69,6 +69,10 @@ extension WebSocketProtocolCore {
             reject(error, now: now)
             return
         }
+        if let token = server.bearerToken, let refusal = WebSocketHandshake.checkBearerToken(request.headers, token) {
+            reject(refusal, now: now)
+            return
+        }
         receive.consume(length)
         output.append(WebSocketHandshake.switchingProtocolsResponse(key: request.key))
         guard let remote else { return }

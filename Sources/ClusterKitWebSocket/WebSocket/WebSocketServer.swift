@@ -22,7 +22,8 @@ public final class WebSocketServer: Sendable {
     ///
     /// - Parameter options: Address, limits and timers.
     /// - Throws: ``WebSocketError`` with code `invalidAddress` (host not a literal, port out of range),
-    ///   `addressInUse`, or `ioError`.
+    ///   `addressInUse`, `ioError`, `tlsUnavailable` (TLS asked for and OpenSSL 3 cannot be loaded) or `tlsFailed`
+    ///   (certificate or key missing or unusable, one of them without the other, a bad cipher list).
     public init(options: Options = .standard) throws {
         let location =
             options.host.contains(":") ? "[\(options.host)]:\(options.port)" : "\(options.host):\(options.port)"
@@ -35,6 +36,12 @@ public final class WebSocketServer: Sendable {
                 "'\(options.host)' is not an IPv4 or IPv6 address",
                 location: location
             )
+        }
+        let tls: TLSContext?
+        do {
+            tls = try options.makeTLSContext()
+        } catch {
+            throw error.located(at: location)
         }
         let descriptor: Int32
         do {
@@ -51,7 +58,7 @@ public final class WebSocketServer: Sendable {
         }
         self.port = bound?.port ?? options.port
         self.host = address.host
-        loop.post(.startServer(ServerStart(descriptor: descriptor, shared: shared, options: options)))
+        loop.post(.startServer(ServerStart(descriptor: descriptor, shared: shared, options: options, tls: tls)))
     }
 
     deinit {

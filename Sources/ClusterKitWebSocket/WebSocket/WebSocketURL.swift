@@ -1,15 +1,17 @@
-/// A parsed `ws://` URL: host, port and request target.
+/// A parsed `ws://` or `wss://` URL: host, port and request target.
 package struct WebSocketURL: Sendable, Hashable {
+    /// Whether the scheme is `wss` (TLS).
+    package var isSecure: Bool
     /// The host: a name, an IPv4 literal, or an IPv6 literal without brackets.
     package var host: String
-    /// The TCP port (80 when the URL gives none).
+    /// The TCP port (80, or 443 for `wss`, when the URL gives none).
     package var port: Int
     /// The request target: path and query, `/` when the URL gives none.
     package var target: String
     /// The URL as given, for messages.
     package var text: String
 
-    /// Parses `ws://host[:port][/path][?query]`.
+    /// Parses `ws://host[:port][/path][?query]` or the same with `wss://`.
     ///
     /// - Parameter text: The URL text.
     /// - Throws: ``WebSocketError`` with code `invalidURL`.
@@ -19,12 +21,10 @@ package struct WebSocketURL: Sendable, Hashable {
         }
         self.text = text
         let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw invalid("missing 'ws://'") }
+        guard parts.count == 2 else { throw invalid("missing 'ws://' or 'wss://'") }
         let scheme = parts[0].lowercased()
-        guard scheme == "ws" else {
-            if scheme == "wss" { throw invalid("'wss' needs TLS, which is not supported") }
-            throw invalid("unsupported scheme '\(scheme)'")
-        }
+        guard scheme == "ws" || scheme == "wss" else { throw invalid("unsupported scheme '\(scheme)'") }
+        self.isSecure = scheme == "wss"
         let rest = parts[1]
         guard !rest.contains("#") else { throw invalid("fragment not allowed") }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
@@ -56,14 +56,14 @@ package struct WebSocketURL: Sendable, Hashable {
             }
             self.port = port
         } else {
-            self.port = 80
+            self.port = isSecure ? 443 : 80
         }
         self.target = target
     }
 
-    /// The `Host` header value: the host (IPv6 in brackets) and the port unless it is 80.
+    /// The `Host` header value: the host (IPv6 in brackets) and the port unless it is the scheme's default.
     package var hostHeader: String {
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return port == 80 ? host : "\(host):\(port)"
+        return port == (isSecure ? 443 : 80) ? host : "\(host):\(port)"
     }
 }

@@ -43,6 +43,9 @@ package enum LocalCluster: Sendable {
         /// Whether other local users' processes may connect (`controller --allow-other-users`, see
         /// ``WebSocketServer/LocalPeerPolicy/anyUser``); default `false`.
         package var allowsOtherUsers: Bool
+        /// Further arguments for the controller: its TLS and token options (`--tls-certificate FILE`, …), with
+        /// absolute paths; default none.
+        package var controllerArguments: [String] = []
 
         /// Creates start options.
         ///
@@ -56,6 +59,7 @@ package enum LocalCluster: Sendable {
         ///   - nodeProgram: The nodes' program, or `nil` for `executablePath`.
         ///   - allowsRemoteClients: Whether a non-loopback listening address is allowed.
         ///   - allowsOtherUsers: Whether other local users may connect.
+        ///   - controllerArguments: The controller's TLS and token options.
         package init(
             executablePath: String,
             layoutPath: String? = nil,
@@ -65,8 +69,10 @@ package enum LocalCluster: Sendable {
             timeout: Duration = .seconds(120),
             nodeProgram: String? = nil,
             allowsRemoteClients: Bool = false,
-            allowsOtherUsers: Bool = false
+            allowsOtherUsers: Bool = false,
+            controllerArguments: [String] = []
         ) {
+            self.controllerArguments = controllerArguments
             self.nodeProgram = nodeProgram
             self.allowsRemoteClients = allowsRemoteClients
             self.allowsOtherUsers = allowsOtherUsers
@@ -157,6 +163,7 @@ package enum LocalCluster: Sendable {
         if let nodeProgram = options.nodeProgram { arguments += ["--node-program", nodeProgram] }
         if options.allowsRemoteClients { arguments.append("--allow-remote") }
         if options.allowsOtherUsers { arguments.append("--allow-other-users") }
+        arguments += options.controllerArguments
         if let layoutPath = options.layoutPath {
             arguments += ["--layout", layoutPath]
         } else {
@@ -310,23 +317,26 @@ package enum LocalCluster: Sendable {
     ///
     /// - Parameters:
     ///   - url: The controller's WebSocket URL.
+    ///   - access: TLS settings and token.
     ///   - timeout: How long to wait for the answer.
     /// - Returns: The statuses, sorted by node name.
     /// - Throws: ``BackendError`` when the controller cannot be reached; ``Failure`` (`noAnswer`) when it does
     ///   not answer (Zeek's controller does not know the request: use `get_nodes` there).
     package static func status(
         controller url: String,
+        access: ClientAccess = ClientAccess(),
         timeout: Duration = .seconds(10)
     ) async throws
         -> [NodeProcessStatus]
     {
-        try await withControllerClient(url, timeout: timeout) { try await $0.getNodeProcesses() }
+        try await withControllerClient(url, access: access, timeout: timeout) { try await $0.getNodeProcesses() }
     }
 
     /// Has the controller stop every node and itself, and waits until none of those processes is left.
     ///
     /// - Parameters:
     ///   - url: The controller's WebSocket URL.
+    ///   - access: TLS settings and token.
     ///   - timeout: How long to wait for the processes to be gone (the stop sequence gives nodes up to 26 s
     ///     of SIGTERM before SIGKILL); default 60 s.
     ///   - isAlive: Whether a process id still names a process; default `kill(pid, 0)` on this machine.
@@ -335,10 +345,13 @@ package enum LocalCluster: Sendable {
     ///   `processesLeft` naming the pids still alive.
     package static func stop(
         controller url: String,
+        access: ClientAccess = ClientAccess(),
         timeout: Duration = .seconds(60),
         isAlive: @Sendable (Int) -> Bool = LocalCluster.processExists
     ) async throws -> [Int] {
-        let pids = try await withControllerClient(url, timeout: .seconds(10)) { try await $0.shutdownController() }
+        let pids = try await withControllerClient(url, access: access, timeout: .seconds(10)) {
+            try await $0.shutdownController()
+        }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while true {
@@ -359,10 +372,11 @@ package enum LocalCluster: Sendable {
     /// the connection whatever happens; a controller that does not answer becomes ``Failure`` `noAnswer`.
     private static func withControllerClient<T: Sendable>(
         _ url: String,
+        access: ClientAccess,
         timeout: Duration,
         _ body: @escaping @Sendable (ControllerClient) async throws -> T
     ) async throws -> T {
-        let backend = WebSocketBackend(url: url, options: WebSocketBackend.Options(applicationName: "zeekctl"))
+        let backend = WebSocketBackend(url: url, options: access.backendOptions())
         do {
             let value = try await withDispatcher(
                 backend: backend,

@@ -12,8 +12,10 @@ struct ClusterCommand: ZeekctlCommand {
     static let usage = """
         usage: zeekctl cluster start [--layout FILE] [--listen HOST:PORT] [--state-dir DIR] [--timeout SECONDS]
                                      [--node-program PATH] [--allow-remote] [--allow-other-users]
-               zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json]
-               zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS]
+                                     [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
+                                      [--tls-ciphers LIST]] [--token-file FILE]
+               zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json] [ACCESS]
+               zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS] [ACCESS]
 
         start runs 'zeekctl controller --processes' in the background (its own session) with the layout
         deployed (--layout: node.cfg, cluster-layout.zeek or Management INI; default ./cluster-layout.zeek,
@@ -23,8 +25,8 @@ struct ClusterCommand: ZeekctlCommand {
         directory of yours that nobody else can write), else a fresh private directory
         zeekctl-cluster-XXXXXX under $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp, left in place after stop.
         If nodes fail it prints them, stops what it started and exits 1. Default listen 127.0.0.1:2149;
-        --timeout in seconds, default 120, at most 86400; --node-program, --allow-remote and
-        --allow-other-users as for 'zeekctl controller'.
+        --timeout in seconds, default 120, at most 86400; --node-program, --allow-remote,
+        --allow-other-users and the TLS and token options as for 'zeekctl controller'.
 
         status lists every node process: node, type, state, pid, port, uptime, restarts (JSON:
         {"nodes": {NAME: {"type", "state", "pid", "port", "uptime", "restarts"}}}, uptime in seconds).
@@ -32,16 +34,20 @@ struct ClusterCommand: ZeekctlCommand {
         stop has the controller stop every node and itself, and returns when none of those processes is left
         (--timeout in seconds, default 60, at most 86400).
 
+        ACCESS, for a controller at a wss:// URL or with a token: \(ClientAccess.usage)
+
         'zeekctl dispatch get_id_value ID --controller ws://HOST:PORT' and zeek-client work against the cluster.
 
         exit status: 0 success, 1 failure (nodes that did not start, controller unreachable, processes left,
         unsafe state directory), 64 usage error
 
         """
-    static let options: [Arguments.Option] = [
-        .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
-        .value("--format"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
-    ]
+    static let options: [Arguments.Option] =
+        [
+            .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
+            .value("--format"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
+            .flag("--tls-verify-peer"), .value("--tls-ciphers"),
+        ] + ClientAccess.options
 
     enum Action: String {
         case start, status, stop
@@ -57,6 +63,9 @@ struct ClusterCommand: ZeekctlCommand {
     var nodeProgram: String?
     var allowsRemoteClients: Bool
     var allowsOtherUsers: Bool
+    var access: ClientAccess
+    /// The controller's TLS and token options for `start`, as given.
+    var serverSecurity: [(option: String, value: String?)] = []
 
     init(arguments: Arguments) throws(UsageError) {
         guard let word = arguments.positionals.first, arguments.positionals.count == 1 else {
@@ -69,12 +78,13 @@ struct ClusterCommand: ZeekctlCommand {
         let allowed: [Action: Set<String>] = [
             .start: [
                 "--layout", "--listen", "--state-dir", "--timeout", "--node-program", "--allow-remote",
-                "--allow-other-users",
+                "--allow-other-users", "--tls-certificate", "--tls-key", "--tls-ca", "--tls-verify-peer",
+                "--tls-ciphers", "--token-file",
             ],
-            .status: ["--controller", "--format"],
-            .stop: ["--controller", "--timeout"],
+            .status: Set(["--controller", "--format"] + ClientAccess.options.map(\.primaryName)),
+            .stop: Set(["--controller", "--timeout"] + ClientAccess.options.map(\.primaryName)),
         ]
-        for option in Self.options.map(\.primaryName) where arguments.value(option) != nil {
+        for option in Self.options.map(\.primaryName) where arguments.flag(option) {
             guard allowed[action]?.contains(option) == true else {
                 throw UsageError("'\(option)' does not apply to 'zeekctl cluster \(word)'")
             }
@@ -94,6 +104,13 @@ struct ClusterCommand: ZeekctlCommand {
         nodeProgram = arguments.value("--node-program")
         allowsRemoteClients = arguments.flag("--allow-remote")
         allowsOtherUsers = arguments.flag("--allow-other-users")
+        access = try ClientAccess(arguments: arguments, urls: action == .start ? [] : [controller])
+        if action == .start {
+            for option in ["--tls-certificate", "--tls-key", "--tls-ca", "--tls-ciphers", "--token-file"] {
+                if let value = arguments.value(option) { serverSecurity.append((option, value)) }
+            }
+            if arguments.flag("--tls-verify-peer") { serverSecurity.append(("--tls-verify-peer", nil)) }
+        }
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -101,7 +118,10 @@ struct ClusterCommand: ZeekctlCommand {
             switch action {
             case .start: return try await start(context)
             case .status:
-                let statuses = try await LocalCluster.status(controller: controller)
+                let statuses = try await LocalCluster.status(
+                    controller: controller,
+                    access: try access.prepared(context: context)
+                )
                 let now = Date().timeIntervalSince1970
                 context.terminal.writeOutput(
                     format == "json"
@@ -110,7 +130,11 @@ struct ClusterCommand: ZeekctlCommand {
                 )
                 return .success
             case .stop:
-                let pids = try await LocalCluster.stop(controller: controller, timeout: timeout ?? .seconds(60))
+                let pids = try await LocalCluster.stop(
+                    controller: controller,
+                    access: try access.prepared(context: context),
+                    timeout: timeout ?? .seconds(60)
+                )
                 let nodes = max(0, pids.count - 1)
                 context.terminal.writeOutput(
                     "stopped the controller and \(nodes) node process\(nodes == 1 ? "" : "es")\n"
@@ -138,7 +162,11 @@ struct ClusterCommand: ZeekctlCommand {
                 timeout: timeout ?? .seconds(120),
                 nodeProgram: nodeProgram.map(context.resolve),
                 allowsRemoteClients: allowsRemoteClients,
-                allowsOtherUsers: allowsOtherUsers
+                allowsOtherUsers: allowsOtherUsers,
+                controllerArguments: serverSecurity.flatMap { option, value in
+                    guard let value else { return [option] }
+                    return [option, option == "--tls-ciphers" ? value : context.resolve(value)]
+                }
             )
         )
         context.terminal.writeOutput(

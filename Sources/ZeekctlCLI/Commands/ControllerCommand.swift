@@ -14,6 +14,8 @@ struct ControllerCommand: ZeekctlCommand {
                                   [--processes [--state-dir DIR] [--node-program PATH]]
                                   [--allow-remote] [--allow-other-users] [--client-limit N] [--node-limit N]
                                   [--subscription-timeout SECONDS] [--ready-fd N]
+                                  [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
+                                   [--tls-ciphers LIST]] [--token-file FILE]
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
@@ -32,11 +34,18 @@ struct ControllerCommand: ZeekctlCommand {
         environment keys such as LD_PRELOAD, PATH, ZEEK* or CLUSTERKIT_*, more than 256 instances or 4096
         nodes), is reported and the controller does not start.
 
+        --tls-certificate FILE and --tls-key FILE (PEM, both or neither) serve TLS 1.2/1.3 on
+        wss://HOST:PORT/v1/messages/json, as Zeek's Cluster::WebSocketTLSOptions cert_file and key_file do;
+        --tls-verify-peer requires every client to present a certificate that the CAs of --tls-ca FILE (default:
+        the system's) vouch for; --tls-ciphers LIST sets the OpenSSL cipher list of TLS 1.2. TLS needs the
+        system's OpenSSL 3 (libssl.so.3), loaded at start. --token-file FILE (mode 0600 or stricter) requires
+        'Authorization: Bearer TOKEN' on every WebSocket upgrade, with the token the file holds (401 otherwise).
+
         Whoever can connect can deploy configurations and so run processes as you; so the controller listens
-        on loopback addresses only unless --allow-remote is given (for a trusted network: there is no
-        encryption or authentication yet), serves only processes of your own user (and root) connecting
-        over loopback unless --allow-other-users is given, and refuses WebSocket upgrades from web pages of
-        another origin (403). At most --client-limit clients (default 100, Zeek's) and --node-limit node
+        on loopback addresses only unless --allow-remote is given (for a trusted network), or unless clients
+        must authenticate: with --tls-verify-peer (mutual TLS) or --token-file. It serves only processes of
+        your own user (and root) connecting over loopback unless --allow-other-users is given, and refuses
+        WebSocket upgrades from web pages of another origin (403). At most --client-limit clients (default 100, Zeek's) and --node-limit node
         processes (default 4096) at once; a connection must send its subscriptions within
         --subscription-timeout seconds (default 10). See Docs/security.md.
 
@@ -55,6 +64,8 @@ struct ControllerCommand: ZeekctlCommand {
         .value("--listen"), .value("--layout"), .value("--config"), .flag("--verbose", "-v"), .flag("--processes"),
         .value("--state-dir"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
         .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"), .value("--ready-fd"),
+        .value("--tls-certificate"), .value("--tls-key"), .value("--tls-ca"), .flag("--tls-verify-peer"),
+        .value("--tls-ciphers"), .value("--token-file"),
     ]
 
     var listen: WebSocketServer.Options
@@ -69,6 +80,7 @@ struct ControllerCommand: ZeekctlCommand {
     var nodeLimit: Int
     var subscriptionTimeout: Duration
     var readyDescriptor: Int32?
+    var tokenFile: String?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -93,6 +105,31 @@ struct ControllerCommand: ZeekctlCommand {
         if (stateDirectory != nil || nodeProgram != nil) && !processes {
             throw UsageError("'--state-dir' and '--node-program' need '--processes'")
         }
+        listen.tls = Cluster.WebSocketTLSOptions(
+            certFile: arguments.value("--tls-certificate"),
+            keyFile: arguments.value("--tls-key"),
+            enablePeerVerification: arguments.flag("--tls-verify-peer"),
+            caFile: arguments.value("--tls-ca") ?? "",
+            ciphers: arguments.value("--tls-ciphers") ?? ""
+        )
+        do {
+            try listen.tls.validate()
+        } catch {
+            throw UsageError("'--tls-certificate' and '--tls-key' go together (\(error))")
+        }
+        if !listen.tls.isEnabled,
+            listen.tls.enablePeerVerification || !listen.tls.caFile.isEmpty || !listen.tls.ciphers.isEmpty
+        {
+            throw UsageError(
+                "'--tls-ca', '--tls-verify-peer' and '--tls-ciphers' need '--tls-certificate' and '--tls-key'"
+            )
+        }
+        tokenFile = arguments.value("--token-file")
+    }
+
+    /// Whether clients must authenticate: mutual TLS or a token.
+    var requiresAuthentication: Bool {
+        (listen.tls.isEnabled && listen.tls.enablePeerVerification) || tokenFile != nil
     }
 
     /// The server options for `--listen HOST:PORT` (`:PORT` and `PORT` listen on 127.0.0.1; port 0 picks a
@@ -131,11 +168,22 @@ struct ControllerCommand: ZeekctlCommand {
             }
         }
         let log: (@Sendable (String) -> Void)? = verbose ? { @Sendable line in terminal.writeOutput(line + "\n") } : nil
+        var listen = listen
+        listen.tls.certFile = listen.tls.certFile.map(context.resolve)
+        listen.tls.keyFile = listen.tls.keyFile.map(context.resolve)
+        if !listen.tls.caFile.isEmpty { listen.tls.caFile = context.resolve(listen.tls.caFile) }
+        if let tokenFile {
+            do {
+                listen.bearerToken = try BearerTokenFile.read(context.resolve(tokenFile))
+            } catch {
+                return fail("\(error)")
+            }
+        }
         var options = ControllerService.Options(
             webSocket: listen,
             controller: Controller.Options(log: log),
             connectionLog: log,
-            allowsRemoteClients: allowsRemoteClients,
+            allowsRemoteClients: allowsRemoteClients || requiresAuthentication,
             clientLimit: clientLimit,
             nodeLimit: nodeLimit,
             subscriptionTimeout: subscriptionTimeout
@@ -156,10 +204,19 @@ struct ControllerCommand: ZeekctlCommand {
             } catch {
                 return fail("state directory \(error)")
             }
+            // Nodes join over TLS when the hub uses it, trusting the CAs of --tls-ca and, when the hub verifies its
+            // peers, presenting the controller's own certificate; the token goes in their environment.
+            let verifiesPeers = listen.tls.isEnabled && listen.tls.enablePeerVerification
             options.makeNodeHost = ControllerService.processNodeHosts(
                 executablePath: nodeProgram.map(context.resolve) ?? context.executablePath,
                 stateDirectory: directory.path,
-                environment: context.environment
+                environment: context.environment,
+                hubAccess: ProcessNodeHost.HubAccess(
+                    caFile: listen.tls.isEnabled && !listen.tls.caFile.isEmpty ? listen.tls.caFile : nil,
+                    certificateFile: verifiesPeers ? listen.tls.certFile : nil,
+                    keyFile: verifiesPeers ? listen.tls.keyFile : nil,
+                    bearerToken: listen.bearerToken
+                )
             )
         }
         defer { temporaryDirectory?.remove() }
@@ -168,7 +225,10 @@ struct ControllerCommand: ZeekctlCommand {
             try TerminationSignals.install()
             service = try ControllerService(options: options)
         } catch let error as ControllerServiceError where error.code == .remoteClientsNotAllowed {
-            return fail("\(error); pass --allow-remote to listen there anyway")
+            return fail(
+                "\(error); clients must authenticate there (--tls-verify-peer or --token-file), "
+                    + "or pass --allow-remote to listen there anyway"
+            )
         } catch {
             return fail("\(error)")
         }

@@ -11,6 +11,8 @@ struct DispatchCommand: ZeekctlCommand {
                                 [--controller ws://HOST:PORT]
                                 [--websocket ws://HOST:PORT [--protocol control|management]
                                  [--cluster-backend broker|zeromq]]
+                                [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
+                                [--token-file FILE]
 
         Asks the nodes of a cluster for the value of the script identifier ID and prints each node's answer.
 
@@ -29,15 +31,18 @@ struct DispatchCommand: ZeekctlCommand {
         --timeout is one deadline for the whole request, in seconds (default 10, at most 86400). --format json
         prints what zeek-client get-id-value prints; --group folds nodes with equal values into one row.
 
+        --controller and --websocket take wss:// URLs for TLS. \(ClientAccess.usage)
+
         exit status: 0 every node replied, 2 some did and some failed or timed out, 1 none did or the request
         could not be made, 64 usage error
 
         """
-    static let options: [Arguments.Option] = [
-        .value("--nodes"), .value("--timeout"), .value("--format"), .flag("--group"), .value("--layout"),
-        .repeated("--set"), .value("--controller"), .value("--websocket"), .value("--protocol"),
-        .value("--cluster-backend"),
-    ]
+    static let options: [Arguments.Option] =
+        [
+            .value("--nodes"), .value("--timeout"), .value("--format"), .flag("--group"), .value("--layout"),
+            .repeated("--set"), .value("--controller"), .value("--websocket"), .value("--protocol"),
+            .value("--cluster-backend"),
+        ] + ClientAccess.options
 
     var id: String
     var nodes: [String]?
@@ -50,6 +55,7 @@ struct DispatchCommand: ZeekctlCommand {
     var webSocket: String?
     var dispatchProtocol: DispatchProtocol
     var scheme: TopicScheme
+    var access: ClientAccess
 
     init(arguments: Arguments) throws(UsageError) {
         let positionals = arguments.positionals
@@ -83,6 +89,10 @@ struct DispatchCommand: ZeekctlCommand {
         let backend = try arguments.choice("--cluster-backend", ["broker", "zeromq"])
         if backend != nil && webSocket == nil { throw UsageError("'--cluster-backend' needs '--websocket'") }
         scheme = backend == "zeromq" ? .zeroMQ : .broker
+        access = try ClientAccess(arguments: arguments, urls: [controller, webSocket].compactMap { $0 })
+        if controller == nil, webSocket == nil, access.hasTLSOptions || access.tokenFile != nil {
+            throw UsageError("TLS and token options need '--controller' or '--websocket'")
+        }
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -110,7 +120,8 @@ struct DispatchCommand: ZeekctlCommand {
         }
         let report: DispatchReport
         do {
-            report = try await query.run(makeBackend: RemoteBackend.make)
+            let access = try access.prepared(context: context)
+            report = try await query.run(makeBackend: { RemoteBackend.make($0, access: access) })
         } catch {
             context.terminal.error("\(error)")
             return .failure

@@ -6,6 +6,8 @@ struct NodeCommand: ZeekctlCommand {
     static let summary = "run one cluster node that joins a WebSocket hub and answers requests"
     static let usage = """
         usage: zeekctl node --name NAME --hub ws://HOST:PORT [--layout FILE] [--set ID=JSON]...
+                            [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
+                            [--token-file FILE]
 
         Runs the cluster node NAME until SIGTERM or SIGINT: it connects to the WebSocket API server at
         --hub (ws://HOST:PORT, ws://HOST:PORT/v1/messages/json or HOST:PORT), says hello with
@@ -18,18 +20,22 @@ struct NodeCommand: ZeekctlCommand {
         sets; NAME defaults to that configuration's node, else to CLUSTER_NODE. --set ID=JSON sets an
         identifier on the node (JSON null declares it without a value).
 
+        --hub takes a wss:// URL for TLS. \(ClientAccess.usage)
+
         exit status: 0 stopped by a signal or a shutdown request, 1 the node could not start or lost its hub,
         64 usage error
 
         """
-    static let options: [Arguments.Option] = [
-        .value("--name"), .value("--hub"), .value("--layout"), .repeated("--set"),
-    ]
+    static let options: [Arguments.Option] =
+        [
+            .value("--name"), .value("--hub"), .value("--layout"), .repeated("--set"),
+        ] + ClientAccess.options
 
     var nodeName: String?
     var hub: String
     var layout: String?
     var settings: [String: ZeekValue?]
+    var access: ClientAccess
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -39,8 +45,9 @@ struct NodeCommand: ZeekctlCommand {
             throw UsageError("'zeekctl node' needs '--hub ws://HOST:PORT'")
         }
         // Checked here, so that a bad address is a usage error; the library normalises it the same way.
-        _ = try RemoteBackend.address(hub, option: "--hub", defaultPort: WebSocketServer.Options.standard.port)
+        let url = try RemoteBackend.address(hub, option: "--hub", defaultPort: WebSocketServer.Options.standard.port)
         self.hub = hub
+        access = try ClientAccess(arguments: arguments, urls: [url])
         nodeName = arguments.value("--name")
         layout = arguments.value("--layout")
         settings = try arguments.zeekSettings("--set")
@@ -48,13 +55,14 @@ struct NodeCommand: ZeekctlCommand {
 
     func run(context: CommandContext) async -> ExitStatus {
         do {
-            let configuration = try NodeProcess.Configuration.resolve(
+            var configuration = try NodeProcess.Configuration.resolve(
                 name: nodeName,
                 layoutFile: layout.map(context.resolve),
                 hub: hub,
                 settings: settings,
                 environment: context.environment
             )
+            try access.prepared(context: context).apply(to: &configuration.backend)
             try TerminationSignals.install()
             let terminal = context.terminal
             try await NodeProcess(configuration: configuration, log: { terminal.writeError($0 + "\n") })

@@ -196,7 +196,7 @@ import Testing
     }
 
     @Test func invalidURLIsAnInvalidState() async throws {
-        let backend = WebSocketBackend(url: "wss://127.0.0.1/v1/messages/json")
+        let backend = WebSocketBackend(url: "http://127.0.0.1/v1/messages/json")
         let error = await #expect(throws: BackendError.self) { try await backend.connect() }
         #expect(error?.code == .invalidState)
     }

@@ -17,6 +17,7 @@ import Testing
         ("[::1]:9999", "ws://[::1]:9999/v1/messages/json"),
         ("[::1]", "ws://[::1]:2149/v1/messages/json"),
         ("ws://10.0.0.1:1/other", "ws://10.0.0.1:1/other"),
+        ("WSS://host.example", "wss://host.example:2149/v1/messages/json"),
         (" host:1 ", "ws://host:1/v1/messages/json"),
     ])
     func shortFormsAreCompleted(text: String, url: String) throws {
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("wss://h:1", "invalid WebSocket address 'wss://h:1': scheme 'wss' is not supported (use ws://)"),
+        ("http://h:1", "invalid WebSocket address 'http://h:1': scheme 'http' is not supported (use ws:// or wss://)"),
         (":2149", "invalid WebSocket address ':2149': no host"),
         ("h:0", "invalid WebSocket address 'h:0': port '0' is not a number in 1...65535"),
         ("h:http", "invalid WebSocket address 'h:http': port 'http' is not a number in 1...65535"),

@@ -240,7 +240,7 @@ import Glibc
 
     @Test func invalidURLFailsBeforeConnecting() async {
         let error = await #expect(throws: WebSocketError.self) {
-            try await WebSocketClient.connect(to: "wss://127.0.0.1:2149/v1/messages/json")
+            try await WebSocketClient.connect(to: "wsx://127.0.0.1:2149/v1/messages/json")
         }
         #expect(error?.code == .invalidURL)
     }

@@ -277,9 +277,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("wss://127.0.0.1/", "wss://127.0.0.1/: 'wss' needs TLS, which is not supported"),
         ("http://x/", "http://x/: unsupported scheme 'http'"),
-        ("127.0.0.1:80", "127.0.0.1:80: missing 'ws://'"),
+        ("127.0.0.1:80", "127.0.0.1:80: missing 'ws://' or 'wss://'"),
         ("ws://:80/", "ws://:80/: missing host"),
         ("ws://h:99999/", "ws://h:99999/: invalid port '99999'"),
         ("ws://u@h/", "ws://u@h/: user information not allowed"),
