@@ -51,6 +51,19 @@ public struct EventDeclarations: Sendable, Hashable {
     }
 }
 
+extension EventDeclarations {
+    /// Reads the declarations of a Zeek script file: a regular file of at most 1 MiB.
+    ///
+    /// - Parameters:
+    ///   - path: The file.
+    ///   - name: The file's name in issues, such as the path a user gave; default `path`.
+    /// - Throws: An error naming the file when it cannot be read, is not a regular file, or is larger.
+    public init(readingFile path: String, named name: String? = nil) throws {
+        let bytes = try LocalFile.readRegularFile(path, maximumSize: 1 << 20)
+        self.init(reading: String(decoding: bytes, as: UTF8.self), file: name ?? path)
+    }
+}
+
 /// One token of a Zeek script, with its line.
 struct DeclarationToken: Equatable {
     enum Kind: Equatable { case word, symbol, string }

@@ -53,6 +53,9 @@ public final class ControllerService: Sendable {
         /// How long a connection may take to send its subscriptions (default 10 s; `nil` waits for ever, as Zeek);
         /// see ``WebSocketAPIServer/Options/subscriptionTimeout``.
         public var subscriptionTimeout: Duration?
+        /// Events of a program's own that clients may publish through the hub, beside Zeek's (read from Zeek
+        /// script with ``EventDeclarations``); default none.
+        public var declaredEvents: [EventCatalog.Signature] = []
 
         /// Creates options; every argument has the documented default.
         ///
@@ -174,7 +177,8 @@ public final class ControllerService: Sendable {
             hub: hub,
             options: WebSocketAPIServer.Options(
                 webSocket: options.webSocket,
-                catalog: EventCatalog.standard.merging(ClusterKitControllerAPI.catalog),
+                catalog: EventCatalog.standard.merging(ClusterKitControllerAPI.catalog)
+                    .merging(EventCatalog(options.declaredEvents)),
                 clientLimit: options.clientLimit,
                 nodeLimit: options.nodeLimit,
                 subscriptionTimeout: options.subscriptionTimeout,

@@ -15,7 +15,7 @@ struct ControllerCommand: ZeekctlCommand {
                                   [--allow-remote] [--allow-other-users] [--client-limit N] [--node-limit N]
                                   [--subscription-timeout SECONDS] [--ready-fd N]
                                   [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
-                                   [--tls-ciphers LIST]] [--token-file FILE]
+                                   [--tls-ciphers LIST]] [--token-file FILE] [--declare FILE.zeek]...
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
@@ -41,6 +41,11 @@ struct ControllerCommand: ZeekctlCommand {
         system's OpenSSL 3 (libssl.so.3), loaded at start. --token-file FILE (mode 0600 or stricter) requires
         'Authorization: Bearer TOKEN' on every WebSocket upgrade, with the token the file holds (401 otherwise).
 
+        --declare FILE.zeek (repeatable) adds the 'global NAME: event(arg: type, ...)' declarations of a Zeek
+        script to the events clients may publish through the controller's hub (besides Zeek's Management, Control
+        and Cluster events), so that a WebSocket API client can exchange its own events there; a declaration that
+        cannot be read is an error with file and line, and the controller does not start.
+
         Whoever can connect can deploy configurations and so run processes as you; so the controller listens
         on loopback addresses only unless --allow-remote is given (for a trusted network), or unless clients
         must authenticate: with --tls-verify-peer (mutual TLS) or --token-file. It serves only processes of
@@ -65,7 +70,7 @@ struct ControllerCommand: ZeekctlCommand {
         .value("--state-dir"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
         .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"), .value("--ready-fd"),
         .value("--tls-certificate"), .value("--tls-key"), .value("--tls-ca"), .flag("--tls-verify-peer"),
-        .value("--tls-ciphers"), .value("--token-file"),
+        .value("--tls-ciphers"), .value("--token-file"), .repeated("--declare"),
     ]
 
     var listen: WebSocketServer.Options
@@ -81,6 +86,7 @@ struct ControllerCommand: ZeekctlCommand {
     var subscriptionTimeout: Duration
     var readyDescriptor: Int32?
     var tokenFile: String?
+    var declarationFiles: [String]
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -125,6 +131,7 @@ struct ControllerCommand: ZeekctlCommand {
             )
         }
         tokenFile = arguments.value("--token-file")
+        declarationFiles = arguments.all("--declare")
     }
 
     /// Whether clients must authenticate: mutual TLS or a token.
@@ -179,6 +186,24 @@ struct ControllerCommand: ZeekctlCommand {
                 return fail("\(error)")
             }
         }
+        // Events declared in Zeek script join the hub's catalog; one that cannot be read stops the start.
+        var declared: [EventCatalog.Signature] = []
+        for path in declarationFiles {
+            let declarations: EventDeclarations
+            do {
+                declarations = try EventDeclarations(readingFile: context.resolve(path), named: path)
+            } catch {
+                return fail("\(path): \(error)")
+            }
+            guard declarations.issues.isEmpty else {
+                for issue in declarations.issues { terminal.writeError("error: \(issue)\n") }
+                return fail(
+                    "\(path): not starting: \(declarations.issues.count) declaration(s) cannot be read",
+                    details: declarations.issues.map(\.description)
+                )
+            }
+            declared += declarations.signatures
+        }
         var options = ControllerService.Options(
             webSocket: listen,
             controller: Controller.Options(log: log),
@@ -188,6 +213,7 @@ struct ControllerCommand: ZeekctlCommand {
             nodeLimit: nodeLimit,
             subscriptionTimeout: subscriptionTimeout
         )
+        options.declaredEvents = declared
         var temporaryDirectory: PrivateDirectory?
         if processes {
             let directory: PrivateDirectory
