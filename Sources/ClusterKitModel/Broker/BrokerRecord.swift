@@ -51,7 +51,7 @@ extension BrokerEnum {
 ///
 /// It is `Codable` in its Broker form (``BrokerConvertible/encodeBrokerForm(to:)``), so that it can be a property of
 /// a user's `Codable` type.
-public protocol BrokerRecord: BrokerConvertible, Codable {
+public protocol BrokerRecord: BrokerFormCodable {
     /// The Zeek type name, such as `Management::Result`.
     static var zeekTypeName: String { get }
     /// The field names in declaration order.

@@ -32,8 +32,15 @@ extension BrokerConvertible {
     }
 }
 
-extension BrokerRecord {
-    /// Encodes the record in its Broker form (``BrokerConvertible/encodeBrokerForm(to:)``).
+/// A type that is `Codable` in its Broker form: through ``Broker/ValueEncoder``, its ``BrokerConvertible/brokerValue``;
+/// through any other coder, its Broker JSON text (``BrokerConvertible/encodeBrokerForm(to:)``).
+///
+/// The Broker scalars, `Broker.Value` and every ``BrokerRecord`` are, so that they can be properties of a user's
+/// `Codable` type.
+public protocol BrokerFormCodable: BrokerConvertible, Codable {}
+
+extension BrokerFormCodable {
+    /// Encodes the value in its Broker form (``BrokerConvertible/encodeBrokerForm(to:)``).
     ///
     /// - Parameter encoder: The encoder.
     /// - Throws: The encoder's error.
@@ -41,7 +48,7 @@ extension BrokerRecord {
         try encodeBrokerForm(to: encoder)
     }
 
-    /// Decodes the record from its Broker form (``BrokerConvertible/init(decodingBrokerForm:)``).
+    /// Decodes the value from its Broker form (``BrokerConvertible/init(decodingBrokerForm:)``).
     ///
     /// - Parameter decoder: The decoder.
     /// - Throws: ``Broker/ConversionError`` when the value does not fit; the decoder's error otherwise.
@@ -50,86 +57,9 @@ extension BrokerRecord {
     }
 }
 
-extension Broker.Value: Codable {
-    /// Encodes the value as itself (``BrokerConvertible/encodeBrokerForm(to:)``).
-    ///
-    /// - Parameter encoder: The encoder.
-    /// - Throws: The encoder's error.
-    public func encode(to encoder: any Encoder) throws { try encodeBrokerForm(to: encoder) }
-
-    /// Decodes a value (``BrokerConvertible/init(decodingBrokerForm:)``).
-    ///
-    /// - Parameter decoder: The decoder.
-    /// - Throws: The decoder's error.
-    public init(from decoder: any Decoder) throws { try self.init(decodingBrokerForm: decoder) }
-}
-
-extension Broker.Address: Codable {
-    /// Encodes it in its Broker form (``BrokerConvertible/encodeBrokerForm(to:)``).
-    ///
-    /// - Parameter encoder: The encoder.
-    /// - Throws: The encoder's error.
-    public func encode(to encoder: any Encoder) throws { try encodeBrokerForm(to: encoder) }
-
-    /// Decodes it from its Broker form (``BrokerConvertible/init(decodingBrokerForm:)``).
-    ///
-    /// - Parameter decoder: The decoder.
-    /// - Throws: ``Broker/ConversionError`` when the value does not fit; the decoder's error otherwise.
-    public init(from decoder: any Decoder) throws { try self.init(decodingBrokerForm: decoder) }
-}
-
-extension Broker.Subnet: Codable {
-    /// Encodes it in its Broker form (``BrokerConvertible/encodeBrokerForm(to:)``).
-    ///
-    /// - Parameter encoder: The encoder.
-    /// - Throws: The encoder's error.
-    public func encode(to encoder: any Encoder) throws { try encodeBrokerForm(to: encoder) }
-
-    /// Decodes it from its Broker form (``BrokerConvertible/init(decodingBrokerForm:)``).
-    ///
-    /// - Parameter decoder: The decoder.
-    /// - Throws: ``Broker/ConversionError`` when the value does not fit; the decoder's error otherwise.
-    public init(from decoder: any Decoder) throws { try self.init(decodingBrokerForm: decoder) }
-}
-
-extension Broker.Port: Codable {
-    /// Encodes it in its Broker form (``BrokerConvertible/encodeBrokerForm(to:)``).
-    ///
-    /// - Parameter encoder: The encoder.
-    /// - Throws: The encoder's error.
-    public func encode(to encoder: any Encoder) throws { try encodeBrokerForm(to: encoder) }
-
-    /// Decodes it from its Broker form (``BrokerConvertible/init(decodingBrokerForm:)``).
-    ///
-    /// - Parameter decoder: The decoder.
-    /// - Throws: ``Broker/ConversionError`` when the value does not fit; the decoder's error otherwise.
-    public init(from decoder: any Decoder) throws { try self.init(decodingBrokerForm: decoder) }
-}
-
-extension Broker.Timestamp: Codable {
-    /// Encodes it in its Broker form (``BrokerConvertible/encodeBrokerForm(to:)``).
-    ///
-    /// - Parameter encoder: The encoder.
-    /// - Throws: The encoder's error.
-    public func encode(to encoder: any Encoder) throws { try encodeBrokerForm(to: encoder) }
-
-    /// Decodes it from its Broker form (``BrokerConvertible/init(decodingBrokerForm:)``).
-    ///
-    /// - Parameter decoder: The decoder.
-    /// - Throws: ``Broker/ConversionError`` when the value does not fit; the decoder's error otherwise.
-    public init(from decoder: any Decoder) throws { try self.init(decodingBrokerForm: decoder) }
-}
-
-extension Broker.Timespan: Codable {
-    /// Encodes it in its Broker form (``BrokerConvertible/encodeBrokerForm(to:)``).
-    ///
-    /// - Parameter encoder: The encoder.
-    /// - Throws: The encoder's error.
-    public func encode(to encoder: any Encoder) throws { try encodeBrokerForm(to: encoder) }
-
-    /// Decodes it from its Broker form (``BrokerConvertible/init(decodingBrokerForm:)``).
-    ///
-    /// - Parameter decoder: The decoder.
-    /// - Throws: ``Broker/ConversionError`` when the value does not fit; the decoder's error otherwise.
-    public init(from decoder: any Decoder) throws { try self.init(decodingBrokerForm: decoder) }
-}
+extension Broker.Value: BrokerFormCodable {}
+extension Broker.Address: BrokerFormCodable {}
+extension Broker.Subnet: BrokerFormCodable {}
+extension Broker.Port: BrokerFormCodable {}
+extension Broker.Timestamp: BrokerFormCodable {}
+extension Broker.Timespan: BrokerFormCodable {}
