@@ -26,6 +26,22 @@ public struct TopicScheme: Sendable, Hashable {
         case zeroMQ
     }
 
+    /// The scheme of a cluster backend as `--cluster-backend` names it (`broker`, `zeromq`), or `nil` for another
+    /// name.
+    ///
+    /// - Parameter name: The name, in any case.
+    /// - Returns: Zeek's default scheme of that backend.
+    public static func named(_ name: String) -> TopicScheme? {
+        switch name.lowercased() {
+        case "broker": .broker
+        case "zeromq": .zeroMQ
+        default: nil
+        }
+    }
+
+    /// The backend's name for `--cluster-backend`: `broker` or `zeromq`.
+    public var backendName: String { backend == .broker ? "broker" : "zeromq" }
+
     /// The backend whose formulas ``nodeTopic(_:)`` and ``nodeIDTopic(_:)`` use.
     public var backend: Backend
     /// The node topic prefix option, as Zeek spells it for this backend.

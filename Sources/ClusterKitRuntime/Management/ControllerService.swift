@@ -59,6 +59,9 @@ public final class ControllerService: Sendable {
         /// Who runs the deployed instances: agents inside this process (``AgentMode/local``, the default), or agent
         /// processes that join the hub (``AgentMode/remote``).
         public var agents: AgentMode = .local
+        /// The cluster backend whose topic naming the nodes follow (their node topics, type topics, node id topics):
+        /// Broker's (the default) or ZeroMQ's (`zeek.cluster.node.<name>.`, ...).
+        public var scheme: TopicScheme = .broker
         /// The node token node and agent processes must present (``WebSocketAPIServer/Options/nodeToken``), or `nil`
         /// (the default) for a fresh one per run, which only the node processes this service starts get. Remote
         /// agents need it, so a service that expects them is given one (`zeekctl controller --node-token-file`).
@@ -126,12 +129,14 @@ public final class ControllerService: Sendable {
     ///   - stateDirectory: The directory for the nodes' runtime directories (`<instance>/<node>`).
     ///   - environment: The nodes' base environment.
     ///   - hubAccess: How the nodes reach a hub with TLS or a bearer token (default: neither).
+    ///   - scheme: The nodes' topic naming (default Broker's).
     /// - Returns: A value for ``Options/makeNodeHost``.
     public static func processNodeHosts(
         executablePath: String,
         stateDirectory: String,
         environment: [String: String],
-        hubAccess: ProcessNodeHost.HubAccess = ProcessNodeHost.HubAccess()
+        hubAccess: ProcessNodeHost.HubAccess = ProcessNodeHost.HubAccess(),
+        scheme: TopicScheme = .broker
     ) -> @Sendable (NodeHostContext) -> any NodeHost {
         { context in
             ProcessNodeHost(
@@ -143,7 +148,8 @@ public final class ControllerService: Sendable {
                     executablePath: executablePath,
                     hubURL: context.url,
                     nodeToken: context.nodeToken,
-                    hubAccess: hubAccess
+                    hubAccess: hubAccess,
+                    scheme: scheme
                 )
             )
         }
@@ -216,7 +222,8 @@ public final class ControllerService: Sendable {
             agentTimeout: options.agentTimeout,
             nodeSettings: options.nodeSettings,
             clock: clock,
-            makeNodeHost: makeNodeHost,
+            makeNodeHost: makeNodeHost ?? { [scheme = options.scheme] _ in InProcessNodeHost(hub: hub, scheme: scheme)
+            },
             launchesAgents: options.agents == .local
         )
     }

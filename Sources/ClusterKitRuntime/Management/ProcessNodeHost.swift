@@ -141,15 +141,18 @@ public final class ProcessNodeHost: NodeHost {
     ///   - hubURL: The URL of the hub the nodes join.
     ///   - nodeToken: The hub's node token, or `nil` (the default): the nodes then connect as clients.
     ///   - hubAccess: How the nodes reach a hub that uses TLS or a bearer token (default: neither).
+    ///   - scheme: The nodes' topic naming; a scheme other than Broker's is passed as `--cluster-backend NAME`.
     /// - Returns: The command provider.
     public static func nodeCommand(
         executablePath: String,
         hubURL: String,
         nodeToken: String? = nil,
-        hubAccess: HubAccess = HubAccess()
+        hubAccess: HubAccess = HubAccess(),
+        scheme: TopicScheme = .broker
     ) -> CommandProvider {
         { launch, _ in
             var arguments = ["node", "--name", launch.name, "--hub", hubURL]
+            if scheme.backend != .broker { arguments += ["--cluster-backend", scheme.backendName] }
             if let caFile = hubAccess.caFile { arguments += ["--tls-ca", caFile] }
             if let certificate = hubAccess.certificateFile, let key = hubAccess.keyFile {
                 arguments += ["--tls-certificate", certificate, "--tls-key", key]

@@ -13,7 +13,7 @@ struct ClusterCommand: ZeekctlCommand {
         usage: zeekctl cluster start [--layout FILE] [--listen HOST:PORT] [--state-dir DIR] [--timeout SECONDS]
                                      [--node-program PATH] [--allow-remote] [--allow-other-users]
                                      [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
-                                      [--tls-ciphers LIST]] [--token-file FILE]
+                                      [--tls-ciphers LIST]] [--token-file FILE] [--cluster-backend broker|zeromq]
                zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json] [ACCESS]
                zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS] [ACCESS]
 
@@ -26,7 +26,7 @@ struct ClusterCommand: ZeekctlCommand {
         zeekctl-cluster-XXXXXX under $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp, left in place after stop.
         If nodes fail it prints them, stops what it started and exits 1. Default listen 127.0.0.1:2149;
         --timeout in seconds, default 120, at most 86400; --node-program, --allow-remote,
-        --allow-other-users and the TLS and token options as for 'zeekctl controller'.
+        --allow-other-users, --cluster-backend and the TLS and token options as for 'zeekctl controller'.
 
         status lists every node process: node, type, state, pid, port, uptime, restarts (JSON:
         {"nodes": {NAME: {"type", "state", "pid", "port", "uptime", "restarts"}}}, uptime in seconds).
@@ -46,7 +46,7 @@ struct ClusterCommand: ZeekctlCommand {
         [
             .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
             .value("--format"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
-            .flag("--tls-verify-peer"), .value("--tls-ciphers"),
+            .flag("--tls-verify-peer"), .value("--tls-ciphers"), .value("--cluster-backend"),
         ] + ClientAccess.options
 
     enum Action: String {
@@ -79,7 +79,7 @@ struct ClusterCommand: ZeekctlCommand {
             .start: [
                 "--layout", "--listen", "--state-dir", "--timeout", "--node-program", "--allow-remote",
                 "--allow-other-users", "--tls-certificate", "--tls-key", "--tls-ca", "--tls-verify-peer",
-                "--tls-ciphers", "--token-file",
+                "--tls-ciphers", "--token-file", "--cluster-backend",
             ],
             .status: Set(["--controller", "--format"] + ClientAccess.options.map(\.primaryName)),
             .stop: Set(["--controller", "--timeout"] + ClientAccess.options.map(\.primaryName)),
@@ -106,7 +106,10 @@ struct ClusterCommand: ZeekctlCommand {
         allowsOtherUsers = arguments.flag("--allow-other-users")
         access = try ClientAccess(arguments: arguments, urls: action == .start ? [] : [controller])
         if action == .start {
-            for option in ["--tls-certificate", "--tls-key", "--tls-ca", "--tls-ciphers", "--token-file"] {
+            _ = try NodeCommand.scheme(arguments)
+            for option in [
+                "--tls-certificate", "--tls-key", "--tls-ca", "--tls-ciphers", "--token-file", "--cluster-backend",
+            ] {
                 if let value = arguments.value(option) { serverSecurity.append((option, value)) }
             }
             if arguments.flag("--tls-verify-peer") { serverSecurity.append(("--tls-verify-peer", nil)) }
@@ -165,7 +168,8 @@ struct ClusterCommand: ZeekctlCommand {
                 allowsOtherUsers: allowsOtherUsers,
                 controllerArguments: serverSecurity.flatMap { option, value in
                     guard let value else { return [option] }
-                    return [option, option == "--tls-ciphers" ? value : context.resolve(value)]
+                    let isFile = option != "--tls-ciphers" && option != "--cluster-backend"
+                    return [option, isFile ? context.resolve(value) : value]
                 }
             )
         )

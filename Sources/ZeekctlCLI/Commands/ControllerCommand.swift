@@ -17,6 +17,7 @@ struct ControllerCommand: ZeekctlCommand {
                                   [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
                                    [--tls-ciphers LIST]] [--token-file FILE] [--declare FILE.zeek]...
                                   [--agents local|remote] [--node-token-file FILE]
+                                  [--cluster-backend broker|zeromq]
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
@@ -46,6 +47,9 @@ struct ControllerCommand: ZeekctlCommand {
         script to the events clients may publish through the controller's hub (besides Zeek's Management, Control
         and Cluster events), so that a WebSocket API client can exchange its own events there; a declaration that
         cannot be read is an error with file and line, and the controller does not start.
+
+        --cluster-backend zeromq has the nodes name their node, type and node id topics as Zeek's ZeroMQ
+        backend does (zeek.cluster.node.NAME., zeek.cluster.worker, ...); the default is Broker's.
 
         --agents remote leaves every instance to an agent process ('zeekctl agent --name INSTANCE --controller
         URL', on the instance's host) instead of running agents in this process: a deployment waits for the
@@ -80,7 +84,7 @@ struct ControllerCommand: ZeekctlCommand {
         .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"), .value("--ready-fd"),
         .value("--tls-certificate"), .value("--tls-key"), .value("--tls-ca"), .flag("--tls-verify-peer"),
         .value("--tls-ciphers"), .value("--token-file"), .repeated("--declare"), .value("--agents"),
-        .value("--node-token-file"),
+        .value("--node-token-file"), .value("--cluster-backend"),
     ]
 
     var listen: WebSocketServer.Options
@@ -99,6 +103,7 @@ struct ControllerCommand: ZeekctlCommand {
     var declarationFiles: [String]
     var agents: ControllerService.AgentMode
     var nodeTokenFile: String?
+    var scheme: TopicScheme
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -150,6 +155,7 @@ struct ControllerCommand: ZeekctlCommand {
         }
         self.agents = agents
         nodeTokenFile = arguments.value("--node-token-file")
+        scheme = try NodeCommand.scheme(arguments)
         if agents == .remote && nodeTokenFile == nil {
             throw UsageError("'--agents remote' needs '--node-token-file FILE' (the token agents present)")
         }
@@ -236,6 +242,7 @@ struct ControllerCommand: ZeekctlCommand {
         )
         options.declaredEvents = declared
         options.agents = agents
+        options.scheme = scheme
         if let nodeTokenFile {
             do {
                 options.nodeToken = try BearerTokenFile.read(context.resolve(nodeTokenFile))
@@ -271,7 +278,8 @@ struct ControllerCommand: ZeekctlCommand {
                     certificateFile: verifiesPeers ? listen.tls.certFile : nil,
                     keyFile: verifiesPeers ? listen.tls.keyFile : nil,
                     bearerToken: listen.bearerToken
-                )
+                ),
+                scheme: scheme
             )
         }
         defer { temporaryDirectory?.remove() }

@@ -6,6 +6,7 @@ struct NodeCommand: ZeekctlCommand {
     static let summary = "run one cluster node that joins a WebSocket hub and answers requests"
     static let usage = """
         usage: zeekctl node --name NAME --hub ws://HOST:PORT [--layout FILE] [--set ID=JSON]...
+                            [--cluster-backend broker|zeromq]
                             [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
                             [--token-file FILE]
 
@@ -20,6 +21,11 @@ struct NodeCommand: ZeekctlCommand {
         sets; NAME defaults to that configuration's node, else to CLUSTER_NODE. --set ID=JSON sets an
         identifier on the node (JSON null declares it without a value).
 
+        The node takes part in cluster membership: it subscribes to its node, node id and type topics, says
+        Cluster::hello to the other nodes on the hub, and logs their node_up and node_down. --cluster-backend
+        zeromq names those topics as Zeek's ZeroMQ backend does (zeek.cluster.node.NAME.); the default is
+        Broker's (zeek/cluster/node/NAME/).
+
         --hub takes a wss:// URL for TLS. \(ClientAccess.usage)
 
         exit status: 0 stopped by a signal or a shutdown request, 1 the node could not start or lost its hub,
@@ -28,7 +34,7 @@ struct NodeCommand: ZeekctlCommand {
         """
     static let options: [Arguments.Option] =
         [
-            .value("--name"), .value("--hub"), .value("--layout"), .repeated("--set"),
+            .value("--name"), .value("--hub"), .value("--layout"), .repeated("--set"), .value("--cluster-backend"),
         ] + ClientAccess.options
 
     var nodeName: String?
@@ -36,6 +42,7 @@ struct NodeCommand: ZeekctlCommand {
     var layout: String?
     var settings: [String: ZeekValue?]
     var access: ClientAccess
+    var scheme: TopicScheme
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -51,6 +58,16 @@ struct NodeCommand: ZeekctlCommand {
         nodeName = arguments.value("--name")
         layout = arguments.value("--layout")
         settings = try arguments.zeekSettings("--set")
+        scheme = try Self.scheme(arguments)
+    }
+
+    /// The topic naming `--cluster-backend` names (default Broker's).
+    static func scheme(_ arguments: Arguments) throws(UsageError) -> TopicScheme {
+        let name = arguments.value("--cluster-backend") ?? "broker"
+        guard let scheme = TopicScheme.named(name) else {
+            throw UsageError("invalid value '\(name)' for '--cluster-backend' (expected broker or zeromq)")
+        }
+        return scheme
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -63,6 +80,8 @@ struct NodeCommand: ZeekctlCommand {
                 environment: context.environment
             )
             try access.prepared(context: context).apply(to: &configuration.backend)
+            configuration.scheme = scheme
+            configuration.clusterOptions.backend = scheme.backend == .broker ? .broker : .zeroMQ
             try TerminationSignals.install()
             let terminal = context.terminal
             try await NodeProcess(configuration: configuration, log: { terminal.writeError($0 + "\n") })
