@@ -77,6 +77,8 @@ extension NodeProcess {
         /// named by `CLUSTERKIT_NODE_CONFIG` (``Supervisor/nodeConfigurationEnvironmentKey``) gives the cluster
         /// table, turned into `Cluster::nodes` by ``Supervisor/clusterLayout(for:)``, and its node name is
         /// used unless `name` is given. `hub` is normalised by ``WebSocketAPIServer/url(normalizing:defaultPort:allowsPortZero:)`` (default port 27759).
+        /// Reconnecting starts after `Cluster::retry_interval` (1 s), or `ZEEK_DEFAULT_CONNECT_RETRY` seconds when that is
+        /// set (0: no reconnecting), doubling up to 30 s, 10 attempts.
         /// A non-empty `CLUSTERKIT_NODE_TOKEN` in `environment` becomes ``nodeToken``; a non-empty
         /// `CLUSTERKIT_HUB_TOKEN` (``NodeProcess/hubTokenEnvironmentKey``) is sent as `Authorization: Bearer TOKEN`.
         ///
@@ -152,6 +154,13 @@ extension NodeProcess {
                 settings: settings,
                 nodeToken: token
             )
+            // Reconnections start after Broker's retry interval: `Cluster::retry_interval`, or
+            // `ZEEK_DEFAULT_CONNECT_RETRY` when set (0: a lost hub is not retried), doubling up to 30 s.
+            let retry = configuration.clusterOptions.connectRetryInterval(environment: environment)
+            configuration.backend.reconnect =
+                retry > .zero
+                ? WebSocketBackend.Options.Reconnect(initialDelay: retry, maximumDelay: max(retry, .seconds(30)))
+                : nil
             if let hubToken = environment[NodeProcess.hubTokenEnvironmentKey], !hubToken.isEmpty {
                 configuration.backend.headers.append(name: "Authorization", value: "Bearer \(hubToken)")
             }

@@ -14,7 +14,8 @@ struct NodeCommand: ZeekctlCommand {
         --hub (ws://HOST:PORT, ws://HOST:PORT/v1/messages/json or HOST:PORT), says hello with
         Management::Node::API::notify_node_hello and answers Management node dispatches and Control
         framework requests as a Zeek node would, from what its Zeek would hold. A lost connection is made
-        again with back-off (1 s, doubling up to 30 s, 10 attempts).
+        again after Cluster::retry_interval (1 s; ZEEK_DEFAULT_CONNECT_RETRY seconds when set, 0: never),
+        doubling up to 30 s, 10 attempts.
 
         The cluster comes from --layout FILE (a node.cfg, cluster-layout.zeek or Management INI), else from
         the supervised node configuration named by CLUSTERKIT_NODE_CONFIG, which a ClusterKit supervisor

@@ -279,3 +279,23 @@ import Testing
         #expect(TopicScheme.broker.typeTopic(for: .control) == nil)
     }
 }
+
+/// Node processes reconnect after Broker's retry interval.
+@Suite struct NodeRetryIntervalTests {
+    @Test func reconnectingFollowsRetryIntervalAndZeekDefaultConnectRetry() throws {
+        let standard = try NodeProcessTests.resolve(name: "worker-1", layoutFile: "/c/node.cfg")
+        #expect(standard.backend.reconnect == .init(initialDelay: .seconds(1), maximumDelay: .seconds(30)))
+        let slower = try NodeProcessTests.resolve(
+            name: "worker-1",
+            layoutFile: "/c/node.cfg",
+            environment: ["ZEEK_DEFAULT_CONNECT_RETRY": "45"]
+        )
+        #expect(slower.backend.reconnect == .init(initialDelay: .seconds(45), maximumDelay: .seconds(45)))
+        let never = try NodeProcessTests.resolve(
+            name: "worker-1",
+            layoutFile: "/c/node.cfg",
+            environment: ["ZEEK_DEFAULT_CONNECT_RETRY": "0"]
+        )
+        #expect(never.backend.reconnect == nil)
+    }
+}
