@@ -56,6 +56,12 @@ public final class ControllerService: Sendable {
         /// Events of a program's own that clients may publish through the hub, beside Zeek's (read from Zeek
         /// script with ``EventDeclarations``); default none.
         public var declaredEvents: [EventCatalog.Signature] = []
+        /// Where the service writes its logs in Zeek's formats, or `nil` (the default) for none: the
+        /// controller's and each agent's management log (`management-<name>.log`, unless
+        /// ``Controller/Options/managementLog`` names another for the controller) and the hub's `cluster.log`.
+        /// ``ControllerService/run(deploying:onReady:)`` flushes them every ``LogDirectory/Options/flushInterval``
+        /// and closes them when it returns.
+        public var logs: LogDirectory?
 
         /// Creates options; every argument has the documented default.
         ///
@@ -149,6 +155,8 @@ public final class ControllerService: Sendable {
     public let cluster: ManagementCluster
     /// The WebSocket API server clients connect to.
     public let server: WebSocketAPIServer
+    /// Where the service writes its logs, or `nil`.
+    public let logs: LogDirectory?
 
     /// Creates the service and binds its port.
     ///
@@ -170,6 +178,9 @@ public final class ControllerService: Sendable {
         var options = options
         options.connectionLog = Self.escaping(options.connectionLog)
         options.controller.log = Self.escaping(options.controller.log)
+        if let logs = options.logs, options.controller.managementLog == nil {
+            options.controller.managementLog = logs.managementLog(node: options.controller.name, role: .controller)
+        }
         let hub = InMemoryBackend.Hub()
         // A fresh secret per run: only the node processes this service starts get it (in their environment).
         let nodeToken = WebSocketAPIServer.makeNodeToken()
@@ -184,7 +195,8 @@ public final class ControllerService: Sendable {
                 subscriptionTimeout: options.subscriptionTimeout,
                 nodeToken: nodeToken
             ),
-            log: options.connectionLog
+            log: options.connectionLog,
+            clusterLog: options.logs?.clusterLog(node: options.controller.name)
         )
         let makeNodeHost = options.makeNodeHost.map { make in
             { @Sendable (instance: String) in
@@ -198,8 +210,10 @@ public final class ControllerService: Sendable {
             agentTimeout: options.agentTimeout,
             nodeSettings: options.nodeSettings,
             clock: clock,
-            makeNodeHost: makeNodeHost
+            makeNodeHost: makeNodeHost,
+            logs: options.logs
         )
+        logs = options.logs
     }
 
     /// The URL clients use, as in `ws://127.0.0.1:2149/v1/messages/json`.
@@ -237,7 +251,14 @@ public final class ControllerService: Sendable {
         deploying configuration: Management.Configuration? = nil,
         onReady: @escaping @Sendable ([Management.Result]) async -> Void = { _ in }
     ) async throws {
+        defer { logs?.close() }
+        let controller = cluster.controller
+        controller.options.managementLog?.info(
+            "controller is live, Broker ID \(controller.backend.nodeID), no Broker port, websocket port "
+                + "\(server.host):\(server.port)/tcp"
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
+            if let logs { group.addTask { await logs.run() } }
             group.addTask {
                 do {
                     try await self.cluster.run(deploying: configuration, onReady: onReady)

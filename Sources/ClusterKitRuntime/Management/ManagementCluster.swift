@@ -22,6 +22,8 @@ public final class ManagementCluster: Sendable {
     private let makeNodeHost: @Sendable (String) -> any NodeHost
     private let spawner = TaskSpawner()
     private let agents = Guarded<[String: Agent]>([:])
+    /// Where each agent writes its management log, or `nil`.
+    private let logs: LogDirectory?
 
     /// Creates the cluster's controller; agents start with the first deployment.
     ///
@@ -32,15 +34,19 @@ public final class ManagementCluster: Sendable {
     ///   - nodeSettings: Identifiers to set on every node.
     ///   - clock: The clock for every deadline.
     ///   - makeNodeHost: Builds the node host of an instance; default in-process nodes on `hub`.
+    ///   - logs: Where each agent writes its management log (`management-<instance>.log`); default none. (The
+    ///     controller's log is ``Controller/Options/managementLog``; the owner flushes and closes the logs.)
     public init(
         hub: InMemoryBackend.Hub = InMemoryBackend.Hub(),
         controllerOptions: Controller.Options = Controller.Options(),
         agentTimeout: Duration = .seconds(5),
         nodeSettings: [String: ZeekValue?] = [:],
         clock: any Clock<Duration> = ContinuousClock(),
-        makeNodeHost: (@Sendable (String) -> any NodeHost)? = nil
+        makeNodeHost: (@Sendable (String) -> any NodeHost)? = nil,
+        logs: LogDirectory? = nil
     ) {
         self.hub = hub
+        self.logs = logs
         self.agentTimeout = agentTimeout
         self.clock = clock
         self.nodeSettings = nodeSettings
@@ -105,7 +111,8 @@ public final class ManagementCluster: Sendable {
                 ),
                 backend: hub.makeBackend(name: instance.name),
                 host: makeNodeHost(instance.name),
-                clock: clock
+                clock: clock,
+                managementLog: logs?.managementLog(node: instance.name, role: .agent)
             )
             agents.withLock { $0[instance.name] = agent }
             spawner.spawn { try? await agent.run() }
