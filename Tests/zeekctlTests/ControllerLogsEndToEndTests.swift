@@ -47,7 +47,11 @@ import Testing
             #expect(agent.path == String(agentFile.dropLast(".log".count)))
             #expect(agent.rows.allSatisfy { $0["role"] == "AGENT" && $0["level"] == "INFO" })
             #expect(agent.rows.contains { $0["message"] == "rx Management::Node::API::notify_node_hello manager" })
-            #expect(agent.rows.contains { $0["message"]?.hasPrefix("tx Management::Node::API::node_dispatch_request ") == true })
+            #expect(
+                agent.rows.contains {
+                    $0["message"]?.hasPrefix("tx Management::Node::API::node_dispatch_request ") == true
+                }
+            )
             #expect(agent.close != nil)
 
             let cluster = try ZeekASCIILog.read(logs + "/cluster.log")
@@ -55,7 +59,9 @@ import Testing
             #expect(cluster.fields == ["ts", "node", "message"])
             #expect(cluster.types == ["time", "string", "string"])
             let lines = cluster.rows.compactMap { $0["message"] }
-            #expect(lines.contains { $0.hasSuffix(" application_name=zeekctl subscribed to [zeek/management/controller]") })
+            #expect(
+                lines.contains { $0.hasSuffix(" application_name=zeekctl subscribed to [zeek/management/controller]") }
+            )
             #expect(lines.contains { $0.contains(" application_name=zeekctl gone with code ") })
             #expect(cluster.close != nil)
         }
@@ -91,7 +97,9 @@ import Testing
             }
             let agentLog = try #require(names.first { $0.hasPrefix("management-agent-") })
             let agent = try String(contentsOfFile: state + "/" + agentLog, encoding: .utf8)
-            #expect(agent.contains(#""role":"AGENT","message":"rx Management::Node::API::notify_node_hello worker-1-1"}"#))
+            #expect(
+                agent.contains(#""role":"AGENT","message":"rx Management::Node::API::notify_node_hello worker-1-1"}"#)
+            )
         }
     }
 
@@ -122,7 +130,10 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--log-dir", "x", "--log-format", "xml"], "invalid value 'xml' for '--log-format' (expected 'ascii', 'json')"),
+        (
+            ["--log-dir", "x", "--log-format", "xml"],
+            "invalid value 'xml' for '--log-format' (expected 'ascii', 'json')"
+        ),
         (["--log-dir", "x", "--log-level", "verbose"], "invalid value 'verbose' for '--log-level'"),
         (["--log-level", "debug"], "'--log-format' and '--log-level' need '--log-dir' (or '--state-dir')"),
     ])

@@ -1,5 +1,5 @@
-public import ClusterKitModel
 import ClusterKitLayouts
+public import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
 public import Foundation

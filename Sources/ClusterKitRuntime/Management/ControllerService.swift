@@ -56,8 +56,9 @@ public final class ControllerService: Sendable {
         /// Events of a program's own that clients may publish through the hub, beside Zeek's (read from Zeek
         /// script with ``EventDeclarations``); default none.
         public var declaredEvents: [EventCatalog.Signature] = []
-        /// Where the service writes its logs in Zeek's formats, or `nil` (the default) for none: the
-        /// controller's and each agent's management log (`management-<name>.log`, unless
+        /// Where the service writes its logs in Zeek's formats; default `nil`, none.
+        ///
+        /// The logs are the controller's and each agent's management log (`management-<name>.log`, unless
         /// ``Controller/Options/managementLog`` names another for the controller) and the hub's `cluster.log`.
         /// ``ControllerService/run(deploying:onReady:)`` flushes them every ``LogDirectory/Options/flushInterval``
         /// and closes them when it returns.

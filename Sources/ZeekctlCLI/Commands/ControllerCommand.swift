@@ -146,9 +146,11 @@ struct ControllerCommand: ZeekctlCommand {
         tokenFile = arguments.value("--token-file")
         declarationFiles = arguments.all("--declare")
         logDirectory = arguments.value("--log-dir") ?? stateDirectory
-        logFormat = try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
+        logFormat =
+            try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
             .flatMap(ZeekLogFormat.init(rawValue:)) ?? .ascii
-        logLevel = try arguments.choice("--log-level", Management.Log.Level.allCases.map { $0.name.lowercased() })
+        logLevel =
+            try arguments.choice("--log-level", Management.Log.Level.allCases.map { $0.name.lowercased() })
             .flatMap(Management.Log.Level.init(name:)) ?? .info
         if logDirectory == nil, arguments.value("--log-format") != nil || arguments.value("--log-level") != nil {
             throw UsageError("'--log-format' and '--log-level' need '--log-dir' (or '--state-dir')")

@@ -20,7 +20,9 @@ final class MemoryLogFileSystem: LogFileSystem {
     func setFailingWrites(_ failing: Bool) { state.withLock { $0.failingWrites = failing } }
 
     /// A file's contents as text.
-    func text(_ path: String) -> String? { state.withLock { $0.files[path] }.map { String(decoding: $0, as: UTF8.self) } }
+    func text(_ path: String) -> String? {
+        state.withLock { $0.files[path] }.map { String(decoding: $0, as: UTF8.self) }
+    }
 
     /// A file's bytes.
     func bytes(_ path: String) -> [UInt8]? { state.withLock { $0.files[path] } }

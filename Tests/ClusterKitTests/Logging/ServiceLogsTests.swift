@@ -45,7 +45,10 @@ import Testing
         // A request id with a newline and a tab: one line in the log all the same.
         let request = Broker.Event(ControllerAPI.getInstancesRequest, [.string("id\n\t7")])
         try await connection.send(
-            text: String(decoding: BrokerJSONEncoder.dataMessage(request, topic: ControllerAPI.topic.name), as: UTF8.self)
+            text: String(
+                decoding: BrokerJSONEncoder.dataMessage(request, topic: ControllerAPI.topic.name),
+                as: UTF8.self
+            )
         )
         while let message = try await connection.receive() {
             if "\(message)".contains("get_instances_response") { break }
@@ -63,7 +66,11 @@ import Testing
         #expect(messages.contains { $0.hasPrefix("deploying configuration cfg-example, request ") })
         #expect(messages.contains("rx Management::Controller::API::get_instances_request id\\x0a\\x097"))
         #expect(messages.contains("tx Management::Controller::API::get_instances_response id\\x0a\\x097"))
-        #expect(messages.contains { $0.hasPrefix("tx Management::Agent::API::deploy_request ") && $0.hasSuffix(" to agent-test") })
+        #expect(
+            messages.contains {
+                $0.hasPrefix("tx Management::Agent::API::deploy_request ") && $0.hasSuffix(" to agent-test")
+            }
+        )
         #expect(controllerLog?.hasSuffix("\n") == true)
         #expect(controllerLog?.split(separator: "\n").last?.hasPrefix("#close\t") == true)
 
@@ -83,7 +90,10 @@ import Testing
 
     @Test func theControllerNotesWhatItDropsAndRefuses() {
         #expect(Controller.managementLevel(of: "refused deploy_request 1: no configuration") == .warning)
-        #expect(Controller.managementLevel(of: "dropped notify_agent_hello from x: 256 agents are known already") == .warning)
+        #expect(
+            Controller.managementLevel(of: "dropped notify_agent_hello from x: 256 agents are known already")
+                == .warning
+        )
         #expect(Controller.managementLevel(of: "error handling x: y") == .error)
         #expect(Controller.managementLevel(of: "agent a said hello") == .info)
     }

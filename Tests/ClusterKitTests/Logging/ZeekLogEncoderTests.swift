@@ -39,7 +39,9 @@ import Testing
         )
         let header = text(encoder.header(openedAt: Self.opened, timeZone: Self.utc))
         #expect(header.contains("\n#path\tmanagement-controller\n"))
-        #expect(header.hasSuffix("#fields\tts\tnode\tlevel\trole\tmessage\n#types\ttime\tstring\tstring\tstring\tstring\n"))
+        #expect(
+            header.hasSuffix("#fields\tts\tnode\tlevel\trole\tmessage\n#types\ttime\tstring\tstring\tstring\tstring\n")
+        )
         let info = Management.Log.Info(
             ts: Self.ts,
             node: "controller",
@@ -92,7 +94,8 @@ import Testing
         // Six decimals, rounded; a missing trailing value is unset.
         #expect(text(line) == "1796416860.123457\t2.500000\tT\t42\t-7\t-\t-\n")
         let negative = encoder.line([
-            .time(Broker.Timestamp(nanosecondsSinceEpoch: -1_500_000_000)), .interval(.milliseconds(-250)), .bool(false),
+            .time(Broker.Timestamp(nanosecondsSinceEpoch: -1_500_000_000)), .interval(.milliseconds(-250)),
+            .bool(false),
         ])
         #expect(text(negative) == "-1.500000\t-0.250000\tF\t-\t-\t-\t-\n")
     }
@@ -103,7 +106,10 @@ import Testing
     }
 
     @Test func stringsAreCutToZeeksLimits() {
-        #expect(message(String(repeating: "a", count: 5_000)) == "1796416860.123456\tcontroller\t\(String(repeating: "a", count: 4_096))\n")
+        #expect(
+            message(String(repeating: "a", count: 5_000))
+                == "1796416860.123456\tcontroller\t\(String(repeating: "a", count: 4_096))\n"
+        )
         // Cutting inside a character leaves a byte that is not UTF-8: escaped, as Zeek writes it.
         #expect(
             message(String(repeating: "a", count: 4_095) + "\u{E9}")
@@ -115,7 +121,9 @@ import Testing
             format: .ascii
         )
         encoder.maximumTotalStringBytes = 10
-        #expect(text(encoder.line([.string("12345678"), .string("abcdef"), .string("z")])) == "12345678\tab\t(empty)\n")
+        #expect(
+            text(encoder.line([.string("12345678"), .string("abcdef"), .string("z")])) == "12345678\tab\t(empty)\n"
+        )
     }
 
     @Test func jsonLinesHaveNoHeaderAndEpochTimes() {
@@ -146,7 +154,10 @@ import Testing
             fields: [ZeekLogField("b", .bool), ZeekLogField("c", .count), ZeekLogField("i", .interval)],
             format: .json
         )
-        #expect(text(typed.line([.bool(true), .count(3), .interval(.milliseconds(1_500))])) == "{\"b\":true,\"c\":3,\"i\":1.5}\n")
+        #expect(
+            text(typed.line([.bool(true), .count(3), .interval(.milliseconds(1_500))]))
+                == "{\"b\":true,\"c\":3,\"i\":1.5}\n"
+        )
     }
 
     @Test func levelsAndRolesAreNamedAsZeekNamesThem() {

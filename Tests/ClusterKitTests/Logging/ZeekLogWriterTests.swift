@@ -53,7 +53,8 @@ import Testing
         log.write(ClusterLog.nodeDownMessage("worker-1"))
         #expect(files.writes == 0)
         logs.flush()
-        let lines = "1796416860.000000\tcontroller\tgot hello from worker-1 (abc)\n"
+        let lines =
+            "1796416860.000000\tcontroller\tgot hello from worker-1 (abc)\n"
             + "1796416860.000000\tcontroller\tnode down: worker-1\n"
         #expect(files.text("/logs/cluster.log") == Self.header + lines)
         logs.close()
@@ -185,7 +186,8 @@ import Testing
     }
 
     @Test func theLocalFileSystemAppendsAndRefusesSymbolicLinks() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zeeklog-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zeeklog-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let errors = ReportedErrors()
@@ -200,7 +202,10 @@ import Testing
         let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/cluster.log")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
-        try FileManager.default.createSymbolicLink(atPath: directory + "/management-c.log", withDestinationPath: "/dev/null")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/management-c.log",
+            withDestinationPath: "/dev/null"
+        )
         let logs = LogDirectory(options: LogDirectory.Options(directory: directory), onError: errors.sink)
         logs.managementLog(node: "c", role: .controller).error("x")
         logs.close()

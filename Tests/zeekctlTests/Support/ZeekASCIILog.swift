@@ -62,7 +62,9 @@ struct ZeekASCIILog {
             {
                 bytes.append(byte)
                 index += 4
-            } else if input[index] == UInt8(ascii: "\\"), index + 1 < input.count, input[index + 1] == UInt8(ascii: "\\") {
+            } else if input[index] == UInt8(ascii: "\\"), index + 1 < input.count,
+                input[index + 1] == UInt8(ascii: "\\")
+            {
                 bytes.append(UInt8(ascii: "\\"))
                 index += 2
             } else {
