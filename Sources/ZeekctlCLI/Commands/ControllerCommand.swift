@@ -237,19 +237,6 @@ struct ControllerCommand: ZeekctlCommand {
             subscriptionTimeout: subscriptionTimeout
         )
         options.declaredEvents = declared
-        if let logDirectory {
-            // The same rules as for a state directory: created private, or one only this user can write.
-            let directory: PrivateDirectory
-            do {
-                directory = try PrivateDirectory(checking: context.resolve(logDirectory))
-            } catch {
-                return fail("log directory \(error)")
-            }
-            let logOptions = LogDirectory.Options(directory: directory.path, format: logFormat, level: logLevel)
-            options.logs = LogDirectory(options: logOptions) { error in
-                terminal.error("\(error); its lines are dropped")
-            }
-        }
         var temporaryDirectory: PrivateDirectory?
         if processes {
             let directory: PrivateDirectory
@@ -282,6 +269,19 @@ struct ControllerCommand: ZeekctlCommand {
             )
         }
         defer { temporaryDirectory?.remove() }
+        if let logDirectory {
+            // Checked after the state directory, by the same rules: created private, or writable by this user only.
+            let directory: PrivateDirectory
+            do {
+                directory = try PrivateDirectory(checking: context.resolve(logDirectory))
+            } catch {
+                return fail("log directory \(error)")
+            }
+            let logOptions = LogDirectory.Options(directory: directory.path, format: logFormat, level: logLevel)
+            options.logs = LogDirectory(options: logOptions) { error in
+                terminal.error("\(error); its lines are dropped")
+            }
+        }
         let service: ControllerService
         do {
             try TerminationSignals.install()
