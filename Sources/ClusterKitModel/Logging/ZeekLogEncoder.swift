@@ -122,7 +122,8 @@ public struct ZeekLogEncoder: Sendable, Hashable {
                 if value == .unset { continue }
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                ZeekLogText.appendJSONString(Array(fields[index].name.utf8)[...], to: &out)
+                var name = fields[index].name
+                name.withUTF8 { ZeekLogText.appendRapidJSONString($0, to: &out) }
                 out.append(UInt8(ascii: ":"))
                 appendJSON(value, to: &out, budget: &budget)
             }
@@ -142,37 +143,59 @@ public struct ZeekLogEncoder: Sendable, Hashable {
 
     // MARK: - Values
 
-    private func truncated(_ text: String, budget: inout Int) -> ArraySlice<UInt8> {
+    /// Calls `body` with the string's UTF-8 bytes cut to the field and line limits, and charges them to `budget`.
+    private func withTruncatedBytes(
+        _ text: String,
+        budget: inout Int,
+        _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
         let allowed = max(0, min(maximumFieldBytes, budget))
-        let bytes = Array(text.utf8.prefix(allowed))
-        budget -= bytes.count
-        return bytes[...]
+        var text = text
+        text.withUTF8 { bytes in
+            let count = min(bytes.count, allowed)
+            body(UnsafeBufferPointer(rebasing: bytes[0..<count]))
+            budget -= count
+        }
     }
 
     private func appendASCII(_ value: ZeekLogValue, to out: inout [UInt8], budget: inout Int) {
         switch value {
         case .unset: out.append(UInt8(ascii: "-"))
         case .bool(let flag): out.append(UInt8(ascii: flag ? "T" : "F"))
-        case .count(let number): out += Array(String(number).utf8)
-        case .int(let number): out += Array(String(number).utf8)
-        case .time(let time): out += Array(ZeekLogText.fixedSixDecimals(attoseconds: time.attoseconds).utf8)
-        case .interval(let duration): out += Array(ZeekLogText.fixedSixDecimals(attoseconds: duration.attoseconds).utf8)
-        case .string(let text): ZeekLogText.appendASCIIString(truncated(text, budget: &budget), to: &out)
+        case .count(let number): out += String(number).utf8
+        case .int(let number): out += String(number).utf8
+        case .time(let time): ZeekLogText.appendFixedSixDecimals(nanoseconds: time.nanosecondsSinceEpoch, to: &out)
+        case .interval(let duration):
+            ZeekLogText.appendFixedSixDecimals(nanoseconds: ZeekLogText.nanoseconds(duration), to: &out)
+        case .string(let text):
+            withTruncatedBytes(text, budget: &budget) { ZeekLogText.appendASCIIString($0, to: &out) }
         }
     }
 
     private func appendJSON(_ value: ZeekLogValue, to out: inout [UInt8], budget: inout Int) {
         switch value {
-        case .unset: out += Array("null".utf8)
-        case .bool(let flag): out += Array((flag ? "true" : "false").utf8)
-        case .count(let number): out += Array(String(number).utf8)
-        case .int(let number): out += Array(String(number).utf8)
-        case .time(let time): out += Array(RealText.rapidJSON(ZeekLogText.seconds(attoseconds: time.attoseconds)).utf8)
+        case .unset: out += "null".utf8
+        case .bool(let flag): out += (flag ? "true" : "false").utf8
+        case .count(let number): out += String(number).utf8
+        case .int(let number): out += String(number).utf8
+        case .time(let time):
+            Self.appendJSONSeconds(ZeekLogText.seconds(nanoseconds: time.nanosecondsSinceEpoch), to: &out)
         case .interval(let duration):
-            out += Array(RealText.rapidJSON(ZeekLogText.seconds(attoseconds: duration.attoseconds)).utf8)
+            Self.appendJSONSeconds(ZeekLogText.seconds(nanoseconds: ZeekLogText.nanoseconds(duration)), to: &out)
         case .string(let text):
-            let escaped = ZeekLogText.escapeUTF8(truncated(text, budget: &budget), escapingPrintableControls: false)
-            ZeekLogText.appendJSONString(escaped[...], to: &out)
+            withTruncatedBytes(text, budget: &budget) { ZeekLogText.appendJSONString($0, to: &out) }
+        }
+    }
+
+    /// Appends a number of seconds as RapidJSON's `Writer::Double` writes it.
+    ///
+    /// From 1 up to 2^53 Swift's `description` is already that text (the shortest digits, positional, `.0` for
+    /// whole numbers), the case of every time since 1970; other values take ``RealText/rapidJSON(_:)``.
+    private static func appendJSONSeconds(_ seconds: Double, to out: inout [UInt8]) {
+        if seconds.magnitude >= 1, seconds.magnitude < 9_007_199_254_740_992 {
+            out += seconds.description.utf8
+        } else {
+            out += RealText.rapidJSON(seconds).utf8
         }
     }
 
@@ -216,11 +239,6 @@ public struct ZeekLogEncoder: Sendable, Hashable {
             padded(parts.minute, 2), padded(parts.second, 2),
         ].joined(separator: "-")
     }
-}
-
-extension Broker.Timestamp {
-    /// The time since the epoch in attoseconds.
-    var attoseconds: Int128 { Int128(nanosecondsSinceEpoch) * 1_000_000_000 }
 }
 
 extension Int64 {

@@ -18,6 +18,8 @@ public final class ManagementLog: Sendable {
     public let level: Management.Log.Level
     private let writer: ZeekLogWriter
     private let now: @Sendable () -> Broker.Timestamp
+    /// ``role``'s ``Management/Role/logName``, made once.
+    private let roleName: String
 
     /// Creates a management log over a writer.
     ///
@@ -36,6 +38,7 @@ public final class ManagementLog: Sendable {
     ) {
         self.node = node
         self.role = role
+        self.roleName = role.logName
         self.level = level
         self.writer = writer
         self.now = now
@@ -49,7 +52,7 @@ public final class ManagementLog: Sendable {
     public func log(_ level: Management.Log.Level, _ message: @autoclosure () -> String) {
         guard level >= self.level else { return }
         writer.write(
-            Management.Log.Info(ts: now(), node: node, level: level.name, role: role.logName, message: message())
+            Management.Log.Info(ts: now(), node: node, level: level.name, role: roleName, message: message())
         )
     }
 

@@ -26,11 +26,13 @@ extension Controller {
         }
     }
 
-    /// The level of a line the state machine logs: refusals and drops are warnings, errors errors, the rest
-    /// information.
+    /// The level of a line the state machine logs: refusals and drops are warnings, errors errors, an agent's
+    /// hello a debug line (Zeek's `instance <name> newly checked in`; its `rx notify_agent_hello` is the
+    /// information), the rest information.
     static func managementLevel(of line: String) -> Management.Log.Level {
         if line.hasPrefix("error") { return .error }
         if line.hasPrefix("refused ") || line.hasPrefix("dropped ") { return .warning }
+        if line.hasPrefix("agent "), line.hasSuffix(" said hello") { return .debug }
         return .info
     }
 }

@@ -95,6 +95,7 @@ import Testing
                 == .warning
         )
         #expect(Controller.managementLevel(of: "error handling x: y") == .error)
-        #expect(Controller.managementLevel(of: "agent a said hello") == .info)
+        #expect(Controller.managementLevel(of: "agent a said hello") == .debug)
+        #expect(Controller.managementLevel(of: "tx x") == .info)
     }
 }

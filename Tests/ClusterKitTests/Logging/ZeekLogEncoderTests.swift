@@ -158,6 +158,8 @@ import Testing
             text(typed.line([.bool(true), .count(3), .interval(.milliseconds(1_500))]))
                 == "{\"b\":true,\"c\":3,\"i\":1.5}\n"
         )
+        #expect(text(typed.line([.unset, .unset, .interval(.milliseconds(250))])) == "{\"i\":0.25}\n")
+        #expect(text(typed.line([.unset, .unset, .interval(.seconds(-3))])) == "{\"i\":-3.0}\n")
     }
 
     @Test func levelsAndRolesAreNamedAsZeekNamesThem() {
