@@ -16,6 +16,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "layouts": LayoutsBenchmark.run,
     "load": runLoadBenchmark,
     "logs": LogsBenchmark.run,
+    "membership": MembershipBenchmark.run,
     "requests": RequestsBenchmark.run,
     "topics": TopicsBenchmark.run,
     "websocket": runWebSocketBenchmark,

@@ -18,9 +18,22 @@ extension Cluster {
         /// The pool's spec.
         public var spec: PoolSpec
         /// The members in Zeek's deterministic order.
-        public internal(set) var members: [Member] = []
+        public internal(set) var members: [Member] = [] {
+            didSet { rebuildHRWTable() }
+        }
         /// The HRW sites: site ids of the members that came up (a node is absent from its own HRW table).
-        public internal(set) var hrwSites: Set<UInt32> = []
+        public internal(set) var hrwSites: Set<UInt32> = [] {
+            didSet { rebuildHRWTable() }
+        }
+        /// ``hrwSites`` as contiguous site ids with the index of their member, for picking without hashing.
+        private var hrwTable = HRWTable()
+
+        /// Sites in member order, each with its member's index.
+        private struct HRWTable: Sendable, Hashable {
+            var sites: [UInt32] = []
+            var firsts: [UInt32] = []
+            var members: [Int] = []
+        }
         /// Round-robin cursors per key.
         public internal(set) var roundRobinCursors: [String: Int] = [:]
 
@@ -40,17 +53,20 @@ extension Cluster {
         /// - Parameter key: A string key (other Zeek key types hash a binary form that is not portable).
         /// - Returns: The chosen member's topic.
         public func hrwTopic(for key: String) -> Topic? {
-            let digest = HRW.fnv1a32(key)
-            var best: (weight: UInt32, site: UInt32)?
-            for site in hrwSites {
-                let weight = HRW.weight(site: site, digest: digest)
-                if let current = best, weight < current.weight || (weight == current.weight && site < current.site) {
-                    continue
-                }
-                best = (weight, site)
+            guard let position = HRW.pick(HRW.fnv1a32(key), firsts: hrwTable.firsts, sites: hrwTable.sites) else {
+                return nil
             }
-            guard let site = best?.site else { return nil }
-            return members.first { $0.siteID == site }?.topic
+            return members[hrwTable.members[position]].topic
+        }
+
+        private mutating func rebuildHRWTable() {
+            var sites: [UInt32] = []
+            var indices: [Int] = []
+            for (index, member) in members.enumerated() where hrwSites.contains(member.siteID) {
+                sites.append(member.siteID)
+                indices.append(index)
+            }
+            hrwTable = HRWTable(sites: sites, firsts: sites.map(HRW.first), members: indices)
         }
 
         /// `Cluster::rr_topic(pool, key)`: the next alive member after the key's cursor, wrapping; `nil`
@@ -77,19 +93,83 @@ extension Cluster {
 package enum HRW {
     /// FNV-1a, 32 bits, over the bytes of `text`.
     package static func fnv1a32(_ text: String) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        for byte in text.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
+        var text = text
+        return text.withUTF8 { bytes in
+            var hash: UInt32 = 2_166_136_261
+            for byte in bytes {
+                hash ^= UInt32(byte)
+                hash = hash &* 16_777_619
+            }
+            return hash
         }
-        return hash
+    }
+
+    /// The position in `sites` of the site with the highest weight for `digest`, ties going to the larger site id;
+    /// `nil` when there is none.
+    ///
+    /// `firsts` holds each site's `A·s + B` (``first(_:)``), so that a weight costs one multiplication. The sites are
+    /// weighed eight at a time in SIMD lanes (weights are below 2³¹, so signed lanes compare them), then found again
+    /// the same way: the weight is all Zeek compares but for ties, which the second pass settles by site id.
+    package static func pick(_ digest: UInt32, firsts: [UInt32], sites: [UInt32]) -> Int? {
+        let count = min(firsts.count, sites.count)
+        guard count > 0 else { return nil }
+        let masked = digest & 0x7FFF_FFFF
+        return firsts.withUnsafeBufferPointer { firsts in
+            let raw = UnsafeRawPointer(firsts.baseAddress!)
+            let blocks = count / 8
+            let lanesDigest = SIMD8<UInt32>(repeating: masked)
+            let multiplier = SIMD8<UInt32>(repeating: a)
+            let increment = SIMD8<UInt32>(repeating: b)
+            let mask = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
+            @inline(__always) func weights(_ block: Int) -> SIMD8<Int32> {
+                let first = raw.loadUnaligned(fromByteOffset: block * 32, as: SIMD8<UInt32>.self)
+                return SIMD8<Int32>(truncatingIfNeeded: ((first ^ lanesDigest) &* multiplier &+ increment) & mask)
+            }
+            return withUnsafeTemporaryAllocation(of: SIMD8<Int32>.self, capacity: max(blocks, 1)) { weighed in
+                var best = SIMD8<Int32>(repeating: -1)
+                for block in 0..<blocks {
+                    let blockWeights = weights(block)
+                    weighed[block] = blockWeights
+                    best = pointwiseMax(best, blockWeights)
+                }
+                var highest = best.max()
+                for position in (blocks * 8)..<count {
+                    highest = max(highest, Int32(truncatingIfNeeded: weight(first: firsts[position], digest: masked)))
+                }
+                // Where the highest weight is; among equal weights, the larger site id.
+                var chosen: Int?
+                func consider(_ position: Int) {
+                    if let current = chosen, sites[current] > sites[position] { return }
+                    chosen = position
+                }
+                let target = SIMD8<Int32>(repeating: highest)
+                for block in 0..<blocks {
+                    let equal = weighed[block] .== target
+                    guard any(equal) else { continue }
+                    for lane in 0..<8 where equal[lane] { consider(block * 8 + lane) }
+                }
+                for position in (blocks * 8)..<count
+                where Int32(truncatingIfNeeded: weight(first: firsts[position], digest: masked)) == highest {
+                    consider(position)
+                }
+                return chosen
+            }
+        }
+    }
+
+    private static let a: UInt32 = 1_103_515_245
+    private static let b: UInt32 = 12345
+
+    /// A site's `A·s + B`, the part of its weight that does not depend on the key.
+    package static func first(_ site: UInt32) -> UInt32 { a &* site &+ b }
+
+    /// The weight from a site's ``first(_:)`` and a digest already masked to 31 bits.
+    @inline(__always) static func weight(first: UInt32, digest: UInt32) -> UInt32 {
+        (a &* (first ^ digest) &+ b) & 0x7FFF_FFFF
     }
 
     /// `((A·(((A·s + B) mod 2³²) XOR (d AND 0x7fffffff)) + B) mod 2³²) mod 2³¹`.
     static func weight(site: UInt32, digest: UInt32) -> UInt32 {
-        let a: UInt32 = 1_103_515_245
-        let b: UInt32 = 12345
-        let first = a &* site &+ b
-        return (a &* (first ^ (digest & 0x7FFF_FFFF)) &+ b) & 0x7FFF_FFFF
+        weight(first: first(site), digest: digest & 0x7FFF_FFFF)
     }
 }

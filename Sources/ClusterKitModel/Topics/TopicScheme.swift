@@ -146,6 +146,37 @@ public struct TopicScheme: Sendable, Hashable {
         }
     }
 
+    /// The node id in a ``nodeIDTopic(_:)``, or `nil` when `topic` is not one of this scheme's node id topics.
+    ///
+    /// What Zeek's ZeroMQ backend does with an observed subscription (`topic[|prefix|:][:-1]`): strip the prefix
+    /// and the trailing separator; an empty id is not one.
+    ///
+    /// - Parameter topic: A topic, such as `zeek/cluster/nodeid/4f1c…/`.
+    /// - Returns: The id, such as `4f1c…`.
+    public func nodeID(inNodeIDTopic topic: Topic) -> String? {
+        let prefix = backend == .broker ? nodeIDTopicPrefix : nodeIDTopicPrefix + "."
+        let name = topic.name
+        guard name.hasPrefix(prefix), name.hasSuffix(separator) else { return nil }
+        let id = name.dropFirst(prefix.count).dropLast(separator.count)
+        guard !id.isEmpty, !id.contains(separator) else { return nil }
+        return String(id)
+    }
+
+    /// The topic every node of a type subscribes to (`Cluster::worker_topic` for a worker, ...), or `nil` for a
+    /// type without one (`NONE`, `TIME_MACHINE`).
+    ///
+    /// - Parameter type: The node type.
+    /// - Returns: The type's topic.
+    public func typeTopic(for type: Cluster.NodeType) -> Topic? {
+        switch type {
+        case .logger: loggerTopic
+        case .manager: managerTopic
+        case .proxy: proxyTopic
+        case .worker: workerTopic
+        case .none, .control, .timeMachine: nil
+        }
+    }
+
     /// `Broker::default_log_topic(id, path)`: the topic of log writes when no logger is alive.
     ///
     /// With round-robin logging (Zeek's default) a log write goes to a live logger's ``nodeTopic(_:)``;

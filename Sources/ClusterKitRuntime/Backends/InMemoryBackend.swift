@@ -134,6 +134,8 @@ public final class InMemoryBackend: ClusterBackend {
             let nodeID: String
             let channel: BackendEvents.Channel
             let kind: Kind
+            /// Whether its node id topic makes it a cluster member (see ``Hub``'s membership notices).
+            let isMember: Bool
             let onOverflow: (@Sendable () -> Void)?
             /// Events lost when the inbox overflowed; 0 while it has not.
             var lostEvents = 0
@@ -145,12 +147,14 @@ public final class InMemoryBackend: ClusterBackend {
                 nodeID: String,
                 channel: BackendEvents.Channel,
                 kind: Kind,
+                isMember: Bool,
                 onOverflow: (@Sendable () -> Void)?
             ) {
                 self.name = name
                 self.nodeID = nodeID
                 self.channel = channel
                 self.kind = kind
+                self.isMember = isMember
                 self.onOverflow = onOverflow
             }
 
@@ -166,6 +170,8 @@ public final class InMemoryBackend: ClusterBackend {
         /// `<event name> NUL <topic>` keeps prefix semantics and costs one trie walk.
         let filteredRouter = TopicRouter<UInt64>()
         let backlog = HubBacklog()
+        /// Who holds which node id topic, for the membership notices.
+        let membership = Guarded(MembershipTable())
         private let participants = Guarded<[UInt64: Participant]>([:])
         private let nextID = Atomic<UInt64>(1)
         private let overruns = Atomic<Int>(0)
@@ -193,7 +199,13 @@ public final class InMemoryBackend: ClusterBackend {
         ///   - nodeID: The endpoint's node id; default a fresh UUID, as Broker's.
         /// - Returns: The endpoint (not yet connected).
         public func makeBackend(name: String = "", nodeID: String? = nil) -> InMemoryBackend {
-            InMemoryBackend(hub: self, name: name, nodeID: nodeID ?? UUID().uuidString.lowercased(), kind: .inProcess)
+            InMemoryBackend(
+                hub: self,
+                name: name,
+                nodeID: nodeID ?? UUID().uuidString.lowercased(),
+                kind: .inProcess,
+                isMember: true
+            )
         }
 
         /// Creates the endpoint of a WebSocket client: its inbox closes when full, and its publications wait for
@@ -204,12 +216,21 @@ public final class InMemoryBackend: ClusterBackend {
         ///   - nodeID: The node id.
         ///   - onOverflow: Called once, from the publishing task, when the inbox overflowed; it must not block.
         /// - Returns: The endpoint (not yet connected).
+        ///   - isMember: Whether a node id topic it subscribes to makes it a cluster member (a node's connection).
         func makeClientEndpoint(
             name: String,
             nodeID: String,
+            isMember: Bool,
             onOverflow: @escaping @Sendable () -> Void
         ) -> InMemoryBackend {
-            InMemoryBackend(hub: self, name: name, nodeID: nodeID, kind: .webSocketClient, onOverflow: onOverflow)
+            InMemoryBackend(
+                hub: self,
+                name: name,
+                nodeID: nodeID,
+                kind: .webSocketClient,
+                isMember: isMember,
+                onOverflow: onOverflow
+            )
         }
 
         /// The endpoints still on the hub that were closed because their inbox was full, with the events they
@@ -258,16 +279,29 @@ public final class InMemoryBackend: ClusterBackend {
             return filteredRouter.hasSubscribers(matching: Self.filterKey(eventName, topic))
         }
 
+        /// A Boolean value indicating whether an endpoint may be a cluster member.
+        func isMember(_ id: UInt64) -> Bool {
+            participants.withLock { $0[id]?.isMember ?? false }
+        }
+
         func register(
             name: String,
             nodeID: String,
             channel: BackendEvents.Channel,
             kind: Kind,
+            isMember: Bool,
             onOverflow: (@Sendable () -> Void)?
         ) -> UInt64 {
             let id = nextID.add(1, ordering: .relaxed).oldValue
             participants.withLock {
-                $0[id] = Participant(name: name, nodeID: nodeID, channel: channel, kind: kind, onOverflow: onOverflow)
+                $0[id] = Participant(
+                    name: name,
+                    nodeID: nodeID,
+                    channel: channel,
+                    kind: kind,
+                    isMember: isMember,
+                    onOverflow: onOverflow
+                )
             }
             return id
         }
@@ -280,6 +314,7 @@ public final class InMemoryBackend: ClusterBackend {
         func remove(_ id: UInt64) {
             router.unsubscribeAll(id)
             filteredRouter.unsubscribeAll(id)
+            leaveMembership(id, topic: nil)
             let channel = participants.withLock { $0.removeValue(forKey: id)?.channel }
             guard let channel else { return }
             channel.finish(nil)
@@ -293,16 +328,22 @@ public final class InMemoryBackend: ClusterBackend {
         }
 
         func subscribe(_ prefix: Topic, eventNames: Set<String>?, for id: UInt64) {
-            unsubscribe(prefix, for: id)
+            removeRoutes(prefix, for: id)
             if let eventNames {
                 participants.withLock { $0[id]?.eventFilters[prefix] = eventNames }
                 for name in eventNames { filteredRouter.subscribe(Self.filterKey(name, prefix), id) }
             } else {
                 router.subscribe(prefix, id)
             }
+            joinMembership(id, topic: prefix)
         }
 
         func unsubscribe(_ prefix: Topic, for id: UInt64) {
+            removeRoutes(prefix, for: id)
+            leaveMembership(id, topic: prefix)
+        }
+
+        private func removeRoutes(_ prefix: Topic, for id: UInt64) {
             router.unsubscribe(prefix, id)
             let names = participants.withLock { $0[id]?.eventFilters.removeValue(forKey: prefix) } ?? nil
             for name in names ?? [] { filteredRouter.unsubscribe(Self.filterKey(name, prefix), id) }
@@ -446,6 +487,7 @@ public final class InMemoryBackend: ClusterBackend {
         name: String,
         nodeID: String,
         kind: Hub.Kind,
+        isMember: Bool,
         onOverflow: (@Sendable () -> Void)? = nil
     ) {
         self.hub = hub
@@ -458,7 +500,14 @@ public final class InMemoryBackend: ClusterBackend {
             backlog: kind == .inProcess ? hub.backlog : nil
         )
         self.events = BackendEvents(channel: channel)
-        let id = hub.register(name: name, nodeID: nodeID, channel: channel, kind: kind, onOverflow: onOverflow)
+        let id = hub.register(
+            name: name,
+            nodeID: nodeID,
+            channel: channel,
+            kind: kind,
+            isMember: isMember,
+            onOverflow: onOverflow
+        )
         state.withLock { $0.id = id }
     }
 

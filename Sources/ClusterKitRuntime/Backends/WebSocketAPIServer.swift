@@ -209,7 +209,12 @@ public final class WebSocketAPIServer: Sendable {
         }
 
         let (overflows, overflowed) = AsyncStream<Void>.makeStream()
-        let endpoint = hub.makeClientEndpoint(name: endpointID, nodeID: endpointID) { overflowed.yield() }
+        // Only the cluster's nodes take part in membership (when the hub tells nodes from clients at all).
+        let endpoint = hub.makeClientEndpoint(
+            name: endpointID,
+            nodeID: endpointID,
+            isMember: isNode || options.nodeToken == nil
+        ) { overflowed.yield() }
         let ending = await serve(
             connection,
             number: number,

@@ -164,7 +164,8 @@ extension NodeHost {
     }
 }
 
-/// Runs each node as a ``NodeRuntime`` in this process, on an in-memory hub.
+/// Runs each node as a ``NodeRuntime`` in this process, on an in-memory hub, each a ``ClusterMember`` of its
+/// launch's layout.
 public final class InProcessNodeHost: NodeHost {
     private struct Hosted {
         var launch: NodeLaunch
@@ -214,11 +215,21 @@ public final class InProcessNodeHost: NodeHost {
         nodeOptions.node = launch.name
         var registry = IDRegistry.clusterNode(name: launch.name, layout: launch.layout, options: nodeOptions)
         for (id, value) in launch.settings { registry.set(id, value) }
+        let backend = hub.makeBackend(name: launch.name)
+        // Pool specs that cannot be set up leave the node out of membership, not out of the cluster.
+        let member = try? ClusterMember(
+            layout: launch.layout,
+            node: launch.name,
+            options: nodeOptions,
+            scheme: scheme,
+            backend: backend
+        )
         let runtime = NodeRuntime(
             name: launch.name,
             registry: registry,
-            backend: hub.makeBackend(name: launch.name),
-            scheme: scheme
+            backend: backend,
+            scheme: scheme,
+            member: member
         )
         nodes.withLock { $0[launch.name] = Hosted(launch: launch, runtime: runtime, restarts: restarts) }
         do {

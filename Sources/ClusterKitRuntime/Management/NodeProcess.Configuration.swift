@@ -35,6 +35,8 @@ extension NodeProcess {
         /// `CLUSTERKIT_NODE_TOKEN` (``NodeProcess/nodeTokenEnvironmentKey``), never from the command line, which
         /// every local user can read.
         public var nodeToken: String?
+        /// The node's id (`Cluster::node_id()`) for membership, or `nil` (the default) for a fresh UUID per run.
+        public var nodeID: String?
 
         /// Creates a configuration.
         ///

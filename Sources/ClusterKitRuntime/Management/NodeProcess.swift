@@ -2,6 +2,7 @@ import ClusterKitLayouts
 import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
+import Foundation
 
 /// One cluster node as the job of a whole process: a ``NodeRuntime`` connected to a hub over a
 /// ``WebSocketBackend``.
@@ -84,6 +85,10 @@ public struct NodeProcess: Sendable {
     ///   the connection is lost and reconnecting fails.
     public func run(until stop: (@Sendable () async -> Void)? = nil) async throws {
         let hello = NodeRuntime.hello(configuration.name)
+        // The node's own id for its lifetime, kept across reconnections (each connection's endpoint id differs, and
+        // the subscriptions naming the id go out before the first ack).
+        let nodeID = configuration.nodeID ?? UUID().uuidString.lowercased()
+        let member = Guarded<ClusterMember?>(nil)
         var options = configuration.backend
         if let token = configuration.nodeToken {
             // Sent with every upgrade request, reconnections included.
@@ -96,6 +101,7 @@ public struct NodeProcess: Sendable {
             log: log,
             onReconnect: { backend in
                 do {
+                    try await member.withLock { $0 }?.reconnected()
                     try await backend.publish(hello, to: NodeRuntime.API.topic)
                 } catch {
                     // The connection is gone again; the next reconnection says hello, or the node stops.
@@ -103,11 +109,14 @@ public struct NodeProcess: Sendable {
                 }
             }
         )
+        let clusterMember = try makeMember(backend: backend, nodeID: nodeID)
+        member.withLock { $0 = clusterMember }
         let runtime = NodeRuntime(
             name: configuration.name,
             registry: registry,
             backend: backend,
-            scheme: configuration.scheme
+            scheme: configuration.scheme,
+            member: clusterMember
         )
         // Connecting and serving race `stop`, so that a stop during a slow connect is prompt too.
         let failure = await withTaskGroup(of: NodeProcessError?.self) { group in
@@ -140,5 +149,23 @@ public struct NodeProcess: Sendable {
         await backend.close()
         guard let failure, !Task.isCancelled else { return }
         throw failure
+    }
+
+    private func makeMember(backend: any ClusterBackend, nodeID: String) throws -> ClusterMember {
+        let log = self.log
+        do {
+            return try ClusterMember(
+                layout: configuration.layout,
+                node: configuration.name,
+                options: configuration.clusterOptions,
+                scheme: configuration.scheme,
+                nodeID: nodeID,
+                backend: backend,
+                clusterLog: { info in log?("cluster: \(info.message)") },
+                report: { message in log?(message) }
+            )
+        } catch {
+            throw NodeProcessError(.invalidLayout, "cannot set up the cluster's pools: \(error)")
+        }
     }
 }

@@ -16,6 +16,9 @@ import ClusterKitWebSocket
 ///   values), `peer_status_request` with `""` and `configuration_update_request` with an empty response;
 ///   `shutdown_request` is answered and then ends ``run()``.
 ///
+/// With a ``ClusterMember`` it also takes part in cluster membership: it subscribes to its node id and type topics
+/// too, and hands the member every membership event (hellos, the hub's notices) before anything else.
+///
 /// Events it does not handle, and handled events with the wrong arguments, are ignored and counted.
 public final class NodeRuntime: Sendable {
     /// Topics and event names of the Management node API.
@@ -36,6 +39,8 @@ public final class NodeRuntime: Sendable {
     public let backend: any ClusterBackend
     /// Topic naming of the cluster backend (for its node topic).
     public let scheme: TopicScheme
+    /// The node's cluster membership, when it takes part (pools, `node_up`/`node_down`).
+    public let member: ClusterMember?
     private let dispatch: NodeDispatch
     private let state: Guarded<State>
 
@@ -52,10 +57,18 @@ public final class NodeRuntime: Sendable {
     ///   - registry: The identifiers the node holds.
     ///   - backend: The backend to talk through.
     ///   - scheme: Topic naming; default Broker's.
-    public init(name: String, registry: IDRegistry, backend: any ClusterBackend, scheme: TopicScheme = .broker) {
+    ///   - member: The node's cluster membership on the same backend, or `nil` (the default) for none.
+    public init(
+        name: String,
+        registry: IDRegistry,
+        backend: any ClusterBackend,
+        scheme: TopicScheme = .broker,
+        member: ClusterMember? = nil
+    ) {
         self.name = name
         self.backend = backend
         self.scheme = scheme
+        self.member = member
         self.dispatch = NodeDispatch(nodeName: name)
         self.state = Guarded(State(registry: registry))
     }
@@ -94,6 +107,7 @@ public final class NodeRuntime: Sendable {
         // responses and hellos where the backend can filter (each node would otherwise see all of them).
         try await backend.subscribe(API.topic, eventNames: [API.dispatchRequest])
         try await backend.subscribe(scheme.nodeTopic(name))
+        try await member?.subscribe()
         try await backend.connect()
         try await backend.publish(Self.hello(name), to: API.topic)
     }
@@ -124,6 +138,7 @@ public final class NodeRuntime: Sendable {
     private enum Next { case proceed, stop }
 
     private func handle(_ received: TopicEvent) async throws -> Next {
+        if let member, try await member.handle(received) { return .proceed }
         let event = received.event
         switch event.name {
         case API.dispatchRequest:

@@ -24,6 +24,8 @@ extension WebSocketAPIServer {
         )
         names.formUnion(ClusterKitControllerAPI.catalog.signatures.keys.filter { $0.hasSuffix("_response") })
         names.insert("Management::Supervisor::API::notify_node_exit")
+        names.insert(InMemoryBackend.Hub.MembershipNotice.subscription)
+        names.insert(InMemoryBackend.Hub.MembershipNotice.unsubscription)
         return names
     }()
 }

@@ -77,7 +77,7 @@ import Testing
         _ name: String,
         overflows: Counter
     ) -> InMemoryBackend {
-        hub.makeClientEndpoint(name: name, nodeID: name) { overflows.increment() }
+        hub.makeClientEndpoint(name: name, nodeID: name, isMember: false) { overflows.increment() }
     }
 
     final class Counter: Sendable {
