@@ -2,6 +2,10 @@ import ClusterKit
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `zeekctl controller --log-dir`: the management and cluster logs in Zeek's ASCII and JSON formats, as the
 /// built binary writes them.
 @Suite(.timeLimit(.minutes(3))) struct ControllerLogsEndToEndTests {
@@ -129,6 +133,44 @@ import Testing
         }
     }
 
+    @Test func aNodeWritesItsClusterLogAsOthersComeAndGo() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let logs = directory + "/manager-logs"
+            try await withHub { fixture in
+                let hub = "127.0.0.1:\(fixture.server.port)"
+                let manager = try BackgroundBinary([
+                    "node", "--name", "manager", "--layout", directory + "/node.cfg", "--hub", hub, "--log-dir", logs,
+                ])
+                _ = try await fixture.waitForHellos(["manager"])
+                let worker = try BackgroundBinary([
+                    "node", "--name", "worker-1-1", "--layout", directory + "/node.cfg", "--hub", hub,
+                ])
+                _ = try await fixture.waitForHellos(["worker-1-1"])
+                worker.send(SIGTERM)
+                #expect(try await worker.waitForExit(timeout: .seconds(10)).status == 0)
+                // Lines reach the file within a second (the flush interval).
+                let deadline = ContinuousClock.now.advanced(by: .seconds(15))
+                while ContinuousClock.now < deadline {
+                    let text = (try? String(contentsOfFile: logs + "/cluster.log", encoding: .utf8)) ?? ""
+                    if text.contains("\tnode down: worker-1-1\n") { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                manager.send(SIGTERM)
+                let exit = try await manager.waitForExit(timeout: .seconds(10))
+                #expect(exit.status == 0)
+                #expect(!exit.error.contains("error:"), "\(exit.error)")
+            }
+            let cluster = try ZeekASCIILog.read(logs + "/cluster.log")
+            #expect(cluster.path == "cluster")
+            #expect(cluster.close != nil)
+            #expect(cluster.rows.allSatisfy { $0["node"] == "manager" })
+            let messages = cluster.rows.compactMap { $0["message"] }
+            #expect(messages.contains { $0.hasPrefix("got hello from worker-1-1 (") && $0.hasSuffix(")") })
+            #expect(messages.contains("node down: worker-1-1"))
+        }
+    }
+
     @Test(arguments: [
         (
             ["--log-dir", "x", "--log-format", "xml"],
@@ -141,5 +183,11 @@ import Testing
         let run = try await BinaryRunner.run(["controller", "--listen", "127.0.0.1:0"] + arguments)
         #expect(run.status == 64)
         #expect(run.error.contains(message), "\(run.error)")
+    }
+
+    @Test func aNodeLogFormatNeedsALogDirectory() async throws {
+        let run = try await BinaryRunner.run(["node", "--name", "m", "--hub", "127.0.0.1:1", "--log-format", "json"])
+        #expect(run.status == 64)
+        #expect(run.error.contains("'--log-format' needs '--log-dir'"), "\(run.error)")
     }
 }

@@ -7,7 +7,7 @@ struct NodeCommand: ZeekctlCommand {
     static let usage = """
         usage: zeekctl node --name NAME --hub ws://HOST:PORT [--layout FILE] [--set ID=JSON]...
                             [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
-                            [--token-file FILE]
+                            [--token-file FILE] [--log-dir DIR [--log-format ascii|json]]
 
         Runs the cluster node NAME until SIGTERM or SIGINT: it connects to the WebSocket API server at
         --hub (ws://HOST:PORT, ws://HOST:PORT/v1/messages/json or HOST:PORT), says hello with
@@ -20,6 +20,10 @@ struct NodeCommand: ZeekctlCommand {
         sets; NAME defaults to that configuration's node, else to CLUSTER_NODE. --set ID=JSON sets an
         identifier on the node (JSON null declares it without a value).
 
+        --log-dir DIR (a private directory, as for 'zeekctl controller') gets the node's cluster.log in Zeek's
+        format: 'got hello from NAME (ID)' and 'node down: NAME' as other nodes come and go; --log-format ascii
+        (default, tab-separated as Zeek writes it) or json. A log that cannot be written is reported once.
+
         --hub takes a wss:// URL for TLS. \(ClientAccess.usage)
 
         exit status: 0 stopped by a signal or a shutdown request, 1 the node could not start or lost its hub,
@@ -28,7 +32,8 @@ struct NodeCommand: ZeekctlCommand {
         """
     static let options: [Arguments.Option] =
         [
-            .value("--name"), .value("--hub"), .value("--layout"), .repeated("--set"),
+            .value("--name"), .value("--hub"), .value("--layout"), .repeated("--set"), .value("--log-dir"),
+            .value("--log-format"),
         ] + ClientAccess.options
 
     var nodeName: String?
@@ -36,6 +41,8 @@ struct NodeCommand: ZeekctlCommand {
     var layout: String?
     var settings: [String: ZeekValue?]
     var access: ClientAccess
+    var logDirectory: String?
+    var logFormat: ZeekLogFormat
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -51,6 +58,13 @@ struct NodeCommand: ZeekctlCommand {
         nodeName = arguments.value("--name")
         layout = arguments.value("--layout")
         settings = try arguments.zeekSettings("--set")
+        logDirectory = arguments.value("--log-dir")
+        logFormat =
+            try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
+            .flatMap(ZeekLogFormat.init(rawValue:)) ?? .ascii
+        if logDirectory == nil, arguments.value("--log-format") != nil {
+            throw UsageError("'--log-format' needs '--log-dir'")
+        }
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -65,8 +79,24 @@ struct NodeCommand: ZeekctlCommand {
             try access.prepared(context: context).apply(to: &configuration.backend)
             try TerminationSignals.install()
             let terminal = context.terminal
-            try await NodeProcess(configuration: configuration, log: { terminal.writeError($0 + "\n") })
-                .run(until: { _ = await TerminationSignals.next() })
+            var logs: LogDirectory?
+            if let logDirectory {
+                let directory = try PrivateDirectory(checking: context.resolve(logDirectory))
+                logs = LogDirectory(options: LogDirectory.Options(directory: directory.path, format: logFormat)) {
+                    terminal.error("\($0); its lines are dropped")
+                }
+            }
+            defer { logs?.close() }
+            let node = NodeProcess(
+                configuration: configuration,
+                log: { terminal.writeError($0 + "\n") },
+                clusterLog: logs?.clusterLog(node: configuration.name)
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let logs { group.addTask { await logs.run() } }
+                try await node.run(until: { _ = await TerminationSignals.next() })
+                group.cancelAll()
+            }
             return .success
         } catch {
             context.terminal.error("\(error)")

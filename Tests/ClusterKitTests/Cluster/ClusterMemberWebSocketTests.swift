@@ -32,7 +32,7 @@ import Testing
                 layoutFile: "/c/node.cfg",
                 hub: "127.0.0.1:\(server.port)"
             )
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await NodeProcess(configuration: worker).run(until: { for await _ in stopWorker {} }) }
                 group.addTask { try await NodeProcess(configuration: proxy).run() }
                 var up = Set<String>()
