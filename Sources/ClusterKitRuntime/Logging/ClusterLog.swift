@@ -3,11 +3,12 @@ public import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
 
-/// A hub's cluster log: Zeek's `Cluster::log` (`cluster.log`, columns `ts`, `node`, `message`).
+/// A hub's or a node's cluster log: Zeek's `Cluster::log` (`cluster.log`, columns `ts`, `node`, `message`).
 ///
 /// The WebSocket API server writes its clients' arrivals and departures here in the words of Zeek's
 /// `cluster.log` (`WebSocket client '<id>' (<ip>:<port>) subscribed to [<topics>]`, `… gone with code <code>`);
-/// membership writes Zeek's `got hello from <name> (<id>)` and `node down: <name>` through the same object.
+/// a node's membership (``ClusterMember``) writes Zeek's `got hello from <name> (<id>)` and `node down: <name>`
+/// through ``write(_:)-(Cluster.Info)``.
 public final class ClusterLog: Sendable {
     /// The node the lines name, such as `controller` or `manager`.
     public let node: String
@@ -43,23 +44,5 @@ public final class ClusterLog: Sendable {
     /// Writes every line buffered so far to the file.
     public func flush() {
         writer.flush()
-    }
-
-    /// Zeek's message for a node's `Cluster::hello`: `got hello from <name> (<id>)`.
-    ///
-    /// - Parameters:
-    ///   - name: The node's name.
-    ///   - id: Its node id.
-    /// - Returns: The message.
-    public static func helloMessage(from name: String, id: String) -> String {
-        "got hello from \(name) (\(id))"
-    }
-
-    /// Zeek's message for `Cluster::node_down`: `node down: <name>`.
-    ///
-    /// - Parameter name: The node's name.
-    /// - Returns: The message.
-    public static func nodeDownMessage(_ name: String) -> String {
-        "node down: \(name)"
     }
 }

@@ -50,7 +50,7 @@ import Testing
         let logs = directory()
         let log = logs.clusterLog(node: "controller")
         log.write("got hello from worker-1 (abc)")
-        log.write(ClusterLog.nodeDownMessage("worker-1"))
+        log.write("node down: worker-1")
         #expect(files.writes == 0)
         logs.flush()
         let lines =
