@@ -70,12 +70,16 @@ enum MembershipBenchmark {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let layoutPath = directory + "/node.cfg"
         try layoutText(workers: processes).write(toFile: layoutPath, atomically: true, encoding: .utf8)
-        let layout = LayoutLoader().load(text: layoutText(workers: processes), file: "node.cfg", format: .nodeCfg).layout
+        let layout = LayoutLoader().load(text: layoutText(workers: processes), file: "node.cfg", format: .nodeCfg)
+            .layout
 
         let hub = InMemoryBackend.Hub()
         let server = try WebSocketAPIServer(
             hub: hub,
-            options: WebSocketAPIServer.Options(webSocket: WebSocketServer.Options(port: 0), clientLimit: processes + 10)
+            options: WebSocketAPIServer.Options(
+                webSocket: WebSocketServer.Options(port: 0),
+                clientLimit: processes + 10
+            )
         )
         let running = Task { await server.run() }
         defer { running.cancel() }
@@ -121,7 +125,9 @@ enum MembershipBenchmark {
             }
         }
         do {
-            try await waitUntil("all \(processes) nodes up", limit: .seconds(120)) { upCount.withLock { $0 } >= processes }
+            try await waitUntil("all \(processes) nodes up", limit: .seconds(120)) {
+                upCount.withLock { $0 } >= processes
+            }
         } catch {
             throw ControllerBenchmarkError("\(error): \(upCount.withLock { $0 }) up, hub members \(hub.memberCount)")
         }
@@ -137,11 +143,15 @@ enum MembershipBenchmark {
             kill(nodes[index - 1].pid, SIGKILL)
             var status: Int32 = 0
             _ = waitpid(nodes[index - 1].pid, &status, 0)
-            try await waitUntil("node_down of \(name)", limit: .seconds(30)) { timing.withLock { $0["down " + name] } != nil }
+            try await waitUntil("node_down of \(name)", limit: .seconds(30)) {
+                timing.withLock { $0["down " + name] } != nil
+            }
             downTimes.append(Measure.seconds(timing.withLock { $0["down " + name]! } - killedAt) * 1000)
             let restartedAt = clock.now
             nodes[index - 1] = try start(index)
-            try await waitUntil("node_up of \(name)", limit: .seconds(30)) { timing.withLock { $0["up " + name] } != nil }
+            try await waitUntil("node_up of \(name)", limit: .seconds(30)) {
+                timing.withLock { $0["up " + name] } != nil
+            }
             upTimes.append(Measure.seconds(timing.withLock { $0["up " + name]! } - restartedAt) * 1000)
         }
         print(

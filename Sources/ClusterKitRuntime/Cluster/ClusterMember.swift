@@ -90,7 +90,10 @@ public final class ClusterMember: Sendable {
         self.now = now
         self.clusterLog = clusterLog
         self.report = report
-        (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(Self.eventBufferLimit))
+        (events, continuation) = AsyncStream.makeStream(
+            of: Event.self,
+            bufferingPolicy: .bufferingNewest(Self.eventBufferLimit)
+        )
     }
 
     deinit {

@@ -103,6 +103,20 @@ public final class Agent: Sendable {
         await host.stopAll()
     }
 
+    /// Announces the agent: `notify_agent_hello(instance, id, connecting, api_version)` on its topic, as on every
+    /// new connection to its controller.
+    ///
+    /// - Throws: ``BackendError`` from the backend.
+    public func sayHello() async throws {
+        try await publish(
+            AgentAPI.notifyAgentHello,
+            [
+                .string(options.instance), .string(backend.nodeID), .boolean(options.listenPort == nil),
+                .count(AgentAPI.version),
+            ]
+        )
+    }
+
     /// Subscribes, says hello and answers requests until cancelled or the backend's events end.
     ///
     /// - Throws: ``BackendError`` from the backend.
@@ -113,13 +127,7 @@ public final class Agent: Sendable {
             eventNames: [NodeRuntime.API.dispatchResponse, NodeRuntime.API.notifyNodeHello]
         )
         try await backend.connect()
-        try await publish(
-            AgentAPI.notifyAgentHello,
-            [
-                .string(options.instance), .string(backend.nodeID), .boolean(options.listenPort == nil),
-                .count(AgentAPI.version),
-            ]
-        )
+        try await sayHello()
         note(.info, "agent is live, Broker ID \(backend.nodeID)")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {

@@ -300,6 +300,9 @@ public final class Controller: Sendable {
         switch response.delivery {
         case .internalDeploy:
             finishInternalDeploy(response.reqid, response.results)
+        case .logOnly:
+            let failures = response.results.filter { !$0.success }.map { $0.error ?? "failed" }
+            log(failures.isEmpty ? "\(response.reqid): done" : "\(response.reqid): \(failures.joined(separator: "; "))")
         case .client:
             note(.info, "tx \(response.request.responseName) \(response.reqid)")
             let event = Broker.Event(response.request.responseName, [.string(response.reqid), response.payload])

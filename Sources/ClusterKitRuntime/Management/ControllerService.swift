@@ -56,6 +56,13 @@ public final class ControllerService: Sendable {
         /// Events of a program's own that clients may publish through the hub, beside Zeek's (read from Zeek
         /// script with ``EventDeclarations``); default none.
         public var declaredEvents: [EventCatalog.Signature] = []
+        /// Who runs the deployed instances: agents inside this process (``AgentMode/local``, the default), or agent
+        /// processes that join the hub (``AgentMode/remote``).
+        public var agents: AgentMode = .local
+        /// The node token node and agent processes must present (``WebSocketAPIServer/Options/nodeToken``), or `nil`
+        /// (the default) for a fresh one per run, which only the node processes this service starts get. Remote
+        /// agents need it, so a service that expects them is given one (`zeekctl controller --node-token-file`).
+        public var nodeToken: String?
         /// Where the service writes its logs in Zeek's formats; default `nil`, none.
         ///
         /// The logs are the controller's and each agent's management log (`management-<name>.log`, unless
@@ -183,8 +190,17 @@ public final class ControllerService: Sendable {
             options.controller.managementLog = logs.managementLog(node: options.controller.name, role: .controller)
         }
         let hub = InMemoryBackend.Hub()
-        // A fresh secret per run: only the node processes this service starts get it (in their environment).
-        let nodeToken = WebSocketAPIServer.makeNodeToken()
+        // A fresh secret per run unless given: only the node processes this service starts get it (in their
+        // environment), and agent processes when it is given.
+        let nodeToken = options.nodeToken ?? WebSocketAPIServer.makeNodeToken()
+        var nodeOnlyEvents = WebSocketAPIServer.standardNodeOnlyEvents
+        var inProcessOnlyEvents = WebSocketAPIServer.standardInProcessOnlyEvents
+        if options.agents == .remote {
+            // Agents are processes with the node token: the agent API is theirs to publish.
+            let agentEvents = Set(EventCatalog.managementAgent.signatures.keys)
+            nodeOnlyEvents.formUnion(agentEvents)
+            inProcessOnlyEvents.subtract(agentEvents)
+        }
         let server = try WebSocketAPIServer(
             hub: hub,
             options: WebSocketAPIServer.Options(
@@ -194,7 +210,9 @@ public final class ControllerService: Sendable {
                 clientLimit: options.clientLimit,
                 nodeLimit: options.nodeLimit,
                 subscriptionTimeout: options.subscriptionTimeout,
-                nodeToken: nodeToken
+                nodeToken: nodeToken,
+                nodeOnlyEvents: nodeOnlyEvents,
+                inProcessOnlyEvents: inProcessOnlyEvents
             ),
             log: options.connectionLog,
             clusterLog: options.logs?.clusterLog(node: options.controller.name)
@@ -212,9 +230,19 @@ public final class ControllerService: Sendable {
             nodeSettings: options.nodeSettings,
             clock: clock,
             makeNodeHost: makeNodeHost,
+            launchesAgents: options.agents == .local,
             logs: options.logs
         )
         logs = options.logs
+    }
+
+    /// Who runs a controller's instances.
+    public enum AgentMode: String, Sendable, Hashable, CaseIterable {
+        /// Agents inside the controller's process, started by each deployment.
+        case local
+        /// Agent processes (`zeekctl agent`) that connect to the controller and say hello; a deployment waits for
+        /// the agent of every instance, and fails naming those that did not come.
+        case remote
     }
 
     /// The URL clients use, as in `ws://127.0.0.1:2149/v1/messages/json`.

@@ -72,6 +72,8 @@ extension ControllerStateMachine {
             case client
             /// Handed to the ``Controller/deploy(_:)`` call waiting for it.
             case internalDeploy
+            /// Only logged: the deployment of the deployed configuration to an agent that rejoined.
+            case logOnly
         }
 
         /// The request answered.
@@ -214,5 +216,7 @@ extension ControllerStateMachine {
         var early: [Management.Result]
         /// Results that come after the agents' and the timeout's (the deployment's own success).
         var trailer: [Management.Result]
+        /// Where the response goes when not to the client (a rejoining agent's deployment is only logged).
+        var delivery: Response.Delivery? = nil
     }
 }

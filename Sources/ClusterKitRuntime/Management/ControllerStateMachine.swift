@@ -473,6 +473,24 @@ struct ControllerStateMachine {
         }
     }
 
+    /// Sends the deployed configuration to one agent that said hello again; the outcome is only logged.
+    private mutating func redeploy(_ configuration: Management.Configuration, to instance: String) -> [Effect] {
+        let reqid = "rejoin-" + makeID.next().rawValue
+        do {
+            var (parent, effects) = try fanOut(.deploy, reqid, to: [instance], .deploy(configuration))
+            if case .fanOut(var request)? = tracked[parent] {
+                request.delivery = .logOnly
+                tracked[parent] = .fanOut(request)
+            }
+            effects.insert(.log("agent \(instance) rejoined: deploying configuration \(configuration.id) to it"), at: 0)
+            return effects
+        } catch {
+            return [
+                .log("agent \(instance) rejoined, but its deployment failed: \(Self.trackerMessage(.deploy, error))")
+            ]
+        }
+    }
+
     /// Ends the deployment `reqid`, whichever way it ended, and sends its results.
     private mutating func endDeploy(_ reqid: String, _ results: [Management.Result]) -> [Effect] {
         var delivery = Response.Delivery.client
@@ -515,7 +533,14 @@ struct ControllerStateMachine {
         switch entry {
         case .welcome(let instance):
             subRequests[id.rawValue] = nil
-            if outcome.timeout == nil { agents[instance]?.isReady = true }
+            guard outcome.timeout == nil else { return agentsChanged() }
+            agents[instance]?.isReady = true
+            // An agent that comes back (a restarted agent process, or one that reconnected) while no deployment
+            // runs gets its part of the deployed configuration again, as Zeek's controller deploys to agents
+            // once they are ready.
+            if deployment == nil, let deployed, deployed.instances.contains(where: { $0.name == instance }) {
+                return redeploy(deployed, to: instance)
+            }
             return agentsChanged()
         case .fanOut(let request):
             for areq in request.children { subRequests[areq] = nil }
@@ -529,6 +554,10 @@ struct ControllerStateMachine {
             }
             results += Self.timeoutResults(request.reqid, outcome)
             results += request.trailer
+            if let delivery = request.delivery {
+                pendingClientRequests.remove(request.reqid)
+                return [.respond(Response(request.request, request.reqid, results, delivery: delivery))]
+            }
             if request.request == .deploy { return endDeploy(request.reqid, results) }
             pendingClientRequests.remove(request.reqid)
             return [.respond(Response(request.request, request.reqid, results))]

@@ -34,6 +34,9 @@ public final class ManagementCluster: Sendable {
     ///   - nodeSettings: Identifiers to set on every node.
     ///   - clock: The clock for every deadline.
     ///   - makeNodeHost: Builds the node host of an instance; default in-process nodes on `hub`.
+    ///   - launchesAgents: Whether deployments start in-process agents (the default); `false` leaves every instance
+    ///     to an agent that joins the hub on its own (an agent process, `zeekctl agent`), and a deployment waits for
+    ///     their hellos.
     ///   - logs: Where each agent writes its management log (`management-<instance>.log`); default none. (The
     ///     controller's log is ``Controller/Options/managementLog``; the owner flushes and closes the logs.)
     public init(
@@ -43,6 +46,7 @@ public final class ManagementCluster: Sendable {
         nodeSettings: [String: ZeekValue?] = [:],
         clock: any Clock<Duration> = ContinuousClock(),
         makeNodeHost: (@Sendable (String) -> any NodeHost)? = nil,
+        launchesAgents: Bool = true,
         logs: LogDirectory? = nil
     ) {
         self.hub = hub
@@ -53,8 +57,14 @@ public final class ManagementCluster: Sendable {
         self.makeNodeHost = makeNodeHost ?? { _ in InProcessNodeHost(hub: hub) }
         var options = controllerOptions
         let launcher = AgentLauncher()
-        options.launchAgents = { instances in await launcher.launch?(instances) }
-        options.stopAgents = { names in await launcher.stop?(names) }
+        if launchesAgents {
+            options.launchAgents = { instances in await launcher.launch?(instances) }
+            options.stopAgents = { names in await launcher.stop?(names) }
+        } else {
+            // Remote agents come and go on their own; an instance that leaves the configuration keeps its agent.
+            options.launchAgents = { _ in }
+            options.stopAgents = { _ in }
+        }
         self.controller = Controller(options: options, backend: hub.makeBackend(name: options.name), clock: clock)
         launcher.set(
             launch: { [weak self] instances in await self?.launchAgents(instances) },

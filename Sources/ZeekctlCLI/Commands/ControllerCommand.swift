@@ -16,6 +16,7 @@ struct ControllerCommand: ZeekctlCommand {
                                   [--subscription-timeout SECONDS] [--ready-fd N]
                                   [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
                                    [--tls-ciphers LIST]] [--token-file FILE] [--declare FILE.zeek]...
+                                  [--agents local|remote] [--node-token-file FILE]
                                   [--log-dir DIR] [--log-format ascii|json] [--log-level LEVEL]
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
@@ -46,6 +47,14 @@ struct ControllerCommand: ZeekctlCommand {
         script to the events clients may publish through the controller's hub (besides Zeek's Management, Control
         and Cluster events), so that a WebSocket API client can exchange its own events there; a declaration that
         cannot be read is an error with file and line, and the controller does not start.
+
+        --agents remote leaves every instance to an agent process ('zeekctl agent --name INSTANCE --controller
+        URL', on the instance's host) instead of running agents in this process: a deployment waits for the
+        agent of every instance to say hello and fails, naming them, for those that do not come in time;
+        'zeek-client get-instances' lists the agents connected. An agent that comes back gets its part of the
+        deployed configuration again. Agents and their nodes present the node token: --node-token-file FILE
+        (mode 0600 or stricter) sets it, and agents are given the same file (without it, a fresh token is made
+        per run and only this controller's own node processes know it).
 
         Whoever can connect can deploy configurations and so run processes as you; so the controller listens
         on loopback addresses only unless --allow-remote is given (for a trusted network), or unless clients
@@ -79,8 +88,8 @@ struct ControllerCommand: ZeekctlCommand {
         .value("--state-dir"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
         .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"), .value("--ready-fd"),
         .value("--tls-certificate"), .value("--tls-key"), .value("--tls-ca"), .flag("--tls-verify-peer"),
-        .value("--tls-ciphers"), .value("--token-file"), .repeated("--declare"), .value("--log-dir"),
-        .value("--log-format"), .value("--log-level"),
+        .value("--tls-ciphers"), .value("--token-file"), .repeated("--declare"), .value("--agents"),
+        .value("--node-token-file"), .value("--log-dir"), .value("--log-format"), .value("--log-level"),
     ]
 
     var listen: WebSocketServer.Options
@@ -97,6 +106,8 @@ struct ControllerCommand: ZeekctlCommand {
     var readyDescriptor: Int32?
     var tokenFile: String?
     var declarationFiles: [String]
+    var agents: ControllerService.AgentMode
+    var nodeTokenFile: String?
     var logDirectory: String?
     var logFormat: ZeekLogFormat
     var logLevel: Management.Log.Level
@@ -145,6 +156,15 @@ struct ControllerCommand: ZeekctlCommand {
         }
         tokenFile = arguments.value("--token-file")
         declarationFiles = arguments.all("--declare")
+        let mode = arguments.value("--agents") ?? "local"
+        guard let agents = ControllerService.AgentMode(rawValue: mode) else {
+            throw UsageError("invalid value '\(mode)' for '--agents' (expected local or remote)")
+        }
+        self.agents = agents
+        nodeTokenFile = arguments.value("--node-token-file")
+        if agents == .remote && nodeTokenFile == nil {
+            throw UsageError("'--agents remote' needs '--node-token-file FILE' (the token agents present)")
+        }
         logDirectory = arguments.value("--log-dir") ?? stateDirectory
         logFormat =
             try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
@@ -237,6 +257,14 @@ struct ControllerCommand: ZeekctlCommand {
             subscriptionTimeout: subscriptionTimeout
         )
         options.declaredEvents = declared
+        options.agents = agents
+        if let nodeTokenFile {
+            do {
+                options.nodeToken = try BearerTokenFile.read(context.resolve(nodeTokenFile))
+            } catch {
+                return fail("\(error)")
+            }
+        }
         var temporaryDirectory: PrivateDirectory?
         if processes {
             let directory: PrivateDirectory

@@ -192,7 +192,11 @@ import Testing
 
         var hrwTopics = Set<Topic>()
         for key in 0..<32 {
-            let chosen = try await manager.member.publishHRW(pool: Topic(pool), key: "key-\(key)", Broker.Event("E", []))
+            let chosen = try await manager.member.publishHRW(
+                pool: Topic(pool),
+                key: "key-\(key)",
+                Broker.Event("E", [])
+            )
             hrwTopics.insert(try #require(chosen))
             // The same key always goes to the same node.
             #expect(
@@ -217,7 +221,10 @@ import Testing
                     == "zeek/cluster/node/worker-1/"
             )
         }
-        #expect(try await manager.member.publishRR(pool: Topic(pool), Broker.Event("R", [])) == "zeek/cluster/node/worker-1/")
+        #expect(
+            try await manager.member.publishRR(pool: Topic(pool), Broker.Event("R", []))
+                == "zeek/cluster/node/worker-1/"
+        )
         #expect(manager.member.pool(Topic(pool))?.aliveCount == 1)
         await worker1.stop()
         await manager.stop()
@@ -236,10 +243,15 @@ import Testing
         #expect(machine.handle(.subscriptionObserved("zeek/cluster/node/x/"), now: now).isEmpty)
         #expect(
             machine.handle(.subscriptionObserved("zeek/cluster/nodeid/w1/"), now: now) == [
-                .publish(Broker.Event("Cluster::hello", [.string("manager"), .string("me")]), to: "zeek/cluster/nodeid/w1/")
+                .publish(
+                    Broker.Event("Cluster::hello", [.string("manager"), .string("me")]),
+                    to: "zeek/cluster/nodeid/w1/"
+                )
             ]
         )
-        #expect(machine.handle(.hello(name: "worker-1", id: "w1"), now: now).first == .nodeUp(name: "worker-1", id: "w1"))
+        #expect(
+            machine.handle(.hello(name: "worker-1", id: "w1"), now: now).first == .nodeUp(name: "worker-1", id: "w1")
+        )
         // A new id without a goodbye: Zeek's warning, a node_down for the old id, a node_up for the new one.
         let back = machine.handle(.hello(name: "worker-1", id: "w1b"), now: now)
         #expect(back.first == .warning("node 'worker-1' never said goodbye (old id:w1 new id:w1b"))

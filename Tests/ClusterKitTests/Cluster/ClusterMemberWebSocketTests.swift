@@ -33,7 +33,9 @@ import Testing
                 hub: "127.0.0.1:\(server.port)"
             )
             await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await NodeProcess(configuration: worker).run(until: { for await _ in stopWorker {} }) }
+                group.addTask {
+                    try await NodeProcess(configuration: worker).run(until: { for await _ in stopWorker {} })
+                }
                 group.addTask { try await NodeProcess(configuration: proxy).run() }
                 var up = Set<String>()
                 while up.count < 2, let event = await events.next() {
