@@ -171,6 +171,51 @@ import Glibc
         }
     }
 
+    @Test(.enabled(if: ZeekClient.path != nil)) func anAgentProcessWritesItsManagementLog() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(
+                "[instances]\nagent-a\n\n[manager]\ninstance = agent-a\nrole = manager\n",
+                to: "c.ini",
+                in: directory
+            )
+            try write("0123456789abcdef0123456789abcdef", to: "node-token", in: directory)
+            chmod(directory + "/node-token", 0o600)
+            let logs = directory + "/controller-logs"
+            let controller = try await RunningController.start([
+                "--agents", "remote", "--node-token-file", directory + "/node-token", "--log-dir", logs,
+            ])
+            let agent = try BackgroundBinary([
+                "agent", "--name", "agent-a", "--controller", controller.url, "--node-token-file",
+                directory + "/node-token", "--state-dir", directory + "/agent-a", "--log-format", "json",
+            ])
+            let deployed = try await ZeekClient.run(["deploy-config", directory + "/c.ini"], port: controller.port)
+            #expect(deployed.status == 0, "\(deployed.output) \(deployed.error)")
+            agent.send(SIGTERM)
+            #expect(try await agent.waitForExit(timeout: .seconds(30)).status == 0)
+            #expect(await controller.stop() == 0)
+
+            let agentLog = try String(contentsOfFile: directory + "/agent-a/management-agent-a.log", encoding: .utf8)
+            let lines = agentLog.split(separator: "\n").map { try? JSONValue.parse(String($0)) }
+            #expect(lines.allSatisfy { $0?["role"] == .string("AGENT") && $0?["node"] == .string("agent-a") })
+            let messages = lines.compactMap { $0?["message"]?.stringValue }
+            #expect(messages.first?.hasPrefix("agent is live, Broker ID ") == true)
+            #expect(messages.contains { $0.hasPrefix("rx Management::Agent::API::deploy_request ") })
+            #expect(messages.contains("rx Management::Node::API::notify_node_hello manager"))
+
+            let management = try ZeekASCIILog.read(logs + "/management-controller.log")
+            #expect(
+                management.rows.contains {
+                    $0["message"]?.hasPrefix("rx Management::Agent::API::notify_agent_hello agent-a ") == true
+                }
+            )
+            #expect(
+                management.rows.contains {
+                    $0["message"]?.hasPrefix("tx Management::Agent::API::deploy_request ") == true
+                }
+            )
+        }
+    }
+
     @Test(arguments: [
         (
             ["--log-dir", "x", "--log-format", "xml"],

@@ -74,6 +74,8 @@ public struct AgentProcess: Sendable {
     public let configuration: Configuration
     private let clock: any Clock<Duration>
     private let log: (@Sendable (String) -> Void)?
+    /// The agent's management log (`management-<instance>.log`), or `nil`.
+    private let managementLog: ManagementLog?
 
     /// Creates an agent process; nothing happens until ``run(until:)``.
     ///
@@ -81,14 +83,17 @@ public struct AgentProcess: Sendable {
     ///   - configuration: The agent.
     ///   - clock: The clock of deadlines and reconnection delays.
     ///   - log: Gets the backend's and the agent's lines (lost connections, reconnections, node exits).
+    ///   - managementLog: The agent's management log in Zeek's format; default none.
     public init(
         configuration: Configuration,
         clock: any Clock<Duration> = ContinuousClock(),
-        log: (@Sendable (String) -> Void)? = nil
+        log: (@Sendable (String) -> Void)? = nil,
+        managementLog: ManagementLog? = nil
     ) {
         self.configuration = configuration
         self.clock = clock
         self.log = log
+        self.managementLog = managementLog
     }
 
     /// The connection options of an agent process: the `X-Application-Name` `zeekctl-agent-<instance>`, and
@@ -142,7 +147,8 @@ public struct AgentProcess: Sendable {
             options: Agent.Options(instance: instance, requestTimeout: configuration.requestTimeout),
             backend: backend,
             host: host,
-            clock: clock
+            clock: clock,
+            managementLog: managementLog
         )
         agentHolder.withLock { $0 = agent }
         let failure = await withTaskGroup(of: NodeProcessError?.self) { group in
