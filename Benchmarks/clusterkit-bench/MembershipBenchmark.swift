@@ -146,13 +146,17 @@ enum MembershipBenchmark {
             try await waitUntil("node_down of \(name)", limit: .seconds(30)) {
                 timing.withLock { $0["down " + name] } != nil
             }
-            downTimes.append(Measure.seconds(timing.withLock { $0["down " + name]! } - killedAt) * 1000)
+            if let down = timing.withLock({ $0["down " + name] }) {
+                downTimes.append(Measure.seconds(down - killedAt) * 1000)
+            }
             let restartedAt = clock.now
             nodes[index - 1] = try start(index)
             try await waitUntil("node_up of \(name)", limit: .seconds(30)) {
                 timing.withLock { $0["up " + name] } != nil
             }
-            upTimes.append(Measure.seconds(timing.withLock { $0["up " + name]! } - restartedAt) * 1000)
+            if let up = timing.withLock({ $0["up " + name] }) {
+                upTimes.append(Measure.seconds(up - restartedAt) * 1000)
+            }
         }
         print(
             "membership: SIGKILL to node_down: median \(Measure.format(Measure.median(downTimes)))ms"

@@ -15,6 +15,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "events": runEventsBenchmark,
     "layouts": LayoutsBenchmark.run,
     "load": runLoadBenchmark,
+    "logs": LogsBenchmark.run,
     "membership": MembershipBenchmark.run,
     "requests": RequestsBenchmark.run,
     "topics": TopicsBenchmark.run,

@@ -158,3 +158,13 @@ extension Cluster {
         public var fieldValues: [Broker.Value] { [.vector([.string(name)]), .vector(args)] }
     }
 }
+
+extension Cluster.Info: ZeekLogRecord {
+    /// The columns of `cluster.log`: `ts` (`time`), `node` and `message` (`string`).
+    public static let zeekLogFields: [ZeekLogField] = [
+        ZeekLogField("ts", .time), ZeekLogField("node", .string), ZeekLogField("message", .string),
+    ]
+
+    /// The line's values, in column order.
+    public var zeekLogValues: [ZeekLogValue] { [.time(ts), .string(node), .string(message)] }
+}

@@ -114,8 +114,9 @@ package enum HRW {
         let count = min(firsts.count, sites.count)
         guard count > 0 else { return nil }
         let masked = digest & 0x7FFF_FFFF
-        return firsts.withUnsafeBufferPointer { firsts in
-            let raw = UnsafeRawPointer(firsts.baseAddress!)
+        return firsts.withUnsafeBufferPointer { firsts -> Int? in
+            guard let base = firsts.baseAddress else { return nil }
+            let raw = UnsafeRawPointer(base)
             let blocks = count / 8
             let lanesDigest = SIMD8<UInt32>(repeating: masked)
             let multiplier = SIMD8<UInt32>(repeating: a)

@@ -214,9 +214,9 @@ public final class InMemoryBackend: ClusterBackend {
         /// - Parameters:
         ///   - name: The name for reports.
         ///   - nodeID: The node id.
+        ///   - isMember: Whether a node id topic it subscribes to makes it a cluster member (a node's connection).
         ///   - onOverflow: Called once, from the publishing task, when the inbox overflowed; it must not block.
         /// - Returns: The endpoint (not yet connected).
-        ///   - isMember: Whether a node id topic it subscribes to makes it a cluster member (a node's connection).
         func makeClientEndpoint(
             name: String,
             nodeID: String,

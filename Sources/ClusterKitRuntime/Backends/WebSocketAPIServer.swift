@@ -78,6 +78,9 @@ public final class WebSocketAPIServer: Sendable {
     let hasNodeToken: Bool
     let clock: any Clock<Duration>
     private let log: (@Sendable (String) -> Void)?
+    /// The hub's cluster log (Zeek's `cluster.log`), which gets the same client lines as `log`; membership
+    /// writes its hello and node-down lines there too.
+    public let clusterLog: ClusterLog?
     private let state = Guarded(State())
 
     private struct State {
@@ -98,15 +101,18 @@ public final class WebSocketAPIServer: Sendable {
     ///     code <code>` plus ` and reason '<reason>'` when there is one — the wording of Zeek's `cluster.log`
     ///     (` application_name=…` only when the client sent the header); and one line per connection refused
     ///     over its limit, `WebSocket client '<id>' (<ip>:<port>) refused: too many clients (limit 100)`.
+    ///   - clusterLog: Gets the same lines as `log`, as `cluster.log` lines; default none.
     /// - Throws: ``WebSocketError`` when the address cannot be listened on (`invalidAddress`, `addressInUse`,
     ///   `ioError`).
     public init(
         hub: InMemoryBackend.Hub,
         options: Options = .standard,
         clock: any Clock<Duration> = ContinuousClock(),
-        log: (@Sendable (String) -> Void)? = nil
+        log: (@Sendable (String) -> Void)? = nil,
+        clusterLog: ClusterLog? = nil
     ) throws {
         self.hub = hub
+        self.clusterLog = clusterLog
         var options = options
         options.clientLimit = min(max(options.clientLimit, 0), Self.limitRange.upperBound)
         options.nodeLimit = min(max(options.nodeLimit, 0), Self.limitRange.upperBound)
@@ -196,7 +202,7 @@ public final class WebSocketAPIServer: Sendable {
                 isNode
                 ? "too many nodes (limit \(options.nodeLimit)), try again later"
                 : "too many clients (limit \(options.clientLimit)), try again later"
-            log?("WebSocket client \(peer) refused: \(context)")
+            record("WebSocket client \(peer) refused: \(context)")
             try? await connection.send(.error(Broker.ErrorMessage(code: "connection_limit", context: context)))
             await connection.close(code: Self.tryAgainLater, reason: context)
             return
@@ -234,7 +240,13 @@ public final class WebSocketAPIServer: Sendable {
         let info =
             connection.closeInfo
             ?? WebSocketCloseInfo(code: .abnormalClosure, reason: "", initiator: .peer, wasClean: false)
-        log?("WebSocket client \(peer) gone with \(info.codeAndReason)")
+        record("WebSocket client \(peer) gone with \(info.codeAndReason)")
+    }
+
+    /// Hands a client line to the log and the cluster log.
+    private func record(_ line: String) {
+        log?(line)
+        clusterLog?.write(line)
     }
 
     /// How serving a client ended.
@@ -310,7 +322,7 @@ public final class WebSocketAPIServer: Sendable {
             isNode: isNode
         )
         state.withLock { $0.clients[number] = client }
-        log?("WebSocket client \(peer) subscribed to [\(topics.joined(separator: ", "))]")
+        record("WebSocket client \(peer) subscribed to [\(topics.joined(separator: ", "))]")
         do {
             try await connection.send(.ack(Broker.Ack(endpoint: endpoint.nodeID, version: options.version)))
         } catch {

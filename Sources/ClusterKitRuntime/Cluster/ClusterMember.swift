@@ -4,8 +4,8 @@ public import ClusterKitModel
 ///
 /// It subscribes the node to its node, node id and type topics (``subscribe()``), answers the hub's membership
 /// notices with `Cluster::hello`, and turns hellos and departures into ``Event``s (`Cluster::node_up` and
-/// `Cluster::node_down`) for the embedder, `cluster.log` records for ``clusterLog`` and reporter messages for
-/// ``report``. It keeps Zeek's pools (the three standard ones and any given) and publishes to a pool's members by
+/// `Cluster::node_down`) for the embedder, `cluster.log` records for the cluster log sink and reporter messages for
+/// the report sink. It keeps Zeek's pools (the three standard ones and any given) and publishes to a pool's members by
 /// highest random weight or round robin over the members that are up (``publishHRW(pool:key:_:)``,
 /// ``publishRR(pool:key:_:)``).
 ///
@@ -39,8 +39,9 @@ public final class ClusterMember: Sendable {
     public let nodeID: String
     /// The backend the node publishes through.
     public let backend: any ClusterBackend
-    /// `Cluster::node_up` and `Cluster::node_down`, in order; the newest ``eventBufferLimit`` are kept while
-    /// nobody reads. One consumer.
+    /// `Cluster::node_up` and `Cluster::node_down`, in order.
+    ///
+    /// The newest ``eventBufferLimit`` are kept while nobody reads. One consumer.
     public let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
     private let machine: Guarded<MembershipStateMachine>

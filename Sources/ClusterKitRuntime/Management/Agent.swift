@@ -41,6 +41,8 @@ public final class Agent: Sendable {
     private let spawner = TaskSpawner()
     /// Every piece of the agent's mutable state; changed only by its `step`.
     private let machine: Guarded<AgentStateMachine>
+    /// The agent's management log (Zeek's `management-<instance>.log`), or `nil`.
+    let managementLog: ManagementLog?
 
     /// Creates an agent.
     ///
@@ -49,13 +51,16 @@ public final class Agent: Sendable {
     ///   - backend: The backend (connected by ``run()``).
     ///   - host: Where its nodes run.
     ///   - clock: The clock for request deadlines.
+    ///   - managementLog: The agent's management log, or `nil` for none.
     public init(
         options: Options,
         backend: any ClusterBackend,
         host: any NodeHost,
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(),
+        managementLog: ManagementLog? = nil
     ) {
         self.options = options
+        self.managementLog = managementLog
         self.backend = backend
         self.host = host
         let trackerOptions = RequestTrackerOptions(defaultTimeout: options.requestTimeout)
@@ -123,6 +128,7 @@ public final class Agent: Sendable {
         )
         try await backend.connect()
         try await sayHello()
+        note(.info, "agent is live, Broker ID \(backend.nodeID)")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withDiscardingTaskGroup { tracking in
@@ -131,6 +137,7 @@ public final class Agent: Sendable {
                     // sequence may end at once; the tracker runs until cancelled).
                     tracking.addTask {
                         for await exit in self.host.exits {
+                            self.note(.warning, "node \(exit.name) exited: \(exit.reason)")
                             self.performLater(self.step(.nodeExited(exit.name, reason: exit.reason)))
                         }
                     }
@@ -160,13 +167,16 @@ public final class Agent: Sendable {
             message = decoded
         } catch {
             guard error.code == .invalidArgument, let kind = error.request, let reqid = error.reqid else {
-                // Nothing to answer, and the agent has no log: what it cannot read, it ignores, as Zeek's agent
-                // ignores events it has no handler for.
+                // Nothing to answer: what it cannot read, it ignores, as Zeek's agent ignores events it has no
+                // handler for (and notes it in its management log).
+                note(.warning, "dropped \(error.message)")
                 return
             }
+            note(.warning, "refused \(kind.shortName) \(reqid): \(error.message)")
             try await perform(step(.malformedRequest(kind, reqid: reqid, message: error.message)))
             return
         }
+        note(.info, Self.receivedLine(message, eventName: event.name))
         switch message {
         case .request(let request):
             // A dispatch skips nodes whose process is down (the host says why), answering for them at once.
@@ -190,6 +200,7 @@ public final class Agent: Sendable {
 
     /// A tracker callback: it runs inside whatever ended the request, so what needs waiting is spawned.
     private func trackerFinished(_ id: RequestID, _ outcome: AgentStateMachine.Outcome) {
+        if outcome.timeout != nil { note(.info, "request \(id.rawValue) timed out") }
         performLater(step(.trackerFinished(id, outcome)))
     }
 
@@ -209,8 +220,9 @@ public final class Agent: Sendable {
             do {
                 try await self.perform(rest)
             } catch {
-                // The agent has no log: a response it cannot publish is lost, and the controller's
-                // request times out, as with Zeek's agent.
+                // A response the agent cannot publish is lost, and the controller's request times out, as with
+                // Zeek's agent.
+                self.note(.error, "error sending a response: \(error)")
             }
         }
     }
@@ -237,9 +249,11 @@ public final class Agent: Sendable {
     private func performWaiting(_ effect: Effect) async throws {
         switch effect {
         case .publish(let response):
+            note(.info, "tx \(response.request.responseName) \(response.reqid)")
             try await publish(response.request.responseName, [.string(response.reqid), response.payload])
         case .publishDeployResults(let report):
             let results = report.results(instance: options.instance, hosted: host.status())
+            note(.info, "tx \(AgentAPI.deployResponse) \(report.agentRequest)")
             try await publish(
                 AgentAPI.deployResponse,
                 [.string(report.agentRequest), .vector(results.map { $0.brokerValue })]
@@ -252,21 +266,29 @@ public final class Agent: Sendable {
                 options: options,
                 pid: Int(getpid())
             )
+            note(.info, "tx \(AgentAPI.getNodesResponse) \(reqid)")
             try await publish(AgentAPI.getNodesResponse, [.string(reqid), result.brokerValue])
         case .stopNodes(let names, let next):
+            if !names.isEmpty { note(.info, "stopping nodes \(names.joined(separator: ", "))") }
             await stop(names)
             try await perform(step(.nodesStopped(next)))
         case .launchNodes(let id, let nodes, let configuration):
             var failed: [String] = []
             for launch in AgentStateMachine.launches(of: nodes, in: configuration, settings: options.nodeSettings) {
-                if await host.launch(launch) != nil { failed.append(launch.name) }
+                note(.info, "starting node \(launch.name)")
+                if let error = await host.launch(launch) {
+                    failed.append(launch.name)
+                    note(.error, "could not start node \(launch.name): \(error)")
+                }
             }
             try await perform(step(.nodesLaunched(id, failed: failed)))
         case .restartNodes(let id, let names):
             for name in names where !(await host.restart(name)) {
+                note(.error, "could not restart node \(name)")
                 try await perform(step(.nodeRestartFailed(id, node: name)))
             }
         case .dispatch(let id, let action, let nodes):
+            note(.info, "tx \(NodeRuntime.API.dispatchRequest) \(id.rawValue) \(action.joined(separator: " "))")
             try await backend.publish(
                 Broker.Event(
                     NodeRuntime.API.dispatchRequest,

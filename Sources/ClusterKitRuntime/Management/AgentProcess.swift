@@ -3,10 +3,11 @@ import ClusterKitModel
 import ClusterKitProcesses
 import ClusterKitWebSocket
 
-/// A Management agent as the job of a whole process: an ``Agent`` connected to its controller's hub over a
-/// ``WebSocketBackend``, running the nodes deployed to its instance as supervised `zeekctl node` processes on this
-/// host (``ProcessNodeHost``). This is what `zeekctl agent` runs, for a controller started with
-/// `--agents remote`.
+/// A Management agent as the job of a whole process.
+///
+/// An ``Agent`` connected to its controller's hub over a ``WebSocketBackend``, running the nodes deployed to its
+/// instance as supervised `zeekctl node` processes on this host (``ProcessNodeHost``). This is what `zeekctl agent`
+/// runs, for a controller started with `--agents remote`.
 ///
 /// ``run(until:)`` connects to the controller, announces the instance with `notify_agent_hello` as Zeek's agents do,
 /// and answers the controller until stopped. When the controller goes away the agent keeps its nodes running and
@@ -74,6 +75,8 @@ public struct AgentProcess: Sendable {
     public let configuration: Configuration
     private let clock: any Clock<Duration>
     private let log: (@Sendable (String) -> Void)?
+    /// The agent's management log (`management-<instance>.log`), or `nil`.
+    private let managementLog: ManagementLog?
 
     /// Creates an agent process; nothing happens until ``run(until:)``.
     ///
@@ -81,14 +84,17 @@ public struct AgentProcess: Sendable {
     ///   - configuration: The agent.
     ///   - clock: The clock of deadlines and reconnection delays.
     ///   - log: Gets the backend's and the agent's lines (lost connections, reconnections, node exits).
+    ///   - managementLog: The agent's management log in Zeek's format; default none.
     public init(
         configuration: Configuration,
         clock: any Clock<Duration> = ContinuousClock(),
-        log: (@Sendable (String) -> Void)? = nil
+        log: (@Sendable (String) -> Void)? = nil,
+        managementLog: ManagementLog? = nil
     ) {
         self.configuration = configuration
         self.clock = clock
         self.log = log
+        self.managementLog = managementLog
     }
 
     /// The connection options of an agent process: the `X-Application-Name` `zeekctl-agent-<instance>`, and
@@ -142,7 +148,8 @@ public struct AgentProcess: Sendable {
             options: Agent.Options(instance: instance, requestTimeout: configuration.requestTimeout),
             backend: backend,
             host: host,
-            clock: clock
+            clock: clock,
+            managementLog: managementLog
         )
         agentHolder.withLock { $0 = agent }
         let failure = await withTaskGroup(of: NodeProcessError?.self) { group in

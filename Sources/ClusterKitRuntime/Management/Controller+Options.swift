@@ -28,6 +28,9 @@ extension Controller {
         /// `get_nodes_request: 10000 requests are pending, the most this tracker allows`, so that a flood of
         /// requests (each `test_timeout_request` with state waits 10 s) cannot grow the controller's memory.
         public var maximumPendingRequests: Int
+        /// The controller's management log (Zeek's `management-<name>.log`), or `nil` for none: what arrives and
+        /// leaves, timeouts, drops and errors, at Zeek's levels.
+        public var managementLog: ManagementLog?
 
         /// Creates options with Zeek's defaults.
         ///
@@ -39,6 +42,7 @@ extension Controller {
         ///   - stopAgents: Stops agents of removed instances.
         ///   - log: A sink for one line per request.
         ///   - maximumPendingRequests: The most requests waiting at once; at least 1.
+        ///   - managementLog: The management log, or `nil`.
         public init(
             name: String = "controller",
             requestTimeout: Duration = .seconds(10),
@@ -46,7 +50,8 @@ extension Controller {
             launchAgents: (@Sendable ([Management.Instance]) async -> Void)? = nil,
             stopAgents: (@Sendable ([String]) async -> Void)? = nil,
             log: (@Sendable (String) -> Void)? = nil,
-            maximumPendingRequests: Int = Options.defaultMaximumPendingRequests
+            maximumPendingRequests: Int = Options.defaultMaximumPendingRequests,
+            managementLog: ManagementLog? = nil
         ) {
             precondition(maximumPendingRequests >= 1, "maximumPendingRequests must be at least 1")
             self.name = name
@@ -56,6 +61,7 @@ extension Controller {
             self.stopAgents = stopAgents
             self.log = log
             self.maximumPendingRequests = maximumPendingRequests
+            self.managementLog = managementLog
         }
 
         /// The default of ``maximumPendingRequests``: 10,000 requests.

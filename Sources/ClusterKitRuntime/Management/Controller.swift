@@ -133,6 +133,7 @@ public final class Controller: Sendable {
                         } catch {
                             // One bad request must not stop the controller.
                             self.log("error handling \(received.event.name): \(error)")
+                            self.note(.error, "error handling \(received.event.name): \(error)")
                         }
                     }
                 } catch is CancellationError {
@@ -152,6 +153,7 @@ public final class Controller: Sendable {
         let reqid = UniqueID.make()
         let (stream, continuation) = AsyncStream<[Management.Result]>.makeStream(bufferingPolicy: .bufferingNewest(1))
         internalDeploys.withLock { $0[reqid] = continuation }
+        note(.info, "deploying configuration \(configuration.id), request \(reqid)")
         await performReportingErrors(step(.internalDeploy(reqid: reqid, configuration)))
         for await results in stream { return results }
         return []
@@ -174,6 +176,7 @@ public final class Controller: Sendable {
             try await reject(error, from: origin)
             return
         }
+        note(.info, Self.receivedLine(message, eventName: event.name))
         switch message {
         case .request(let request):
             log("rx \(request.kind.shortName) \(request.reqid)")
@@ -189,9 +192,11 @@ public final class Controller: Sendable {
     private func reject(_ error: DecodingError, from origin: UInt64?) async throws {
         guard error.code == .invalidArgument, let kind = error.request, let reqid = error.reqid else {
             log("dropped \(error.message)")
+            note(.warning, "dropped \(error.message)")
             return
         }
         log("rx \(kind.shortName) \(reqid)")
+        note(.info, "rx \(kind.eventName) \(reqid)")
         try await perform(step(.malformedRequest(kind, reqid: reqid, message: error.message, from: origin)))
     }
 
@@ -204,6 +209,7 @@ public final class Controller: Sendable {
 
     /// A tracker callback: it runs inside whatever ended the request, so what needs waiting is spawned.
     private func trackerFinished(_ id: RequestID, _ outcome: ControllerStateMachine.Outcome) {
+        if outcome.timeout != nil { note(.info, "request \(id.rawValue) timed out") }
         performLater(step(.trackerFinished(id, outcome)))
     }
 
@@ -230,6 +236,7 @@ public final class Controller: Sendable {
             // The controller is stopping with its backend: no client is left to answer.
         } catch {
             log("error sending a response: \(error)")
+            note(.error, "error sending a response: \(error)")
         }
     }
 
@@ -237,6 +244,7 @@ public final class Controller: Sendable {
         switch effect {
         case .log(let line):
             log(line)
+            note(Self.managementLevel(of: line), line)
         case .finishInternalDeploy(let reqid, let results):
             finishInternalDeploy(reqid, results)
         case .startTracking(let id, let targets, let finishesWhenAllAnswered):
@@ -263,6 +271,7 @@ public final class Controller: Sendable {
         case .respond(let response):
             try await respond(response)
         case .sendWelcome(let areq, let instance):
+            note(.info, "tx \(AgentAPI.agentWelcomeRequest) \(areq) to \(instance)")
             try await send(toAgent: instance, AgentAPI.agentWelcomeRequest, [.string(areq)])
         case .fanOut(let fanOut):
             try await send(fanOut)
@@ -295,6 +304,7 @@ public final class Controller: Sendable {
             let failures = response.results.filter { !$0.success }.map { $0.error ?? "failed" }
             log(failures.isEmpty ? "\(response.reqid): done" : "\(response.reqid): \(failures.joined(separator: "; "))")
         case .client:
+            note(.info, "tx \(response.request.responseName) \(response.reqid)")
             let event = Broker.Event(response.request.responseName, [.string(response.reqid), response.payload])
             if let hub = backend as? InMemoryBackend {
                 try await hub.publish(event, to: ControllerAPI.topic, onlyTo: response.recipient)
@@ -321,8 +331,10 @@ public final class Controller: Sendable {
         let arguments = fanOut.request.arguments
         for child in fanOut.children {
             do {
+                note(.info, "tx \(name) \(child.areq) to \(child.instance)")
                 try await send(toAgent: child.instance, name, [.string(child.areq)] + arguments)
             } catch {
+                note(.error, "could not send \(name) to instance '\(child.instance)': \(error)")
                 try await perform(step(.agentUnreachable(areq: child.areq, error: "\(error)")))
             }
         }
@@ -334,14 +346,17 @@ public final class Controller: Sendable {
             // ClusterKit stops such agents itself, and returns once their nodes are gone: the new nodes may
             // need their ports. (A standby request would race with the agent being stopped.)
             await stopAgents(instances)
+            for instance in instances { note(.info, "dropped instance \(instance)") }
             return
         }
         // Zeek's way: the agents stay and stop their nodes.
         for instance in instances {
             do {
+                note(.info, "tx \(AgentAPI.agentStandbyRequest) to \(instance)")
                 try await send(toAgent: instance, AgentAPI.agentStandbyRequest, [.string("")])
             } catch {
                 log("could not send agent_standby_request to instance '\(instance)': \(error)")
+                note(.error, "could not send \(AgentAPI.agentStandbyRequest) to instance '\(instance)': \(error)")
             }
         }
     }

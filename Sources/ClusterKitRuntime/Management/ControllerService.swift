@@ -62,10 +62,19 @@ public final class ControllerService: Sendable {
         /// The cluster backend whose topic naming the nodes follow (their node topics, type topics, node id topics):
         /// Broker's (the default) or ZeroMQ's (`zeek.cluster.node.<name>.`, ...).
         public var scheme: TopicScheme = .broker
-        /// The node token node and agent processes must present (``WebSocketAPIServer/Options/nodeToken``), or `nil`
-        /// (the default) for a fresh one per run, which only the node processes this service starts get. Remote
-        /// agents need it, so a service that expects them is given one (`zeekctl controller --node-token-file`).
+        /// The node token node and agent processes must present (``WebSocketAPIServer/Options/nodeToken``).
+        ///
+        /// `nil` (the default) makes a fresh one per run, which only the node processes this service starts get.
+        /// Remote agents need it, so a service that expects them is given one (`zeekctl controller
+        /// --node-token-file`).
         public var nodeToken: String?
+        /// Where the service writes its logs in Zeek's formats; default `nil`, none.
+        ///
+        /// The logs are the controller's and each agent's management log (`management-<name>.log`, unless
+        /// ``Controller/Options/managementLog`` names another for the controller) and the hub's `cluster.log`.
+        /// ``ControllerService/run(deploying:onReady:)`` flushes them every ``LogDirectory/Options/flushInterval``
+        /// and closes them when it returns.
+        public var logs: LogDirectory?
 
         /// Creates options; every argument has the documented default.
         ///
@@ -162,6 +171,8 @@ public final class ControllerService: Sendable {
     public let cluster: ManagementCluster
     /// The WebSocket API server clients connect to.
     public let server: WebSocketAPIServer
+    /// Where the service writes its logs, or `nil`.
+    public let logs: LogDirectory?
 
     /// Creates the service and binds its port.
     ///
@@ -183,6 +194,9 @@ public final class ControllerService: Sendable {
         var options = options
         options.connectionLog = Self.escaping(options.connectionLog)
         options.controller.log = Self.escaping(options.controller.log)
+        if let logs = options.logs, options.controller.managementLog == nil {
+            options.controller.managementLog = logs.managementLog(node: options.controller.name, role: .controller)
+        }
         let hub = InMemoryBackend.Hub()
         // A fresh secret per run unless given: only the node processes this service starts get it (in their
         // environment), and agent processes when it is given.
@@ -208,7 +222,8 @@ public final class ControllerService: Sendable {
                 nodeOnlyEvents: nodeOnlyEvents,
                 inProcessOnlyEvents: inProcessOnlyEvents
             ),
-            log: options.connectionLog
+            log: options.connectionLog,
+            clusterLog: options.logs?.clusterLog(node: options.controller.name)
         )
         let makeNodeHost = options.makeNodeHost.map { make in
             { @Sendable (instance: String) in
@@ -224,8 +239,10 @@ public final class ControllerService: Sendable {
             clock: clock,
             makeNodeHost: makeNodeHost ?? { [scheme = options.scheme] _ in InProcessNodeHost(hub: hub, scheme: scheme)
             },
-            launchesAgents: options.agents == .local
+            launchesAgents: options.agents == .local,
+            logs: options.logs
         )
+        logs = options.logs
     }
 
     /// Who runs a controller's instances.
@@ -272,7 +289,14 @@ public final class ControllerService: Sendable {
         deploying configuration: Management.Configuration? = nil,
         onReady: @escaping @Sendable ([Management.Result]) async -> Void = { _ in }
     ) async throws {
+        defer { logs?.close() }
+        let controller = cluster.controller
+        controller.options.managementLog?.info(
+            "controller is live, Broker ID \(controller.backend.nodeID), no Broker port, websocket port "
+                + "\(server.host):\(server.port)/tcp"
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
+            if let logs { group.addTask { await logs.run() } }
             group.addTask {
                 do {
                     try await self.cluster.run(deploying: configuration, onReady: onReady)

@@ -22,6 +22,8 @@ public final class ManagementCluster: Sendable {
     private let makeNodeHost: @Sendable (String) -> any NodeHost
     private let spawner = TaskSpawner()
     private let agents = Guarded<[String: Agent]>([:])
+    /// Where each agent writes its management log, or `nil`.
+    private let logs: LogDirectory?
 
     /// Creates the cluster's controller; agents start with the first deployment.
     ///
@@ -35,6 +37,8 @@ public final class ManagementCluster: Sendable {
     ///   - launchesAgents: Whether deployments start in-process agents (the default); `false` leaves every instance
     ///     to an agent that joins the hub on its own (an agent process, `zeekctl agent`), and a deployment waits for
     ///     their hellos.
+    ///   - logs: Where each agent writes its management log (`management-<instance>.log`); default none. (The
+    ///     controller's log is ``Controller/Options/managementLog``; the owner flushes and closes the logs.)
     public init(
         hub: InMemoryBackend.Hub = InMemoryBackend.Hub(),
         controllerOptions: Controller.Options = Controller.Options(),
@@ -42,9 +46,11 @@ public final class ManagementCluster: Sendable {
         nodeSettings: [String: ZeekValue?] = [:],
         clock: any Clock<Duration> = ContinuousClock(),
         makeNodeHost: (@Sendable (String) -> any NodeHost)? = nil,
-        launchesAgents: Bool = true
+        launchesAgents: Bool = true,
+        logs: LogDirectory? = nil
     ) {
         self.hub = hub
+        self.logs = logs
         self.agentTimeout = agentTimeout
         self.clock = clock
         self.nodeSettings = nodeSettings
@@ -115,7 +121,8 @@ public final class ManagementCluster: Sendable {
                 ),
                 backend: hub.makeBackend(name: instance.name),
                 host: makeNodeHost(instance.name),
-                clock: clock
+                clock: clock,
+                managementLog: logs?.managementLog(node: instance.name, role: .agent)
             )
             agents.withLock { $0[instance.name] = agent }
             spawner.spawn { try? await agent.run() }

@@ -27,6 +27,8 @@ public struct NodeProcess: Sendable {
     public let configuration: Configuration
     private let clock: any Clock<Duration>
     private let log: (@Sendable (String) -> Void)?
+    /// The node's `cluster.log` (membership: hellos and departures), or `nil`.
+    private let clusterLog: ClusterLog?
 
     /// Creates a node process; nothing happens until ``run(until:)``.
     ///
@@ -34,14 +36,18 @@ public struct NodeProcess: Sendable {
     ///   - configuration: The node, its cluster and the hub.
     ///   - clock: The clock for the backend's ack limit and reconnection delays; default `ContinuousClock()`.
     ///   - log: Gets the backend's lines (skipped messages, error frames, lost connections, reconnections).
+    ///   - clusterLog: Gets the node's `cluster.log` records (`got hello from worker-1 (<id>)`,
+    ///     `node down: worker-1`) besides `log`; default none.
     public init(
         configuration: Configuration,
         clock: any Clock<Duration> = ContinuousClock(),
-        log: (@Sendable (String) -> Void)? = nil
+        log: (@Sendable (String) -> Void)? = nil,
+        clusterLog: ClusterLog? = nil
     ) {
         self.configuration = configuration
         self.clock = clock
         self.log = log
+        self.clusterLog = clusterLog
     }
 
     /// The environment variable that hands a node process its hub's node token: `CLUSTERKIT_NODE_TOKEN`.
@@ -153,6 +159,7 @@ public struct NodeProcess: Sendable {
 
     private func makeMember(backend: any ClusterBackend, nodeID: String) throws -> ClusterMember {
         let log = self.log
+        let clusterLog = self.clusterLog
         do {
             return try ClusterMember(
                 layout: configuration.layout,
@@ -161,7 +168,10 @@ public struct NodeProcess: Sendable {
                 scheme: configuration.scheme,
                 nodeID: nodeID,
                 backend: backend,
-                clusterLog: { info in log?("cluster: \(info.message)") },
+                clusterLog: { info in
+                    log?("cluster: \(info.message)")
+                    clusterLog?.write(info)
+                },
                 report: { message in log?(message) }
             )
         } catch {

@@ -15,7 +15,7 @@ import Darwin
 ///
 /// ``launch(_:)`` creates a supervised node (``Supervisor/NodeConfig``) named after the node, with the launch's
 /// cluster table (or one made from its layout), its environment, interface and CPU affinity, and starts the
-/// program the ``CommandProvider`` chooses; ``nodeCommand(executablePath:hubURL:nodeToken:hubAccess:)`` runs
+/// program the ``CommandProvider`` chooses; ``nodeCommand(executablePath:hubURL:nodeToken:hubAccess:scheme:)`` runs
 /// `<executablePath> node --name NAME --hub URL [--set ID=JSON]...`, and the node reads its cluster from the
 /// configuration file the supervisor names in `CLUSTERKIT_NODE_CONFIG` (and its hub's node token, if any, from
 /// `CLUSTERKIT_NODE_TOKEN`). A node process that exits without being
@@ -89,7 +89,7 @@ public final class ProcessNodeHost: NodeHost {
     /// - Parameters:
     ///   - configuration: The supervisor's runtime directory, base environment, stop sequence and limits.
     ///   - clock: The clock for the supervisor's waits and the limit of ``stop(_:)``; default `ContinuousClock()`.
-    ///   - command: Chooses each node's program, such as ``nodeCommand(executablePath:hubURL:nodeToken:hubAccess:)``.
+    ///   - command: Chooses each node's program, such as ``nodeCommand(executablePath:hubURL:nodeToken:hubAccess:scheme:)``.
     ///   - output: Receives every line of node output (after it was kept for ``status()``); default: drop them.
     ///   - eventHandler: Receives every supervisor event, in order; it must not block. Default none.
     ///   - now: The wall-clock time, for ``HostedNodeStatus/startedAt``; default the system's.

@@ -8,7 +8,7 @@ struct AgentCommand: ZeekctlCommand {
         usage: zeekctl agent --name NAME --controller ws://HOST:PORT [--state-dir DIR] [--node-program PATH]
                              [--node-token-file FILE]
                              [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
-                             [--token-file FILE]
+                             [--token-file FILE] [--log-dir DIR] [--log-format ascii|json] [--log-level LEVEL]
 
         Runs the Management agent of instance NAME until SIGTERM or SIGINT: it connects to the controller at
         --controller (ws://HOST:PORT, ws://HOST:PORT/v1/messages/json or HOST:PORT; a controller started with
@@ -23,6 +23,11 @@ struct AgentCommand: ZeekctlCommand {
         go under --state-dir DIR (created with mode 0700 when missing), else under a fresh private directory
         removed at exit. --node-program runs another program instead of this zeekctl for the nodes.
 
+        Its management log in Zeek's format (management-NAME.log: ts, node, level, role, message) goes to
+        --log-dir DIR (a private directory, as --state-dir DIR), else to the directory of --state-dir, else
+        nowhere; --log-format ascii (default) or json, --log-level debug, info (default), warning or error, as
+        for 'zeekctl controller'.
+
         --controller takes a wss:// URL for TLS. \(ClientAccess.usage)
 
         exit status: 0 stopped by a signal, 1 could not start (no token, controller unreachable, unsafe state
@@ -32,7 +37,7 @@ struct AgentCommand: ZeekctlCommand {
     static let options: [Arguments.Option] =
         [
             .value("--name"), .value("--controller"), .value("--state-dir"), .value("--node-program"),
-            .value("--node-token-file"),
+            .value("--node-token-file"), .value("--log-dir"), .value("--log-format"), .value("--log-level"),
         ] + ClientAccess.options
 
     var instance: String
@@ -41,6 +46,9 @@ struct AgentCommand: ZeekctlCommand {
     var nodeProgram: String?
     var nodeTokenFile: String?
     var access: ClientAccess
+    var logDirectory: String?
+    var logFormat: ZeekLogFormat
+    var logLevel: Management.Log.Level
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -62,6 +70,16 @@ struct AgentCommand: ZeekctlCommand {
         stateDirectory = arguments.value("--state-dir")
         nodeProgram = arguments.value("--node-program")
         nodeTokenFile = arguments.value("--node-token-file")
+        logDirectory = arguments.value("--log-dir") ?? stateDirectory
+        logFormat =
+            try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
+            .flatMap(ZeekLogFormat.init(rawValue:)) ?? .ascii
+        logLevel =
+            try arguments.choice("--log-level", Management.Log.Level.allCases.map { $0.name.lowercased() })
+            .flatMap(Management.Log.Level.init(name:)) ?? .info
+        if logDirectory == nil, arguments.value("--log-format") != nil || arguments.value("--log-level") != nil {
+            throw UsageError("'--log-format' and '--log-level' need '--log-dir' (or '--state-dir')")
+        }
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -106,9 +124,24 @@ struct AgentCommand: ZeekctlCommand {
                 )
             )
             prepared.apply(to: &configuration.backend)
+            var logs: LogDirectory?
+            if let logDirectory {
+                let directory = try PrivateDirectory(checking: context.resolve(logDirectory))
+                let logOptions = LogDirectory.Options(directory: directory.path, format: logFormat, level: logLevel)
+                logs = LogDirectory(options: logOptions) { terminal.error("\($0); its lines are dropped") }
+            }
+            defer { logs?.close() }
             try TerminationSignals.install()
-            try await AgentProcess(configuration: configuration, log: { terminal.writeError($0 + "\n") })
-                .run(until: { _ = await TerminationSignals.next() })
+            let agent = AgentProcess(
+                configuration: configuration,
+                log: { terminal.writeError($0 + "\n") },
+                managementLog: logs?.managementLog(node: instance, role: .agent)
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let logs { group.addTask { await logs.run() } }
+                try await agent.run(until: { _ = await TerminationSignals.next() })
+                group.cancelAll()
+            }
             return .success
         } catch {
             terminal.error("\(error)")

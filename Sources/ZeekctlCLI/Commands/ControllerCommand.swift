@@ -18,6 +18,7 @@ struct ControllerCommand: ZeekctlCommand {
                                    [--tls-ciphers LIST]] [--token-file FILE] [--declare FILE.zeek]...
                                   [--agents local|remote] [--node-token-file FILE]
                                   [--cluster-backend broker|zeromq]
+                                  [--log-dir DIR] [--log-format ascii|json] [--log-level LEVEL]
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
@@ -67,6 +68,14 @@ struct ControllerCommand: ZeekctlCommand {
         processes (default 4096) at once; a connection must send its subscriptions within
         --subscription-timeout seconds (default 10). See Docs/security.md.
 
+        Logs in Zeek's formats go to --log-dir DIR (a private directory, as --state-dir DIR), else to the
+        directory of --state-dir, else nowhere: the controller's and each agent's management log
+        (management-NAME.log: ts, node, level, role, message, as Zeek's Management framework writes it) and the
+        hub's cluster.log (ts, node, message: clients added and gone). --log-format ascii (default: Zeek's
+        tab-separated logs with #fields and #types, read by zeek-cut) or json (one JSON object per line);
+        --log-level debug, info (default), warning or error for the management logs. A log file that cannot be
+        written is reported once on standard error and the controller goes on without it.
+
         It prints 'listening on URL' once it answers requests, and with --verbose one line per client that
         connects or leaves and per request. With --ready-fd N it also writes one JSON line to the open
         descriptor N and closes it: {"url": URL, "deployment": {"id", "nodes", "instances", "failures":
@@ -84,7 +93,8 @@ struct ControllerCommand: ZeekctlCommand {
         .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"), .value("--ready-fd"),
         .value("--tls-certificate"), .value("--tls-key"), .value("--tls-ca"), .flag("--tls-verify-peer"),
         .value("--tls-ciphers"), .value("--token-file"), .repeated("--declare"), .value("--agents"),
-        .value("--node-token-file"), .value("--cluster-backend"),
+        .value("--node-token-file"), .value("--cluster-backend"), .value("--log-dir"), .value("--log-format"),
+        .value("--log-level"),
     ]
 
     var listen: WebSocketServer.Options
@@ -104,6 +114,9 @@ struct ControllerCommand: ZeekctlCommand {
     var agents: ControllerService.AgentMode
     var nodeTokenFile: String?
     var scheme: TopicScheme
+    var logDirectory: String?
+    var logFormat: ZeekLogFormat
+    var logLevel: Management.Log.Level
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -158,6 +171,16 @@ struct ControllerCommand: ZeekctlCommand {
         scheme = try NodeCommand.scheme(arguments)
         if agents == .remote && nodeTokenFile == nil {
             throw UsageError("'--agents remote' needs '--node-token-file FILE' (the token agents present)")
+        }
+        logDirectory = arguments.value("--log-dir") ?? stateDirectory
+        logFormat =
+            try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
+            .flatMap(ZeekLogFormat.init(rawValue:)) ?? .ascii
+        logLevel =
+            try arguments.choice("--log-level", Management.Log.Level.allCases.map { $0.name.lowercased() })
+            .flatMap(Management.Log.Level.init(name:)) ?? .info
+        if logDirectory == nil, arguments.value("--log-format") != nil || arguments.value("--log-level") != nil {
+            throw UsageError("'--log-format' and '--log-level' need '--log-dir' (or '--state-dir')")
         }
     }
 
@@ -283,6 +306,19 @@ struct ControllerCommand: ZeekctlCommand {
             )
         }
         defer { temporaryDirectory?.remove() }
+        if let logDirectory {
+            // Checked after the state directory, by the same rules: created private, or writable by this user only.
+            let directory: PrivateDirectory
+            do {
+                directory = try PrivateDirectory(checking: context.resolve(logDirectory))
+            } catch {
+                return fail("log directory \(error)")
+            }
+            let logOptions = LogDirectory.Options(directory: directory.path, format: logFormat, level: logLevel)
+            options.logs = LogDirectory(options: logOptions) { error in
+                terminal.error("\(error); its lines are dropped")
+            }
+        }
         let service: ControllerService
         do {
             try TerminationSignals.install()

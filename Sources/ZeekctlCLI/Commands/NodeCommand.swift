@@ -8,7 +8,7 @@ struct NodeCommand: ZeekctlCommand {
         usage: zeekctl node --name NAME --hub ws://HOST:PORT [--layout FILE] [--set ID=JSON]...
                             [--cluster-backend broker|zeromq]
                             [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
-                            [--token-file FILE]
+                            [--token-file FILE] [--log-dir DIR [--log-format ascii|json]]
 
         Runs the cluster node NAME until SIGTERM or SIGINT: it connects to the WebSocket API server at
         --hub (ws://HOST:PORT, ws://HOST:PORT/v1/messages/json or HOST:PORT), says hello with
@@ -27,6 +27,10 @@ struct NodeCommand: ZeekctlCommand {
         zeromq names those topics as Zeek's ZeroMQ backend does (zeek.cluster.node.NAME.); the default is
         Broker's (zeek/cluster/node/NAME/).
 
+        --log-dir DIR (a private directory, as for 'zeekctl controller') gets the node's cluster.log in Zeek's
+        format: 'got hello from NAME (ID)' and 'node down: NAME' as other nodes come and go; --log-format ascii
+        (default, tab-separated as Zeek writes it) or json. A log that cannot be written is reported once.
+
         --hub takes a wss:// URL for TLS. \(ClientAccess.usage)
 
         exit status: 0 stopped by a signal or a shutdown request, 1 the node could not start or lost its hub,
@@ -36,6 +40,7 @@ struct NodeCommand: ZeekctlCommand {
     static let options: [Arguments.Option] =
         [
             .value("--name"), .value("--hub"), .value("--layout"), .repeated("--set"), .value("--cluster-backend"),
+            .value("--log-dir"), .value("--log-format"),
         ] + ClientAccess.options
 
     var nodeName: String?
@@ -44,6 +49,8 @@ struct NodeCommand: ZeekctlCommand {
     var settings: [String: ZeekValue?]
     var access: ClientAccess
     var scheme: TopicScheme
+    var logDirectory: String?
+    var logFormat: ZeekLogFormat
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -59,6 +66,13 @@ struct NodeCommand: ZeekctlCommand {
         nodeName = arguments.value("--name")
         layout = arguments.value("--layout")
         settings = try arguments.zeekSettings("--set")
+        logDirectory = arguments.value("--log-dir")
+        logFormat =
+            try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
+            .flatMap(ZeekLogFormat.init(rawValue:)) ?? .ascii
+        if logDirectory == nil, arguments.value("--log-format") != nil {
+            throw UsageError("'--log-format' needs '--log-dir'")
+        }
         scheme = try Self.scheme(arguments)
     }
 
@@ -85,8 +99,24 @@ struct NodeCommand: ZeekctlCommand {
             configuration.clusterOptions.backend = scheme.backend == .broker ? .broker : .zeroMQ
             try TerminationSignals.install()
             let terminal = context.terminal
-            try await NodeProcess(configuration: configuration, log: { terminal.writeError($0 + "\n") })
-                .run(until: { _ = await TerminationSignals.next() })
+            var logs: LogDirectory?
+            if let logDirectory {
+                let directory = try PrivateDirectory(checking: context.resolve(logDirectory))
+                logs = LogDirectory(options: LogDirectory.Options(directory: directory.path, format: logFormat)) {
+                    terminal.error("\($0); its lines are dropped")
+                }
+            }
+            defer { logs?.close() }
+            let node = NodeProcess(
+                configuration: configuration,
+                log: { terminal.writeError($0 + "\n") },
+                clusterLog: logs?.clusterLog(node: configuration.name)
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let logs { group.addTask { await logs.run() } }
+                try await node.run(until: { _ = await TerminationSignals.next() })
+                group.cancelAll()
+            }
             return .success
         } catch {
             context.terminal.error("\(error)")
