@@ -67,6 +67,10 @@ import Glibc
                 lines.contains { $0.hasSuffix(" application_name=zeekctl subscribed to [zeek/management/controller]") }
             )
             #expect(lines.contains { $0.contains(" application_name=zeekctl gone with code ") })
+            // Membership as the hub sees it: every node said hello.
+            for node in ["manager", "logger-1", "proxy-1", "worker-1-1", "worker-1-2"] {
+                #expect(lines.contains { $0.hasPrefix("got hello from \(node) (") }, "\(lines)")
+            }
             #expect(cluster.close != nil)
         }
     }

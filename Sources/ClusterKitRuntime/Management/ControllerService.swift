@@ -173,6 +173,8 @@ public final class ControllerService: Sendable {
     public let server: WebSocketAPIServer
     /// Where the service writes its logs, or `nil`.
     public let logs: LogDirectory?
+    /// The nodes' topic naming.
+    private let scheme: TopicScheme
 
     /// Creates the service and binds its port.
     ///
@@ -243,6 +245,7 @@ public final class ControllerService: Sendable {
             logs: options.logs
         )
         logs = options.logs
+        scheme = options.scheme
     }
 
     /// Who runs a controller's instances.
@@ -313,6 +316,15 @@ public final class ControllerService: Sendable {
             )
             try await responder.connect()
             group.addTask { await self.answerClusterKitRequests(on: responder) }
+            if let clusterLog = logs?.clusterLog(node: controller.options.name) {
+                // The hub's cluster.log also says which nodes said hello and which went down.
+                let observer = MembershipObserver(
+                    backend: cluster.hub.makeBackend(name: "clusterkit-membership"),
+                    scheme: scheme,
+                    log: { clusterLog.write($0) }
+                )
+                group.addTask { try? await observer.run() }
+            }
             // The server returns once it is shut down (by shutdown() or cancellation): then the nodes are
             // stopped gracefully, and the cluster.
             await server.run()

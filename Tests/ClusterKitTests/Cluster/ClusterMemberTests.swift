@@ -299,3 +299,33 @@ import Testing
         #expect(never.backend.reconnect == nil)
     }
 }
+
+/// A hub's view of membership for its cluster.log.
+@Suite struct MembershipObserverTests {
+    @Test func theObserverLogsHellosAndDeparturesWithoutSayingHello() async throws {
+        let hub = InMemoryBackend.Hub()
+        let lines = Guarded<[String]>([])
+        let observer = MembershipObserver(backend: hub.makeBackend(name: "hub", nodeID: "hub-id")) { line in
+            lines.withLock { $0.append(line) }
+        }
+        let watching = Task { try await observer.run() }
+        defer { watching.cancel() }
+        try await ClusterMemberTests.eventually("the observer on the hub") { hub.memberCount == 1 }
+        let manager = try ClusterMemberTests.Joined("manager", hub: hub)
+        let worker = try ClusterMemberTests.Joined("worker-1", hub: hub)
+        try await manager.start()
+        try await worker.start()
+        try await ClusterMemberTests.eventually("two hellos") { lines.withLock { $0.count } == 2 }
+        #expect(
+            Set(lines.withLock { $0 }) == ["got hello from manager (id-manager)", "got hello from worker-1 (id-worker-1)"]
+        )
+        #expect(observer.nodes == ["manager", "worker-1"])
+        await worker.stop()
+        try await ClusterMemberTests.eventually("the departure") { lines.withLock { $0.count } == 3 }
+        #expect(lines.withLock { $0.last } == "node down: worker-1")
+        // The nodes never heard from the observer.
+        #expect(manager.reports.withLock { $0 }.isEmpty)
+        #expect(manager.member.upNodes.isEmpty)
+        await manager.stop()
+    }
+}
