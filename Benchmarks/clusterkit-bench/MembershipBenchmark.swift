@@ -178,3 +178,101 @@ enum MembershipBenchmark {
         }
     }
 }
+
+/// `clusterkit-bench agents [--workers N] [--rounds N] [--zeekctl PATH]`: a two-instance configuration deployed to
+/// two `zeekctl agent` processes of a `zeekctl controller --agents remote`: the time from `deploy` to its response,
+/// and to every node's hello (all `RUNNING` in `get_nodes`), over `--rounds` deployments (default 5; each one replaces
+/// every node process).
+enum AgentsBenchmark {
+    static func run(arguments: [String]) async throws {
+        let workers = Int(value(of: "--workers", in: arguments) ?? "") ?? 4
+        let rounds = Int(value(of: "--rounds", in: arguments) ?? "") ?? 5
+        let benchDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        let zeekctl = value(of: "--zeekctl", in: arguments) ?? benchDirectory + "/zeekctl"
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agents-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "0123456789abcdef0123456789abcdef".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
+        chmod(directory + "/token", 0o600)
+        var ini = "[instances]\nagent-a\nagent-b\n\n[manager]\ninstance = agent-a\nrole = manager\n"
+        ini += "\n[proxy-1]\ninstance = agent-b\nrole = proxy\n"
+        for index in 1...workers {
+            ini += "\n[worker-a\(index)]\ninstance = agent-a\nrole = worker\n"
+            ini += "\n[worker-b\(index)]\ninstance = agent-b\nrole = worker\n"
+        }
+        try ini.write(toFile: directory + "/cluster.ini", atomically: true, encoding: .utf8)
+        let nodeCount = 2 + 2 * workers
+        guard
+            let configuration = try ControllerService.startupConfiguration(
+                loading: directory + "/cluster.ini",
+                format: .ini
+            ).configuration
+        else { throw ControllerBenchmarkError("the INI does not load") }
+
+        let controller = try SpawnedProcess(
+            zeekctl,
+            ["controller", "--listen", "127.0.0.1:0", "--agents", "remote", "--node-token-file", directory + "/token"],
+            outputPath: directory + "/controller.out"
+        )
+        defer { controller.stop() }
+        let url = try controller.waitForLine(prefix: "listening on ", timeout: .seconds(30))
+        let agents = try ["agent-a", "agent-b"].map { name in
+            try SpawnedProcess(
+                zeekctl,
+                [
+                    "agent", "--name", name, "--controller", url, "--node-token-file", directory + "/token",
+                    "--state-dir", directory + "/" + name,
+                ],
+                outputPath: "/dev/null"
+            )
+        }
+        defer { for agent in agents { agent.stop() } }
+        print("agents: \(nodeCount) nodes on two agent processes, \(rounds) deployments")
+        let backend = WebSocketBackend(url: url)
+        let clock = ContinuousClock()
+        let (responses, hellos) = try await withDispatcher(backend: backend, protocols: [.managementController]) {
+            dispatcher in
+            let client = ControllerClient(dispatcher: dispatcher)
+            for _ in 0..<300 {
+                if case .vector(let instances)? = try await client.getInstances().data, instances.count == 2 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            var responses: [Double] = []
+            var hellos: [Double] = []
+            for round in 0..<rounds {
+                var next = configuration
+                next.id = "bench-\(round)"
+                let start = clock.now
+                _ = try await client.stage(next)
+                let results = try await client.deploy()
+                guard results.allSatisfy(\.success) else {
+                    throw ControllerBenchmarkError("deploy failed: \(results.filter { !$0.success })")
+                }
+                responses.append(Measure.seconds(clock.now - start) * 1000)
+                while true {
+                    let statuses = try await client.getNodes().compactMap { result -> [Management.NodeStatus]? in
+                        guard let data = result.data else { return nil }
+                        return try? [Management.NodeStatus](brokerValue: data)
+                    }.flatMap { $0 }
+                    let running = statuses.filter { $0.state == .running }.count
+                    if running >= nodeCount { break }
+                    guard clock.now - start < .seconds(60) else {
+                        throw ControllerBenchmarkError("only \(running) of \(nodeCount) nodes running after 60 s")
+                    }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                hellos.append(Measure.seconds(clock.now - start) * 1000)
+            }
+            return (responses, hellos)
+        }
+        await backend.close()
+        print(
+            "agents: deploy to response: median \(Measure.format(Measure.median(responses)))ms"
+                + " (\(responses.map { Measure.format($0) }.joined(separator: ", ")))"
+        )
+        print(
+            "agents: deploy to every node's hello: median \(Measure.format(Measure.median(hellos)))ms"
+                + " (\(hellos.map { Measure.format($0) }.joined(separator: ", ")))"
+        )
+    }
+}

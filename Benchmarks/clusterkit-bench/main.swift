@@ -17,6 +17,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "load": runLoadBenchmark,
     "logs": LogsBenchmark.run,
     "membership": MembershipBenchmark.run,
+    "agents": AgentsBenchmark.run,
     "requests": RequestsBenchmark.run,
     "topics": TopicsBenchmark.run,
     "websocket": runWebSocketBenchmark,

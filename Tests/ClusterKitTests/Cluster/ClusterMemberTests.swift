@@ -317,7 +317,9 @@ import Testing
         try await worker.start()
         try await ClusterMemberTests.eventually("two hellos") { lines.withLock { $0.count } == 2 }
         #expect(
-            Set(lines.withLock { $0 }) == ["got hello from manager (id-manager)", "got hello from worker-1 (id-worker-1)"]
+            Set(lines.withLock { $0 }) == [
+                "got hello from manager (id-manager)", "got hello from worker-1 (id-worker-1)",
+            ]
         )
         #expect(observer.nodes == ["manager", "worker-1"])
         await worker.stop()
