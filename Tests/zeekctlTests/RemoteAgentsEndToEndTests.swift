@@ -72,6 +72,8 @@ import Glibc
                     try await ZeekClient.run(["get-instances"], port: controller.port).output
                 )
                 #expect(Self.keys(instances).isSuperset(of: ["agent-a", "agent-b"]), "\(instances)")
+                // Each with the address its connection comes from.
+                #expect(instances["agent-a"]?["host"] == .string("127.0.0.1"), "\(instances)")
 
                 let nodes = try await ZeekClient.run(["get-nodes"], port: controller.port)
                 let listed = try JSONValue.parse(nodes.output)

@@ -136,6 +136,8 @@ public final class InMemoryBackend: ClusterBackend {
             let kind: Kind
             /// Whether its node id topic makes it a cluster member (see ``Hub``'s membership notices).
             let isMember: Bool
+            /// The address a WebSocket client connects from; `nil` in process.
+            var remoteAddress: Broker.Address?
             let onOverflow: (@Sendable () -> Void)?
             /// Events lost when the inbox overflowed; 0 while it has not.
             var lostEvents = 0
@@ -277,6 +279,16 @@ public final class InMemoryBackend: ClusterBackend {
             if router.hasSubscribers(matching: topic) { return true }
             guard let eventName else { return false }
             return filteredRouter.hasSubscribers(matching: Self.filterKey(eventName, topic))
+        }
+
+        /// The address endpoint `id` connects from (a WebSocket client's), or `nil`.
+        func remoteAddress(of id: UInt64) -> Broker.Address? {
+            participants.withLock { $0[id]?.remoteAddress }
+        }
+
+        /// Records the address a WebSocket client's endpoint connects from.
+        func setRemoteAddress(_ address: Broker.Address?, of id: UInt64) {
+            participants.withLock { $0[id]?.remoteAddress = address }
         }
 
         /// A Boolean value indicating whether an endpoint may be a cluster member.
@@ -581,6 +593,12 @@ public final class InMemoryBackend: ClusterBackend {
         published.recipient = recipient
         if try tryPublish(published, size: nil) == nil { return }
         try await publishWhenRoom(published, size: nil)
+    }
+
+    /// Records the address this endpoint's WebSocket client connects from.
+    func setRemoteAddress(_ address: Broker.Address?) {
+        guard let id = state.withLock({ $0.id }) else { return }
+        hub.setRemoteAddress(address, of: id)
     }
 
     /// A Boolean value indicating whether the endpoint's inbox overflowed (a WebSocket client's endpoint).

@@ -215,6 +215,7 @@ public final class WebSocketAPIServer: Sendable {
             nodeID: endpointID,
             isMember: isNode || options.nodeToken == nil
         ) { overflowed.yield() }
+        endpoint.setRemoteAddress(Broker.Address(connection.remoteAddress))
         let ending = await serve(
             connection,
             number: number,

@@ -76,6 +76,8 @@ extension Controller {
         var nodeID: String
         /// A Boolean value indicating whether the agent connects to the controller (rather than listening).
         var isConnecting: Bool
+        /// The address the agent's connection comes from, when it is a WebSocket client of the hub.
+        var address: Broker.Address? = nil
     }
 
     /// An agent's response to one of the controller's sub-requests.

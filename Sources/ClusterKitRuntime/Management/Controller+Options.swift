@@ -18,6 +18,9 @@ extension Controller {
         /// Stops agents of instances that left the configuration, returning once their nodes are gone; `nil`
         /// sends them Zeek's `agent_standby_request` instead.
         public var stopAgents: (@Sendable ([String]) async -> Void)?
+        /// The address a hub endpoint connects from (``TopicEvent/origin``), for the instances `get_instances`
+        /// lists; `nil`, or `nil` for an endpoint, keeps the configured host.
+        package var endpointAddress: (@Sendable (UInt64) -> Broker.Address?)?
         /// Called with one line for each request the controller handles (for `--verbose`), and for each
         /// request or agent message it drops; control characters are escaped, so each call is one line.
         public var log: (@Sendable (String) -> Void)?

@@ -181,7 +181,8 @@ public final class Controller: Sendable {
         case .request(let request):
             log("rx \(request.kind.shortName) \(request.reqid)")
             try await perform(step(.request(request, from: origin)))
-        case .agentHello(let hello):
+        case .agentHello(var hello):
+            hello.address = origin.flatMap { options.endpointAddress?($0) }
             try await perform(step(.agentHello(hello)))
         case .agentResponse(let response):
             try await perform(step(.agentResponse(response)))

@@ -280,7 +280,8 @@ struct ControllerStateMachine {
         let configured = (ready ?? staged)?.instances.first { $0.name == instance }
         agents[instance] = Controller.AgentInfo(
             instance: instance,
-            host: configured.map { $0.host == .ipv4Unspecified ? .ipv4Loopback : $0.host } ?? .ipv4Loopback,
+            host: hello.address ?? configured.map { $0.host == .ipv4Unspecified ? .ipv4Loopback : $0.host }
+                ?? .ipv4Loopback,
             listenPort: hello.isConnecting ? nil : configured?.listenPort,
             nodeID: hello.nodeID,
             isReady: false

@@ -61,10 +61,13 @@ public final class ManagementCluster: Sendable {
             options.launchAgents = { instances in await launcher.launch?(instances) }
             options.stopAgents = { names in await launcher.stop?(names) }
         } else {
-            // Remote agents come and go on their own; an instance that leaves the configuration keeps its agent.
-            options.launchAgents = { _ in }
-            options.stopAgents = { _ in }
+            // Remote agents come on their own; one whose instance leaves the configuration gets Zeek's
+            // agent_standby_request (the controller's default without a stopAgents).
+            options.launchAgents = nil
+            options.stopAgents = nil
         }
+        // Where an agent's connection comes from, for get-instances (a WebSocket client's address).
+        options.endpointAddress = { [hub] origin in hub.remoteAddress(of: origin) }
         self.controller = Controller(options: options, backend: hub.makeBackend(name: options.name), clock: clock)
         launcher.set(
             launch: { [weak self] instances in await self?.launchAgents(instances) },

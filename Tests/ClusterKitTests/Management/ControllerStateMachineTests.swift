@@ -584,6 +584,19 @@ extension ControllerStateMachineTests {
         )
     }
 
+    @Test func anAgentIsListedWithTheAddressItsConnectionComesFrom() {
+        var machine = ControllerMachine()
+        var hello = Controller.AgentHello(instance: "agent-b", nodeID: "id-b", isConnecting: true)
+        hello.address = Broker.Address("127.0.0.3")
+        _ = machine.step(.agentHello(hello))
+        let expected = Management.Instance(name: "agent-b", host: Broker.Address("127.0.0.3"))
+        #expect(
+            machine.request(.getInstances(reqid: "i")) == [
+                Self.respond(.getInstances, "i", [Management.Result(reqid: "i", data: .vector([expected.brokerValue]))])
+            ]
+        )
+    }
+
     @Test func aResponseCarriesOneResultOrAVectorAsItsRequestDeclares() {
         let result = Management.Result(reqid: "r")
         #expect(Response(.getInstances, "r", [result]).payload == result.brokerValue)
