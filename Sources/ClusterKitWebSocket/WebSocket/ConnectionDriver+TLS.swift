@@ -8,40 +8,30 @@ extension ConnectionDriver {
     /// The most ciphertext read, and plaintext encrypted, at once.
     static let tlsChunk = 64 << 10
 
-    /// Reads ciphertext while the core wants input, handing the plaintext over as it comes.
-    func readTLS() {
-        guard let tls else { return }
-        let now = ContinuousClock.now
+    /// Receives ciphertext from the socket: `recv`'s result (`errno` tells why when negative) and the room it had.
+    func receiveCiphertext() -> (count: Int, space: Int) {
         if tlsInput.isEmpty { tlsInput = [UInt8](repeating: 0, count: Self.tlsChunk) }
-        var rounds = 0
-        while descriptor >= 0, core.wantsRead, !tlsInputEnded, rounds < 4 {
-            rounds += 1
-            let count = tlsInput.withUnsafeMutableBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return -1 }
-                return recv(descriptor, base, buffer.count, 0)
-            }
-            if count > 0 {
-                let fed = tlsInput.withUnsafeBytes { tls.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-                guard fed else {
-                    failTLS("out of memory for TLS input")
-                    return
-                }
-                pumpTLS(now: now)
-                if count < tlsInput.count { break }
-            } else if count == 0 {
-                tlsInputEnded = true
-                pumpTLS(now: now)
-                return
-            } else if errno == EINTR {
-                continue
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                break
-            } else {
-                connectionLost(error: errno)
-                return
-            }
+        let count = tlsInput.withUnsafeMutableBytes { buffer -> Int in
+            guard let base = buffer.baseAddress else { return -1 }
+            return recv(descriptor, base, buffer.count, 0)
         }
-        updateEvents()
+        return (count, tlsInput.count)
+    }
+
+    /// Hands `count` bytes of received ciphertext to the session, and the plaintext it yields to the core.
+    func ciphertextReceived(_ count: Int, now: ContinuousClock.Instant) {
+        guard let tls else { return }
+        guard tlsInput.withUnsafeBytes({ tls.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }) else {
+            failTLS("out of memory for TLS input")
+            return
+        }
+        pumpTLS(now: now)
+    }
+
+    /// The socket reached its end: the core learns it once the session has handed over what it still holds.
+    func ciphertextEnded(now: ContinuousClock.Instant) {
+        tlsInputEnded = true
+        pumpTLS(now: now)
     }
 
     /// Moves plaintext from the session into the core while the core wants it.
@@ -109,30 +99,22 @@ extension ConnectionDriver {
         writing: while descriptor >= 0 {
             tls.takeOutput(into: &tlsOutput)
             if tlsOutputOffset < tlsOutput.count {
-                let written = tlsOutput.withUnsafeBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Glibc.send(
-                        descriptor,
-                        base + tlsOutputOffset,
-                        buffer.count - tlsOutputOffset,
-                        Int32(MSG_NOSIGNAL)
-                    )
-                }
-                if written > 0 {
-                    tlsOutputOffset += written
-                    if tlsOutputOffset == tlsOutput.count {
-                        tlsOutput.removeAll(keepingCapacity: tlsOutput.capacity <= 1 << 20)
-                        tlsOutputOffset = 0
+                let written = sendCiphertext()
+                guard written > 0 else {
+                    switch Self.stall(after: written) {
+                    case .retry: continue writing
+                    case .waitForPoll: break writing
+                    case .lost(let number):
+                        connectionLost(error: number)
+                        return
                     }
-                    continue
-                } else if written < 0, errno == EINTR {
-                    continue
-                } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                    break
-                } else {
-                    connectionLost(error: written < 0 ? errno : EPIPE)
-                    return
                 }
+                tlsOutputOffset += written
+                if tlsOutputOffset == tlsOutput.count {
+                    tlsOutput.removeAll(keepingCapacity: tlsOutput.capacity <= 1 << 20)
+                    tlsOutputOffset = 0
+                }
+                continue
             }
             guard !waitsForPeer else { break }
             if !core.prepareOutput() {
@@ -176,21 +158,19 @@ extension ConnectionDriver {
         updateEvents()
     }
 
+    /// Sends the ciphertext from `tlsOutputOffset` on: `send`'s result (`errno` tells why when negative).
+    private func sendCiphertext() -> Int {
+        tlsOutput.withUnsafeBytes { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            return Glibc.send(descriptor, base + tlsOutputOffset, buffer.count - tlsOutputOffset, Int32(MSG_NOSIGNAL))
+        }
+    }
+
     /// The session failed: sends its alert if the socket takes it at once, then drops the connection.
     func failTLS(_ reason: String) {
         if let tls, descriptor >= 0 {
             tls.takeOutput(into: &tlsOutput)
-            if tlsOutputOffset < tlsOutput.count {
-                _ = tlsOutput.withUnsafeBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Glibc.send(
-                        descriptor,
-                        base + tlsOutputOffset,
-                        buffer.count - tlsOutputOffset,
-                        Int32(MSG_NOSIGNAL)
-                    )
-                }
-            }
+            if tlsOutputOffset < tlsOutput.count { _ = sendCiphertext() }
         }
         tlsOutput = []
         tlsOutputOffset = 0

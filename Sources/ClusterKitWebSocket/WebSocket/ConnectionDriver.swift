@@ -343,43 +343,79 @@ final class ConnectionDriver {
 
     // MARK: - Reading
 
+    /// Reads while the core wants input, at most four socket reads a round so that other connections are served
+    /// too: plain bytes go straight into the core's read space, TLS ciphertext through the session
+    /// (``receiveCiphertext()``).
     private func readAvailable() {
-        if tls != nil {
-            readTLS()
-            return
-        }
         let now = ContinuousClock.now
         var rounds = 0
-        while descriptor >= 0, core.wantsRead, rounds < 4 {
+        reading: while descriptor >= 0, core.wantsRead, !tlsInputEnded, rounds < 4 {
             rounds += 1
-            guard core.reserveReadSpace(now: now) else {
-                performActions()
-                return
-            }
-            var space = 0
-            let count = core.withReadSpace { buffer -> Int in
-                space = buffer.count
-                guard let base = buffer.baseAddress else { return -1 }
-                return recv(descriptor, base, buffer.count, 0)
+            let count: Int
+            let space: Int
+            if tls != nil {
+                (count, space) = receiveCiphertext()
+            } else {
+                guard core.reserveReadSpace(now: now) else {
+                    performActions()
+                    return
+                }
+                var room = 0
+                count = core.withReadSpace { buffer -> Int in
+                    room = buffer.count
+                    guard let base = buffer.baseAddress else { return -1 }
+                    return recv(descriptor, base, buffer.count, 0)
+                }
+                space = room
             }
             if count > 0 {
-                core.bytesRead(count, now: now)
-                performActions()
+                if tls != nil {
+                    ciphertextReceived(count, now: now)
+                } else {
+                    core.bytesRead(count, now: now)
+                    performActions()
+                }
                 if count < space { break }
             } else if count == 0 {
-                core.endOfInput(now: now)
-                performActions()
+                if tls != nil {
+                    ciphertextEnded(now: now)
+                } else {
+                    core.endOfInput(now: now)
+                    performActions()
+                }
                 return
-            } else if errno == EINTR {
-                continue
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                break
             } else {
-                connectionLost(error: errno)
-                return
+                switch Self.stall(after: count) {
+                case .retry: continue reading
+                case .waitForPoll: break reading
+                case .lost(let number):
+                    connectionLost(error: number)
+                    return
+                }
             }
         }
         updateEvents()
+    }
+
+    /// What a socket call that moved no bytes means for the loop around it.
+    enum Stall {
+        /// Interrupted by a signal: call again.
+        case retry
+        /// The socket would block: wait for the next poll event.
+        case waitForPoll
+        /// The connection failed with this `errno`.
+        case lost(Int32)
+    }
+
+    /// Reads `errno` after a `recv` that failed or a `send` that wrote nothing (`result` ≤ 0; a `send` of 0 bytes
+    /// counts as a broken pipe).
+    static func stall(after result: Int) -> Stall {
+        guard result < 0 else { return .lost(EPIPE) }
+        switch errno {
+        case EINTR: return .retry
+        case EAGAIN, EWOULDBLOCK: return .waitForPoll
+        case let number: return .lost(number)
+        }
     }
 
     func connectionLost(error number: Int32?) {
@@ -405,7 +441,7 @@ final class ConnectionDriver {
         }
         let usesQueue = core.takesApplicationFrames
         var refills = 0
-        while true {
+        writing: while true {
             if !core.prepareOutput() {
                 guard core.refillOutput(from: { shared.takePending(into: &$0) }) else { break }
                 refills += 1
@@ -418,17 +454,17 @@ final class ConnectionDriver {
                 guard let base = buffer.baseAddress else { return 0 }
                 return Glibc.send(descriptor, base, buffer.count, Int32(MSG_NOSIGNAL))
             }
-            if written > 0 {
-                core.wrote(written)
-                if usesQueue { shared.didWrite(unwritten: core.unwrittenByteCount) }
-            } else if written < 0, errno == EINTR {
-                continue
-            } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                break
-            } else {
-                connectionLost(error: written < 0 ? errno : EPIPE)
-                return
+            guard written > 0 else {
+                switch Self.stall(after: written) {
+                case .retry: continue writing
+                case .waitForPoll: break writing
+                case .lost(let number):
+                    connectionLost(error: number)
+                    return
+                }
             }
+            core.wrote(written)
+            if usesQueue { shared.didWrite(unwritten: core.unwrittenByteCount) }
         }
         if core.takeWriteShutdown() { Glibc.shutdown(descriptor, Int32(SHUT_WR)) }
         updateEvents()
