@@ -177,6 +177,38 @@ enum TLSPeers {
         }
     }
 
+    @Test func aTLSClientOfAPlainControllerIsToldAtOnceAndTheControllerLogsIt() async throws {
+        try await withController(["--verbose"]) { controller in
+            async let logged = controller.process.firstLine(where: { $0.contains("refused with 400") })
+            let address = "wss://127.0.0.1:\(controller.port)"
+            let run = try await ZeekctlBinary.run(
+                ["cluster", "status", "--controller", address, "--tls-ca", TLSPeers.certificate("ca.pem")]
+            )
+            #expect(run.status == 1)
+            #expect(
+                run.error
+                    == "error: \(address)/v1/messages/json: TLS handshake failed: the server answered in plain HTTP "
+                    + "('HTTP/1.1 400 Bad Request'), so it does not use TLS: connect with ws://\n",
+                "\(run.error)"
+            )
+            let line = await logged
+            #expect(
+                line?.hasSuffix("refused with 400 Bad Request: TLS handshake on a server without TLS: connect with ws://, not wss://")
+                    == true,
+                "\(line ?? "no line")"
+            )
+            // zeek-client with TLS on gets its answer at once too (Python's ssl: WRONG_VERSION_NUMBER), not after the
+            // controller's handshake limit.
+            if ZeekClient.path != nil {
+                let zeekClient = try await ZeekClient.run(
+                    ["--set", "ssl.enable=true", "--set", "client.peering_attempts=1", "get-instances"],
+                    port: controller.port
+                )
+                #expect(zeekClient.status != 0)
+            }
+        }
+    }
+
     @Test func zeekctlTalksToAPythonWebSocketsServerOverTLS() async throws {
         guard let python = TLSPeers.python else {
             Issue.record(Comment(rawValue: ZeekClient.missing))

@@ -97,7 +97,10 @@ public final class WebSocketAPIServer: Sendable {
     ///     and when it is gone, `WebSocket client '<id>' (<ip>:<port>) application_name=<name> gone with
     ///     code <code>` plus ` and reason '<reason>'` when there is one — the wording of Zeek's `cluster.log`
     ///     (` application_name=…` only when the client sent the header); and one line per connection refused
-    ///     over its limit, `WebSocket client '<id>' (<ip>:<port>) refused: too many clients (limit 100)`.
+    ///     over its limit, `WebSocket client '<id>' (<ip>:<port>) refused: too many clients (limit 100)`; and, while
+    ///     ``run()`` runs, one line per connection the WebSocket layer answered with an HTTP error
+    ///     (``WebSocketServer/Refusal``): `WebSocket client (<ip>:<port>) refused with 400 Bad Request: TLS handshake
+    ///     on a server without TLS: connect with ws://, not wss://`.
     /// - Throws: ``WebSocketError`` when the address cannot be listened on (`invalidAddress`, `addressInUse`,
     ///   `ioError`).
     public init(
@@ -149,6 +152,13 @@ public final class WebSocketAPIServer: Sendable {
     /// Call it once. Connections that arrive before it runs wait in the accept queue.
     public func run() async {
         await withDiscardingTaskGroup { group in
+            if let log {
+                // Connections the RFC layer answered with an HTTP error (a TLS handshake on a plain server, a
+                // missing token, another local user): one line each. Ends when the server shuts down.
+                group.addTask {
+                    while let refusal = await self.server.nextRefusal() { log(refusal.description) }
+                }
+            }
             while let connection = try? await server.accept() {
                 group.addTask { await self.serve(connection) }
             }

@@ -21,6 +21,7 @@ extension ConnectionDriver {
     /// Hands `count` bytes of received ciphertext to the session, and the plaintext it yields to the core.
     func ciphertextReceived(_ count: Int, now: ContinuousClock.Instant) {
         guard let tls else { return }
+        keepFirstInput(count)
         guard tlsInput.withUnsafeBytes({ tls.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }) else {
             failTLS("out of memory for TLS input")
             return
@@ -167,13 +168,61 @@ extension ConnectionDriver {
     }
 
     /// The session failed: sends its alert if the socket takes it at once, then drops the connection.
+    ///
+    /// When the peer spoke plain HTTP instead of TLS, it says so: a client names the server's answer as the reason,
+    /// and a server answers the request in plain HTTP with 400 (``WebSocketHandshake/Rejection/plainOnTLSServer``)
+    /// instead of an alert that a plain client cannot read.
     func failTLS(_ reason: String) {
+        let spokePlainHTTP = tls.map { !$0.isEstablished } == true && Self.looksLikePlainHTTP(tlsFirstInput)
+        if spokePlainHTTP, shared.role == .server, descriptor >= 0 {
+            tls = nil
+            tlsOutput = []
+            tlsOutputOffset = 0
+            reject(.plainOnTLSServer)
+            return
+        }
         if let tls, descriptor >= 0 {
             tls.takeOutput(into: &tlsOutput)
             if tlsOutputOffset < tlsOutput.count { _ = sendCiphertext() }
         }
         tlsOutput = []
         tlsOutputOffset = 0
-        abort(closeInfo: .abnormal(.local), error: WebSocketError(.tlsFailed, reason))
+        let error =
+            spokePlainHTTP
+            ? WebSocketError(
+                .tlsFailed,
+                "TLS handshake failed: the server answered in plain HTTP ('\(Self.firstLine(of: tlsFirstInput))'), "
+                    + "so it does not use TLS: connect with ws://"
+            )
+            : WebSocketError(.tlsFailed, reason)
+        abort(closeInfo: .abnormal(.local), error: error)
     }
+
+    /// How many bytes of the peer's first input are kept, to tell plain HTTP from TLS when the handshake fails.
+    static let firstInputLimit = 64
+
+    /// Keeps the start of what the peer sent before the handshake completes.
+    func keepFirstInput(_ count: Int) {
+        guard let tls, !tls.isEstablished, tlsFirstInput.count < Self.firstInputLimit else { return }
+        tlsFirstInput += tlsInput.prefix(min(count, Self.firstInputLimit - tlsFirstInput.count))
+    }
+
+    /// Whether bytes begin as an HTTP message does, with three upper-case letters (a request's method such as
+    /// `GET`, or a response's `HTTP/`): a TLS record begins with a content type of 20 to 24.
+    static func looksLikePlainHTTP(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 3 && bytes.prefix(3).allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+    }
+
+    /// The first line of bytes, printable ASCII only.
+    static func firstLine(of bytes: [UInt8]) -> String {
+        let line = bytes.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
+        return String(decoding: line.map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+    }
+}
+
+extension WebSocketHandshake.Rejection {
+    /// 400 for a plain HTTP request sent to a server with TLS.
+    static let plainOnTLSServer = Self.badRequest(
+        "plain HTTP request on a server with TLS: connect with wss://, not ws://"
+    )
 }

@@ -59,6 +59,9 @@ final class ConnectionDriver {
     var tlsWriteShutdown = false
     /// Whether plaintext is being moved from the session to the core (no nested pumping).
     var isPumpingTLS = false
+    /// The start of what the peer sent before the handshake completed (``firstInputLimit`` bytes at most), which
+    /// tells a peer speaking plain HTTP.
+    var tlsFirstInput: [UInt8] = []
 
     /// A client connection, not connected yet.
     init(reactor: Reactor, client start: ClientStart) {
@@ -331,6 +334,8 @@ final class ConnectionDriver {
             }
         case .markClean:
             shared.markClean()
+        case .refused(let rejection):
+            reactor.refused(rejection, remote: remote)
         case .schedule(let kind, let instant):
             reactor.arm(kind, for: shared.id, at: instant)
         case .close(let closeInfo, let error):

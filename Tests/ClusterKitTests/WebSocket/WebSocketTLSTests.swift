@@ -117,10 +117,20 @@ enum TLSFixtures {
 
     @Test func aPlainClientOnATLSPortFailsAndTheServerStaysUp() async throws {
         try await withServer(serverOptions { $0.tls = TLSFixtures.serverTLS }) { server in
+            // A plain HTTP request is answered in plain HTTP, with a body that says what to do.
             let error = await #expect(throws: WebSocketError.self) {
                 try await WebSocketClient.connect(to: "ws://127.0.0.1:\(server.port)/")
             }
-            #expect(error?.description == "ws://127.0.0.1:\(server.port)/: connection closed during the handshake")
+            #expect(error?.code == .handshakeRejected)
+            #expect(
+                error?.message
+                    == "handshake rejected with 'HTTP/1.1 400 Bad Request' and body 'plain HTTP request on a server "
+                    + "with TLS: connect with wss://, not ws://'"
+            )
+            let refusal = await server.nextRefusal(within: .seconds(30))
+            #expect(refusal?.status == 400)
+            #expect(refusal?.remoteAddress == "127.0.0.1")
+            #expect(refusal?.reason == "plain HTTP request on a server with TLS: connect with wss://, not ws://")
             // Garbage instead of a ClientHello: the server closes the connection.
             let peer = try await RawPeer.connect(port: server.port)
             try await peer.write(Array(repeating: 0x47, count: 300))
@@ -160,13 +170,43 @@ enum TLSFixtures {
         #expect(error?.description == "\(url): no handshake response within 100 ms")
     }
 
-    @Test func aTLSClientOnAPlainPortFails() async throws {
-        try await withServer(serverOptions { $0.handshakeTimeout = .milliseconds(100) }) { server in
+    @Test func aTLSClientOnAPlainPortIsAnsweredAtOnce() async throws {
+        // A handshake limit far beyond the client's: only an answer at once lets the client see the server's 400.
+        try await withServer(serverOptions { $0.handshakeTimeout = .seconds(600) }) { server in
             let url = "wss://127.0.0.1:\(server.port)/"
+            var options = TLSFixtures.trustingTestCA
+            options.handshakeTimeout = .seconds(60)
             let error = await #expect(throws: WebSocketError.self) {
-                try await WebSocketClient.connect(to: url, options: TLSFixtures.trustingTestCA)
+                try await WebSocketClient.connect(to: url, options: options)
             }
-            #expect(error?.description == "\(url): connection closed during the handshake")
+            #expect(error?.code == .tlsFailed)
+            #expect(
+                error?.description
+                    == "\(url): TLS handshake failed: the server answered in plain HTTP ('HTTP/1.1 400 Bad Request'), "
+                    + "so it does not use TLS: connect with ws://"
+            )
+            let refusal = try #require(await server.nextRefusal(within: .seconds(30)))
+            #expect(refusal.status == 400)
+            #expect(
+                refusal.description.hasSuffix(
+                    "refused with 400 Bad Request: TLS handshake on a server without TLS: connect with ws://, not wss://"
+                )
+            )
+            // The server stays up for plain clients.
+            let client = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(server.port)/")
+            await client.close()
+        }
+    }
+
+    @Test func aClientHelloAloneIsEnoughToBeAnswered() async throws {
+        try await withServer(serverOptions { $0.handshakeTimeout = .seconds(600) }) { server in
+            let peer = try await RawPeer.connect(port: server.port)
+            // A ClientHello's record header and no more: the first byte tells.
+            try await peer.write([0x16, 0x03, 0x01, 0x02, 0x00])
+            let answer = try await peer.readHTTPResponse()
+            #expect(answer.statusLine == "HTTP/1.1 400 Bad Request")
+            #expect(answer.body == "TLS handshake on a server without TLS: connect with ws://, not wss://")
+            peer.close()
         }
     }
 
