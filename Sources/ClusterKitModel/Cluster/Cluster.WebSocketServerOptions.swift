@@ -88,7 +88,9 @@ extension Cluster {
         public var listenAddr: Broker.Address?
         /// The port to listen on.
         public var listenPort: Broker.Port
-        /// The per-client event queue limit; default `Cluster::default_websocket_max_event_queue_size` (32).
+        /// How many messages from the server's clients may wait for Zeek's main loop before a client's next one
+        /// stalls (its socket is not read until the queue is taken); 0 for no limit. Default
+        /// `Cluster::default_websocket_max_event_queue_size` (32). `WebSocketAPIServer` applies it per connection.
         public var maxEventQueueSize: UInt64
         /// How often clients are pinged (negative disables, fractions of a second are truncated); default
         /// `Cluster::default_websocket_ping_interval` (5 s).
@@ -102,7 +104,7 @@ extension Cluster {
         ///   - listenHost: The deprecated host field.
         ///   - listenAddr: The address.
         ///   - listenPort: The port.
-        ///   - maxEventQueueSize: The per-client queue limit.
+        ///   - maxEventQueueSize: The limit of the queue of client messages.
         ///   - pingInterval: The ping interval.
         ///   - tlsOptions: TLS settings.
         public init(

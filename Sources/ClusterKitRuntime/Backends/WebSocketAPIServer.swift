@@ -48,9 +48,10 @@ import Foundation
 /// a client that stops reading until the send queue has been full for
 /// ``WebSocketConnection/Options/sendQueueTimeout`` is closed with 1008 `send queue full`), without slowing
 /// anyone else. Frames from a client are handled one at a time, in order, by that client's task; an event for a
-/// full in-process inbox waits for room (at most ``Options/publishTimeout``), and meanwhile the connection's
-/// receive queue (``WebSocketConnection/Options/receiveQueueLimit``) fills and TCP slows the client down. Clients
-/// that do not answer pings are dropped (close 1011).
+/// full in-process inbox, or from a client with ``Options/maxEventQueueSize`` events waiting in in-process inboxes
+/// (Zeek's `max_event_queue_size`), waits for room (at most ``Options/publishTimeout``), and meanwhile the
+/// connection's receive queue (``WebSocketConnection/Options/receiveQueueLimit``) fills and TCP slows the client
+/// down. Clients that do not answer pings are dropped (close 1011).
 ///
 /// **Nodes and clients.** With a ``Options/nodeToken``, a connection whose upgrade request carries it in
 /// ``nodeTokenHeader`` is one of the cluster's nodes; any other is a client. Clients may then not publish the
@@ -213,7 +214,11 @@ public final class WebSocketAPIServer: Sendable {
         }
 
         let (overflows, overflowed) = AsyncStream<Void>.makeStream()
-        let endpoint = hub.makeClientEndpoint(name: endpointID, nodeID: endpointID) { overflowed.yield() }
+        let endpoint = hub.makeClientEndpoint(
+            name: endpointID,
+            nodeID: endpointID,
+            eventQueueLimit: options.maxEventQueueSize
+        ) { overflowed.yield() }
         let ending = await serve(
             connection,
             number: number,

@@ -13,7 +13,7 @@ struct ControllerCommand: ZeekctlCommand {
         usage: zeekctl controller [--listen HOST:PORT] [--layout FILE | --config INI] [--verbose]
                                   [--processes [--state-dir DIR] [--node-program PATH]]
                                   [--allow-remote] [--allow-other-users] [--client-limit N] [--node-limit N]
-                                  [--subscription-timeout SECONDS] [--ready-fd N]
+                                  [--subscription-timeout SECONDS] [--max-event-queue-size N] [--ready-fd N]
                                   [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
                                    [--tls-ciphers LIST]] [--token-file FILE] [--declare FILE.zeek]...
 
@@ -52,7 +52,9 @@ struct ControllerCommand: ZeekctlCommand {
         your own user (and root) connecting over loopback unless --allow-other-users is given, and refuses
         WebSocket upgrades from web pages of another origin (403). At most --client-limit clients (default 100, Zeek's) and --node-limit node
         processes (default 4096) at once; a connection must send its subscriptions within
-        --subscription-timeout seconds (default 10). See Docs/security.md.
+        --subscription-timeout seconds (default 10). A connection whose events wait unread by the controller,
+        agents and in-process nodes --max-event-queue-size times (default 32, Zeek's max_event_queue_size; 0:
+        no limit) is not read until they catch up (stalled, as Zeek does). See Docs/security.md.
 
         It prints 'listening on URL' once it answers requests, and with --verbose one line per client that
         connects or leaves and per request. With --ready-fd N it also writes one JSON line to the open
@@ -69,6 +71,7 @@ struct ControllerCommand: ZeekctlCommand {
         .value("--listen"), .value("--layout"), .value("--config"), .flag("--verbose", "-v"), .flag("--processes"),
         .value("--state-dir"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
         .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"), .value("--ready-fd"),
+        .value("--max-event-queue-size"),
         .value("--tls-certificate"), .value("--tls-key"), .value("--tls-ca"), .flag("--tls-verify-peer"),
         .value("--tls-ciphers"), .value("--token-file"), .repeated("--declare"),
     ]
@@ -84,6 +87,7 @@ struct ControllerCommand: ZeekctlCommand {
     var clientLimit: Int
     var nodeLimit: Int
     var subscriptionTimeout: Duration
+    var maxEventQueueSize: Int
     var readyDescriptor: Int32?
     var tokenFile: String?
     var declarationFiles: [String]
@@ -107,6 +111,7 @@ struct ControllerCommand: ZeekctlCommand {
         clientLimit = try arguments.integer("--client-limit", in: 1...100_000) ?? 100
         nodeLimit = try arguments.integer("--node-limit", in: 1...100_000) ?? 4_096
         subscriptionTimeout = try arguments.seconds("--subscription-timeout") ?? .seconds(10)
+        maxEventQueueSize = try arguments.integer("--max-event-queue-size", in: 0...1_000_000) ?? 32
         readyDescriptor = try arguments.integer("--ready-fd", in: 3...65_535).map(Int32.init)
         if (stateDirectory != nil || nodeProgram != nil) && !processes {
             throw UsageError("'--state-dir' and '--node-program' need '--processes'")
@@ -214,6 +219,7 @@ struct ControllerCommand: ZeekctlCommand {
             subscriptionTimeout: subscriptionTimeout
         )
         options.declaredEvents = declared
+        options.maxEventQueueSize = maxEventQueueSize
         var temporaryDirectory: PrivateDirectory?
         if processes {
             let directory: PrivateDirectory
