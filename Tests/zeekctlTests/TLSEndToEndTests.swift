@@ -330,6 +330,96 @@ enum TLSPeers {
         }
     }
 
+    /// Mutual TLS (`--tls-verify-peer`): the node processes present the client certificate of `--tls-node-certificate`
+    /// and join; `zeekctl` with a client certificate reaches them through the controller.
+    @Test func nodeProcessesJoinAHubThatVerifiesPeersWithTheirOwnCertificate() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let arguments =
+                TLSPeers.serverArguments + [
+                    "--tls-ca", TLSPeers.certificate("ca.pem"), "--tls-verify-peer", "--tls-node-certificate",
+                    TLSPeers.certificate("client.pem"), "--tls-node-key", TLSPeers.certificate("client.key"),
+                    "--processes", "--layout", directory + "/node.cfg",
+                ]
+            try await withController(arguments) { controller in
+                let run = try await ZeekctlBinary.run(
+                    [
+                        "dispatch", "get_id_value", "Cluster::node", "--controller",
+                        "wss://127.0.0.1:\(controller.port)", "--tls-ca", TLSPeers.certificate("ca.pem"),
+                        "--tls-certificate", TLSPeers.certificate("client.pem"), "--tls-key",
+                        TLSPeers.certificate("client.key"), "--format", "json",
+                    ]
+                )
+                #expect(run.status == 0, "\(run.output) \(run.error)")
+                #expect(try JSONValue.parse(run.output)["results"]?["manager"] == .string("manager"))
+            }
+        }
+    }
+
+    /// The controller's own certificate is for servers only: the nodes could not present it, and the controller says
+    /// so at start instead of starting nodes that cannot join.
+    @Test func aNodeCertificateTheHubWouldRefuseStopsTheStart() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let run = try await ZeekctlBinary.run(
+                ["controller", "--listen", "127.0.0.1:0"] + TLSPeers.serverArguments + [
+                    "--tls-ca", TLSPeers.certificate("ca.pem"), "--tls-verify-peer", "--processes", "--layout",
+                    directory + "/node.cfg",
+                ]
+            )
+            #expect(run.status == 1)
+            #expect(
+                run.error
+                    == "error: node processes could not join the hub over TLS: the server refuses the client's "
+                    + "certificate: certificate verify failed: unsuitable certificate purpose (they present the "
+                    + "controller's certificate; give them one for client authentication with --tls-node-certificate "
+                    + "and --tls-node-key)\n",
+                "\(run.error)"
+            )
+            let usage = try await ZeekctlBinary.run(
+                ["controller"] + TLSPeers.serverArguments + [
+                    "--tls-node-certificate", TLSPeers.certificate("client.pem"), "--tls-node-key",
+                    TLSPeers.certificate("client.key"),
+                ]
+            )
+            #expect(usage.status == 64)
+            #expect(usage.error.contains("need '--processes' and '--tls-verify-peer'"), "\(usage.error)")
+        }
+    }
+
+    @Test func clusterStartServesMutualTLSAndStatusAndStopPresentCertificates() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let port = try await ClusterEndToEndTests.freePort()
+            let node = [
+                "--tls-node-certificate", TLSPeers.certificate("client.pem"), "--tls-node-key",
+                TLSPeers.certificate("client.key"),
+            ]
+            let start = try await ZeekctlBinary.run(
+                [
+                    "cluster", "start", "--listen", "127.0.0.1:\(port)", "--state-dir", directory + "/state",
+                    "--tls-ca", TLSPeers.certificate("ca.pem"), "--tls-verify-peer",
+                ] + TLSPeers.serverArguments + node,
+                currentDirectory: directory
+            )
+            try #require(start.status == 0, "\(start.output)\(start.error)")
+            let controllerPID = try #require(ClusterEndToEndTests.controllerPID(start.output))
+            defer { if LocalCluster.processExists(controllerPID) { kill(pid_t(controllerPID), SIGTERM) } }
+            let address = "wss://127.0.0.1:\(port)"
+            let access = [
+                "--tls-ca", TLSPeers.certificate("ca.pem"), "--tls-certificate", TLSPeers.certificate("client.pem"),
+                "--tls-key", TLSPeers.certificate("client.key"),
+            ]
+            let status = try await ZeekctlBinary.run(
+                ["cluster", "status", "--controller", address, "--format", "json"] + access
+            )
+            #expect(status.status == 0, "\(status.error)")
+            #expect(try JSONValue.parse(status.output)["nodes"]?["manager"]?["state"] == .string("RUNNING"))
+            let stop = try await ZeekctlBinary.run(["cluster", "stop", "--controller", address] + access)
+            #expect(stop.status == 0, "\(stop.error)")
+        }
+    }
+
     @Test func clusterStartServesTLSWithATokenAndStatusAndStopUseThem() async throws {
         try await withTemporaryDirectory { directory in
             try write(clusterNodeCfg, to: "node.cfg", in: directory)

@@ -15,7 +15,8 @@ struct ControllerCommand: ZeekctlCommand {
                                   [--allow-remote] [--allow-other-users] [--client-limit N] [--node-limit N]
                                   [--subscription-timeout SECONDS] [--max-event-queue-size N] [--ready-fd N]
                                   [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
-                                   [--tls-ciphers LIST]] [--token-file FILE] [--declare FILE.zeek]...
+                                   [--tls-ciphers LIST] [--tls-node-certificate FILE --tls-node-key FILE]]
+                                  [--token-file FILE] [--declare FILE.zeek]...
 
         Runs a Management controller with Zeek's controller API on ws://HOST:PORT/v1/messages/json (default
         127.0.0.1:2149, Zeek's), so that zeek-client, 'zeekctl dispatch --controller' and
@@ -40,6 +41,10 @@ struct ControllerCommand: ZeekctlCommand {
         the system's) vouch for; --tls-ciphers LIST sets the OpenSSL cipher list of TLS 1.2. TLS needs the
         system's OpenSSL 3 (libssl.so.3), loaded at start. --token-file FILE (mode 0600 or stricter) requires
         'Authorization: Bearer TOKEN' on every WebSocket upgrade, with the token the file holds (401 otherwise).
+        Node processes of --processes join over TLS trusting the CAs of --tls-ca (default: the system's) for the
+        --listen address, and with --tls-verify-peer present the client certificate of --tls-node-certificate
+        FILE and --tls-node-key FILE (default: the controller's own, which must then allow client
+        authentication); a handshake they could not complete stops the start with the reason.
 
         --declare FILE.zeek (repeatable) adds the 'global NAME: event(arg: type, ...)' declarations of a Zeek
         script to the events clients may publish through the controller's hub (besides Zeek's Management, Control
@@ -73,7 +78,8 @@ struct ControllerCommand: ZeekctlCommand {
         .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"), .value("--ready-fd"),
         .value("--max-event-queue-size"),
         .value("--tls-certificate"), .value("--tls-key"), .value("--tls-ca"), .flag("--tls-verify-peer"),
-        .value("--tls-ciphers"), .value("--token-file"), .repeated("--declare"),
+        .value("--tls-ciphers"), .value("--token-file"), .repeated("--declare"), .value("--tls-node-certificate"),
+        .value("--tls-node-key"),
     ]
 
     var listen: WebSocketServer.Options
@@ -91,6 +97,8 @@ struct ControllerCommand: ZeekctlCommand {
     var readyDescriptor: Int32?
     var tokenFile: String?
     var declarationFiles: [String]
+    /// The client certificate and key node processes present to a hub that verifies its peers.
+    var nodeCertificate: (certificate: String, key: String)?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -137,6 +145,19 @@ struct ControllerCommand: ZeekctlCommand {
         }
         tokenFile = arguments.value("--token-file")
         declarationFiles = arguments.all("--declare")
+        switch (arguments.value("--tls-node-certificate"), arguments.value("--tls-node-key")) {
+        case (nil, nil):
+            nodeCertificate = nil
+        case (let certificate?, let key?):
+            guard processes, listen.tls.isEnabled, listen.tls.enablePeerVerification else {
+                throw UsageError(
+                    "'--tls-node-certificate' and '--tls-node-key' need '--processes' and '--tls-verify-peer'"
+                )
+            }
+            nodeCertificate = (certificate, key)
+        default:
+            throw UsageError("'--tls-node-certificate' and '--tls-node-key' go together")
+        }
     }
 
     /// Whether clients must authenticate: mutual TLS or a token.
@@ -221,6 +242,7 @@ struct ControllerCommand: ZeekctlCommand {
         options.declaredEvents = declared
         options.maxEventQueueSize = maxEventQueueSize
         var temporaryDirectory: PrivateDirectory?
+        var nodeAccess: ProcessNodeHost.HubAccess?
         if processes {
             let directory: PrivateDirectory
             do {
@@ -237,18 +259,21 @@ struct ControllerCommand: ZeekctlCommand {
                 return fail("state directory \(error)")
             }
             // Nodes join over TLS when the hub uses it, trusting the CAs of --tls-ca and, when the hub verifies its
-            // peers, presenting the controller's own certificate; the token goes in their environment.
+            // peers, presenting --tls-node-certificate (else the controller's own); the token goes in their
+            // environment. A handshake they could not complete is found out now, in memory.
             let verifiesPeers = listen.tls.isEnabled && listen.tls.enablePeerVerification
+            let hubAccess = ProcessNodeHost.HubAccess(
+                caFile: listen.tls.isEnabled && !listen.tls.caFile.isEmpty ? listen.tls.caFile : nil,
+                certificateFile: verifiesPeers ? nodeCertificate?.certificate ?? listen.tls.certFile : nil,
+                keyFile: verifiesPeers ? nodeCertificate?.key ?? listen.tls.keyFile : nil,
+                bearerToken: listen.bearerToken
+            )
+            nodeAccess = hubAccess
             options.makeNodeHost = ControllerService.processNodeHosts(
                 executablePath: nodeProgram.map(context.resolve) ?? context.executablePath,
                 stateDirectory: directory.path,
                 environment: context.environment,
-                hubAccess: ProcessNodeHost.HubAccess(
-                    caFile: listen.tls.isEnabled && !listen.tls.caFile.isEmpty ? listen.tls.caFile : nil,
-                    certificateFile: verifiesPeers ? listen.tls.certFile : nil,
-                    keyFile: verifiesPeers ? listen.tls.keyFile : nil,
-                    bearerToken: listen.bearerToken
-                )
+                hubAccess: hubAccess
             )
         }
         defer { temporaryDirectory?.remove() }
@@ -263,6 +288,19 @@ struct ControllerCommand: ZeekctlCommand {
             )
         } catch {
             return fail("\(error)")
+        }
+        // After the service, whose own TLS files are checked by then: can the node processes join it?
+        if let nodeAccess {
+            do {
+                try nodeAccess.checkTLS(against: listen, host: listen.host)
+            } catch {
+                let hint =
+                    nodeCertificate == nil && error.message.hasPrefix("the server refuses")
+                    ? " (they present the controller's certificate; give them one for client authentication with "
+                        + "--tls-node-certificate and --tls-node-key)" : ""
+                await service.shutdown()
+                return fail("node processes could not join the hub over TLS: \(error.message)\(hint)")
+            }
         }
         let url = service.url
         let deploying = configuration

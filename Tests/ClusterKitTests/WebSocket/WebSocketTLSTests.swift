@@ -210,6 +210,50 @@ enum TLSFixtures {
         }
     }
 
+    @Test func aHandshakeIsCheckedInMemoryBeforeAnyProcessConnects() throws {
+        let server = serverOptions {
+            $0.tls = TLSFixtures.serverTLS
+            $0.tls.enablePeerVerification = true
+            $0.tls.caFile = TLSFixtures.path("ca.pem")
+        }
+        let client = WebSocketClient.TLSOptions(
+            caFile: TLSFixtures.path("ca.pem"),
+            certificateFile: TLSFixtures.path("client.pem"),
+            keyFile: TLSFixtures.path("client.key")
+        )
+        try server.checkTLSHandshake(with: client, host: "127.0.0.1")
+        try server.checkTLSHandshake(with: client, host: "localhost")
+        // The server's certificate is for servers only: as a client's it is refused for its purpose.
+        var asClient = client
+        asClient.certificateFile = TLSFixtures.path("server.pem")
+        asClient.keyFile = TLSFixtures.path("server.key")
+        let purpose = #expect(throws: WebSocketError.self) {
+            try server.checkTLSHandshake(with: asClient, host: "127.0.0.1")
+        }
+        #expect(
+            purpose?.message
+                == "the server refuses the client's certificate: certificate verify failed: unsuitable certificate purpose"
+        )
+        // No certificate at all.
+        let anonymous = #expect(throws: WebSocketError.self) {
+            try server.checkTLSHandshake(with: .init(caFile: TLSFixtures.path("ca.pem")), host: "127.0.0.1")
+        }
+        #expect(anonymous?.message.hasPrefix("the server refuses the client's certificate: ") == true)
+        // An address the server's certificate does not name, as nodes of a controller on 0.0.0.0 would use.
+        let address = #expect(throws: WebSocketError.self) { try server.checkTLSHandshake(with: client, host: "0.0.0.0") }
+        #expect(
+            address?.message
+                == "the client refuses the server's certificate for '0.0.0.0': certificate verify failed: IP address mismatch"
+        )
+        // A client trusting another CA.
+        var otherCA = client
+        otherCA.caFile = TLSFixtures.path("other-ca.pem")
+        let trust = #expect(throws: WebSocketError.self) { try server.checkTLSHandshake(with: otherCA, host: "127.0.0.1") }
+        #expect(trust?.message.hasPrefix("the client refuses the server's certificate for '127.0.0.1': certificate verify failed") == true)
+        // Without TLS there is nothing to check.
+        try serverOptions().checkTLSHandshake(with: otherCA, host: "0.0.0.0")
+    }
+
     @Test func serverTLSOptionsFollowZeeksRules() throws {
         let onlyCertificate = serverOptions { $0.tls = .init(certFile: TLSFixtures.path("server.pem")) }
         let error = #expect(throws: WebSocketError.self) { try WebSocketServer(options: onlyCertificate) }
