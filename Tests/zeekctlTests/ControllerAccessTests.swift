@@ -96,7 +96,8 @@ extension WebSocketMessage {
     @Test func aControllerWithAnEventQueueOfOneStillAnswers() async throws {
         try await withTemporaryDirectory { directory in
             try write(clusterNodeCfg, to: "node.cfg", in: directory)
-            try await withController(["--max-event-queue-size", "1", "--layout", directory + "/node.cfg"]) { controller in
+            try await withController(["--max-event-queue-size", "1", "--layout", directory + "/node.cfg"]) {
+                controller in
                 let run = try await BinaryRunner.run(
                     ["dispatch", "get_id_value", "Cluster::node", "--controller", "127.0.0.1:\(controller.port)"]
                 )

@@ -193,7 +193,9 @@ enum TLSPeers {
             )
             let line = await logged
             #expect(
-                line?.hasSuffix("refused with 400 Bad Request: TLS handshake on a server without TLS: connect with ws://, not wss://")
+                line?.hasSuffix(
+                    "refused with 400 Bad Request: TLS handshake on a server without TLS: connect with ws://, not wss://"
+                )
                     == true,
                 "\(line ?? "no line")"
             )

@@ -88,8 +88,9 @@ extension Cluster {
         public var listenAddr: Broker.Address?
         /// The port to listen on.
         public var listenPort: Broker.Port
-        /// How many messages from the server's clients may wait for Zeek's main loop before a client's next one
-        /// stalls (its socket is not read until the queue is taken); 0 for no limit. Default
+        /// How many messages from the server's clients may wait for Zeek's main loop; 0 for no limit.
+        ///
+        /// Beyond it, a client's next message stalls (its socket is not read) until the queue is taken. Default
         /// `Cluster::default_websocket_max_event_queue_size` (32). `WebSocketAPIServer` applies it per connection.
         public var maxEventQueueSize: UInt64
         /// How often clients are pinged (negative disables, fractions of a second are truncated); default

@@ -119,10 +119,11 @@ extension WebSocketAPIServer {
 }
 
 extension WebSocketAPIServer.Options {
-    /// Options from Zeek's `Cluster::WebSocketServerOptions`, as `Cluster::listen_websocket` reads them: the
-    /// address, port, ping interval and TLS options as ``WebSocketServer/Options/init(zeek:)`` reads them, and
-    /// `max_event_queue_size` as ``maxEventQueueSize`` (0: no limit; values beyond `Int.max` count as no limit
-    /// either). Everything else keeps its default.
+    /// Options from Zeek's `Cluster::WebSocketServerOptions`, as `Cluster::listen_websocket` reads them.
+    ///
+    /// The address, port, ping interval and TLS options are read as ``WebSocketServer/Options/init(zeek:)`` reads
+    /// them, and `max_event_queue_size` becomes ``maxEventQueueSize`` (0: no limit; values beyond `Int.max` count
+    /// as no limit either). Everything else keeps its default.
     ///
     /// - Parameter zeek: Zeek's options.
     /// - Throws: ``WebSocketError`` as ``WebSocketServer/Options/init(zeek:)`` throws it.

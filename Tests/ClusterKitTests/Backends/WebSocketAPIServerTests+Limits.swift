@@ -373,7 +373,10 @@ extension WebSocketAPIServerTests {
     }
 
     @Test func zeeksServerOptionsGiveTheEventQueueSize() throws {
-        var zeek = Cluster.WebSocketServerOptions(listenAddr: Broker.Address("127.0.0.1"), listenPort: Broker.Port(0, .tcp))
+        var zeek = Cluster.WebSocketServerOptions(
+            listenAddr: Broker.Address("127.0.0.1"),
+            listenPort: Broker.Port(0, .tcp)
+        )
         #expect(try WebSocketAPIServer.Options(zeek: zeek).maxEventQueueSize == 32)
         zeek.maxEventQueueSize = 0
         #expect(try WebSocketAPIServer.Options(zeek: zeek).maxEventQueueSize == 0)

@@ -96,7 +96,8 @@ import Testing
 
     @Test func connectionsTheWebSocketLayerRefusesAreLogged() async throws {
         let log = LogLines()
-        try await withAPIServer(log: log, configure: { $0.handshakeTimeout = .seconds(600) }) { server in
+        let patient: (inout WebSocketServer.Options) -> Void = { $0.handshakeTimeout = .seconds(600) }
+        try await withAPIServer(log: log, configure: patient) { server in
             let url = "wss://127.0.0.1:\(server.port)/v1/messages/json"
             let error = await #expect(throws: WebSocketError.self) {
                 try await WebSocketClient.connect(to: url, options: TLSFixtures.trustingTestCA)

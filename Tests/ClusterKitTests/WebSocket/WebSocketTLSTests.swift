@@ -240,7 +240,9 @@ enum TLSFixtures {
         }
         #expect(anonymous?.message.hasPrefix("the server refuses the client's certificate: ") == true)
         // An address the server's certificate does not name, as nodes of a controller on 0.0.0.0 would use.
-        let address = #expect(throws: WebSocketError.self) { try server.checkTLSHandshake(with: client, host: "0.0.0.0") }
+        let address = #expect(throws: WebSocketError.self) {
+            try server.checkTLSHandshake(with: client, host: "0.0.0.0")
+        }
         #expect(
             address?.message
                 == "the client refuses the server's certificate for '0.0.0.0': certificate verify failed: IP address mismatch"
@@ -248,8 +250,14 @@ enum TLSFixtures {
         // A client trusting another CA.
         var otherCA = client
         otherCA.caFile = TLSFixtures.path("other-ca.pem")
-        let trust = #expect(throws: WebSocketError.self) { try server.checkTLSHandshake(with: otherCA, host: "127.0.0.1") }
-        #expect(trust?.message.hasPrefix("the client refuses the server's certificate for '127.0.0.1': certificate verify failed") == true)
+        let trust = #expect(throws: WebSocketError.self) {
+            try server.checkTLSHandshake(with: otherCA, host: "127.0.0.1")
+        }
+        #expect(
+            trust?.message.hasPrefix(
+                "the client refuses the server's certificate for '127.0.0.1': certificate verify failed"
+            ) == true
+        )
         // Without TLS there is nothing to check.
         try serverOptions().checkTLSHandshake(with: otherCA, host: "0.0.0.0")
     }
