@@ -43,7 +43,7 @@ extension WebSocketAPIServer {
         /// Zeek's `Cluster::WebSocketServerOptions$max_event_queue_size`: in Zeek, the queue of what all clients of
         /// one server sent for Zeek's main loop; when it is full the client whose message does not fit is stalled
         /// (its socket is not read) until the main loop has taken the queue, without an error, a drop or a log line.
-        /// Here each connection has a queue of its own (``ClientEventQueue``): a client that sends faster than the
+        /// Here each connection has a queue of its own: a client that sends faster than the
         /// in-process participants read stalls itself, within ``publishTimeout``, and nobody else. Counted in
         /// ``WebSocketAPIServer/Diagnostics/eventQueueStalls``.
         public var maxEventQueueSize: Int
