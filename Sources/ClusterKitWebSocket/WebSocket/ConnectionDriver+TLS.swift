@@ -102,13 +102,8 @@ extension ConnectionDriver {
             if tlsOutputOffset < tlsOutput.count {
                 let written = sendCiphertext()
                 guard written > 0 else {
-                    switch Self.stall(after: written) {
-                    case .retry: continue writing
-                    case .waitForPoll: break writing
-                    case .lost(let number):
-                        connectionLost(error: number)
-                        return
-                    }
+                    if retries(after: written) { continue writing }
+                    break writing
                 }
                 tlsOutputOffset += written
                 if tlsOutputOffset == tlsOutput.count {

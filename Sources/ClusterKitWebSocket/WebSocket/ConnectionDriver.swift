@@ -354,7 +354,7 @@ final class ConnectionDriver {
     private func readAvailable() {
         let now = ContinuousClock.now
         var rounds = 0
-        reading: while descriptor >= 0, core.wantsRead, !tlsInputEnded, rounds < 4 {
+        while descriptor >= 0, core.wantsRead, !tlsInputEnded, rounds < 4 {
             rounds += 1
             let count: Int
             let space: Int
@@ -389,37 +389,24 @@ final class ConnectionDriver {
                     performActions()
                 }
                 return
-            } else {
-                switch Self.stall(after: count) {
-                case .retry: continue reading
-                case .waitForPoll: break reading
-                case .lost(let number):
-                    connectionLost(error: number)
-                    return
-                }
+            } else if !retries(after: count) {
+                break
             }
         }
         updateEvents()
     }
 
-    /// What a socket call that moved no bytes means for the loop around it.
-    enum Stall {
-        /// Interrupted by a signal: call again.
-        case retry
-        /// The socket would block: wait for the next poll event.
-        case waitForPoll
-        /// The connection failed with this `errno`.
-        case lost(Int32)
-    }
-
-    /// Reads `errno` after a `recv` that failed or a `send` that wrote nothing (`result` ≤ 0; a `send` of 0 bytes
-    /// counts as a broken pipe).
-    static func stall(after result: Int) -> Stall {
-        guard result < 0 else { return .lost(EPIPE) }
-        switch errno {
-        case EINTR: return .retry
-        case EAGAIN, EWOULDBLOCK: return .waitForPoll
-        case let number: return .lost(number)
+    /// Handles a `recv` that failed or a `send` that wrote nothing (`result` ≤ 0; a `send` of 0 bytes counts as a
+    /// broken pipe): whether the loop around it calls again at once (interrupted by a signal). `false` when the
+    /// socket would block, or when the connection is lost (its descriptor is closed then).
+    func retries(after result: Int) -> Bool {
+        let number = result < 0 ? errno : EPIPE
+        switch number {
+        case EINTR: return true
+        case EAGAIN, EWOULDBLOCK: return false
+        default:
+            connectionLost(error: number)
+            return false
         }
     }
 
@@ -446,7 +433,7 @@ final class ConnectionDriver {
         }
         let usesQueue = core.takesApplicationFrames
         var refills = 0
-        writing: while true {
+        while true {
             if !core.prepareOutput() {
                 guard core.refillOutput(from: { shared.takePending(into: &$0) }) else { break }
                 refills += 1
@@ -460,17 +447,13 @@ final class ConnectionDriver {
                 return Glibc.send(descriptor, base, buffer.count, Int32(MSG_NOSIGNAL))
             }
             guard written > 0 else {
-                switch Self.stall(after: written) {
-                case .retry: continue writing
-                case .waitForPoll: break writing
-                case .lost(let number):
-                    connectionLost(error: number)
-                    return
-                }
+                if retries(after: written) { continue }
+                break
             }
             core.wrote(written)
             if usesQueue { shared.didWrite(unwritten: core.unwrittenByteCount) }
         }
+        guard descriptor >= 0 else { return }
         if core.takeWriteShutdown() { Glibc.shutdown(descriptor, Int32(SHUT_WR)) }
         updateEvents()
     }
