@@ -396,9 +396,11 @@ final class ConnectionDriver {
         updateEvents()
     }
 
-    /// Handles a `recv` that failed or a `send` that wrote nothing (`result` ≤ 0; a `send` of 0 bytes counts as a
-    /// broken pipe): whether the loop around it calls again at once (interrupted by a signal). `false` when the
-    /// socket would block, or when the connection is lost (its descriptor is closed then).
+    /// Handles a `recv` that failed or a `send` that wrote nothing: whether the loop around it calls again at once.
+    ///
+    /// `true` after a signal interrupted the call; `false` when the socket would block, or when the connection is
+    /// lost (its descriptor is closed then). `result` is the call's (≤ 0; a `send` of 0 bytes counts as a broken
+    /// pipe).
     func retries(after result: Int) -> Bool {
         let number = result < 0 ? errno : EPIPE
         switch number {
