@@ -1,11 +1,11 @@
 import ClusterKit
 
-/// `clusterkit-bench events [--events N] [--runs N] [--direction up|down] [--tls]`.
+/// `clusterkit-bench events [--events N] [--runs N] [--direction up|down] [--max-event-queue-size N] [--tls]`.
 ///
 /// Small events per second over one loopback connection between a ``WebSocketBackend`` and a
 /// ``WebSocketAPIServer``, median of several runs; both directions unless `--direction` picks one (`up`: client -> server, `down`: server -> client), which helps
 /// when comparing builds in many short alternating runs on a noisy machine. `--tls` uses `wss://` with the
-/// repository's test certificates.
+/// repository's test certificates. `--max-event-queue-size` is the server's (default 32, Zeek's; 0: no limit).
 ///
 /// - client -> server: the backend publishes `X::ping(count)` on `bench/up`; an in-process hub participant
 ///   receives them through the server.
@@ -17,6 +17,7 @@ func runEventsBenchmark(_ arguments: [String]) async throws {
     var onlyDirection: String?
     var events = 200_000
     var runs = 5
+    var maxEventQueueSize = WebSocketAPIServer.Options.standard.maxEventQueueSize
     var index = 0
     let tls = arguments.contains("--tls")
     let arguments = arguments.filter { $0 != "--tls" }
@@ -26,6 +27,7 @@ func runEventsBenchmark(_ arguments: [String]) async throws {
         case "--events": events = max(1, value)
         case "--runs": runs = max(1, value)
         case "--direction": onlyDirection = arguments[index + 1] == "down" ? "server -> client" : "client -> server"
+        case "--max-event-queue-size": maxEventQueueSize = max(0, value)
         default: break
         }
         index += 2
@@ -46,7 +48,10 @@ func runEventsBenchmark(_ arguments: [String]) async throws {
         )
         clientOptions.client.tls.caFile = benchmarkCertificate("ca.pem")
     }
-    let server = try WebSocketAPIServer(hub: hub, options: WebSocketAPIServer.Options(webSocket: webSocket))
+    let server = try WebSocketAPIServer(
+        hub: hub,
+        options: WebSocketAPIServer.Options(webSocket: webSocket, maxEventQueueSize: maxEventQueueSize)
+    )
     let count = events
 
     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -59,7 +64,8 @@ func runEventsBenchmark(_ arguments: [String]) async throws {
         try await client.connect()
 
         print(
-            "events\(tls ? " (TLS)" : ""): \(events) events X::ping(count) per run, \(runs) runs, one loopback connection"
+            "events\(tls ? " (TLS)" : ""): \(events) events X::ping(count) per run, \(runs) runs, one loopback connection, "
+                + "max_event_queue_size \(maxEventQueueSize)"
         )
         let directions: [(String, any ClusterBackend, any ClusterBackend, Topic)] = [
             ("client -> server", client, participant, "bench/up"),

@@ -82,12 +82,28 @@ extension WebSocketMessage {
 
     @Test(arguments: [
         ["--client-limit", "0"], ["--node-limit", "-1"], ["--client-limit", "1e3"],
-        ["--subscription-timeout", "1e16"], ["--subscription-timeout", "0"],
+        ["--subscription-timeout", "1e16"], ["--subscription-timeout", "0"], ["--max-event-queue-size", "-1"],
+        ["--max-event-queue-size", "1000001"],
     ])
     func badAccessLimitsAreUsageErrors(arguments: [String]) async throws {
         let run = try await BinaryRunner.run(["controller"] + arguments)
         #expect(run.status == 64)
         #expect(run.error.hasPrefix("error: invalid value '\(arguments[1])' for '\(arguments[0])'"), "\(run.error)")
+    }
+
+    /// Zeek's max_event_queue_size at its smallest: every client event waits until the controller has taken the one
+    /// before, and requests are still answered.
+    @Test func aControllerWithAnEventQueueOfOneStillAnswers() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            try await withController(["--max-event-queue-size", "1", "--layout", directory + "/node.cfg"]) {
+                controller in
+                let run = try await BinaryRunner.run(
+                    ["dispatch", "get_id_value", "Cluster::node", "--controller", "127.0.0.1:\(controller.port)"]
+                )
+                #expect(run.status == 0, "\(run.error)")
+            }
+        }
     }
 
     @Test func aLayoutTheControllerWouldRefuseToStageStopsTheStart() async throws {

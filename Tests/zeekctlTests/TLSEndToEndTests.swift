@@ -177,6 +177,40 @@ enum TLSPeers {
         }
     }
 
+    @Test func aTLSClientOfAPlainControllerIsToldAtOnceAndTheControllerLogsIt() async throws {
+        try await withController(["--verbose"]) { controller in
+            async let logged = controller.process.firstLine(where: { $0.contains("refused with 400") })
+            let address = "wss://127.0.0.1:\(controller.port)"
+            let run = try await ZeekctlBinary.run(
+                ["cluster", "status", "--controller", address, "--tls-ca", TLSPeers.certificate("ca.pem")]
+            )
+            #expect(run.status == 1)
+            #expect(
+                run.error
+                    == "error: \(address)/v1/messages/json: TLS handshake failed: the server answered in plain HTTP "
+                    + "('HTTP/1.1 400 Bad Request'), so it does not use TLS: connect with ws://\n",
+                "\(run.error)"
+            )
+            let line = await logged
+            #expect(
+                line?.hasSuffix(
+                    "refused with 400 Bad Request: TLS handshake on a server without TLS: connect with ws://, not wss://"
+                )
+                    == true,
+                "\(line ?? "no line")"
+            )
+            // zeek-client with TLS on gets its answer at once too (Python's ssl: WRONG_VERSION_NUMBER), not after the
+            // controller's handshake limit.
+            if ZeekClient.path != nil {
+                let zeekClient = try await ZeekClient.run(
+                    ["--set", "ssl.enable=true", "--set", "client.peering_attempts=1", "get-instances"],
+                    port: controller.port
+                )
+                #expect(zeekClient.status != 0)
+            }
+        }
+    }
+
     @Test func zeekctlTalksToAPythonWebSocketsServerOverTLS() async throws {
         guard let python = TLSPeers.python else {
             Issue.record(Comment(rawValue: ZeekClient.missing))
@@ -295,6 +329,96 @@ enum TLSPeers {
                 #expect(run.status == 0, "\(run.output) \(run.error)")
                 #expect(try JSONValue.parse(run.output)["results"]?["manager"] == .string("manager"))
             }
+        }
+    }
+
+    /// Mutual TLS (`--tls-verify-peer`): the node processes present the client certificate of `--tls-node-certificate`
+    /// and join; `zeekctl` with a client certificate reaches them through the controller.
+    @Test func nodeProcessesJoinAHubThatVerifiesPeersWithTheirOwnCertificate() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let arguments =
+                TLSPeers.serverArguments + [
+                    "--tls-ca", TLSPeers.certificate("ca.pem"), "--tls-verify-peer", "--tls-node-certificate",
+                    TLSPeers.certificate("client.pem"), "--tls-node-key", TLSPeers.certificate("client.key"),
+                    "--processes", "--layout", directory + "/node.cfg",
+                ]
+            try await withController(arguments) { controller in
+                let run = try await ZeekctlBinary.run(
+                    [
+                        "dispatch", "get_id_value", "Cluster::node", "--controller",
+                        "wss://127.0.0.1:\(controller.port)", "--tls-ca", TLSPeers.certificate("ca.pem"),
+                        "--tls-certificate", TLSPeers.certificate("client.pem"), "--tls-key",
+                        TLSPeers.certificate("client.key"), "--format", "json",
+                    ]
+                )
+                #expect(run.status == 0, "\(run.output) \(run.error)")
+                #expect(try JSONValue.parse(run.output)["results"]?["manager"] == .string("manager"))
+            }
+        }
+    }
+
+    /// The controller's own certificate is for servers only: the nodes could not present it, and the controller says
+    /// so at start instead of starting nodes that cannot join.
+    @Test func aNodeCertificateTheHubWouldRefuseStopsTheStart() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let run = try await ZeekctlBinary.run(
+                ["controller", "--listen", "127.0.0.1:0"] + TLSPeers.serverArguments + [
+                    "--tls-ca", TLSPeers.certificate("ca.pem"), "--tls-verify-peer", "--processes", "--layout",
+                    directory + "/node.cfg",
+                ]
+            )
+            #expect(run.status == 1)
+            #expect(
+                run.error
+                    == "error: node processes could not join the hub over TLS: the server refuses the client's "
+                    + "certificate: certificate verify failed: unsuitable certificate purpose (they present the "
+                    + "controller's certificate; give them one for client authentication with --tls-node-certificate "
+                    + "and --tls-node-key)\n",
+                "\(run.error)"
+            )
+            let usage = try await ZeekctlBinary.run(
+                ["controller"] + TLSPeers.serverArguments + [
+                    "--tls-node-certificate", TLSPeers.certificate("client.pem"), "--tls-node-key",
+                    TLSPeers.certificate("client.key"),
+                ]
+            )
+            #expect(usage.status == 64)
+            #expect(usage.error.contains("need '--processes' and '--tls-verify-peer'"), "\(usage.error)")
+        }
+    }
+
+    @Test func clusterStartServesMutualTLSAndStatusAndStopPresentCertificates() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let port = try await ClusterEndToEndTests.freePort()
+            let node = [
+                "--tls-node-certificate", TLSPeers.certificate("client.pem"), "--tls-node-key",
+                TLSPeers.certificate("client.key"),
+            ]
+            let start = try await ZeekctlBinary.run(
+                [
+                    "cluster", "start", "--listen", "127.0.0.1:\(port)", "--state-dir", directory + "/state",
+                    "--tls-ca", TLSPeers.certificate("ca.pem"), "--tls-verify-peer",
+                ] + TLSPeers.serverArguments + node,
+                currentDirectory: directory
+            )
+            try #require(start.status == 0, "\(start.output)\(start.error)")
+            let controllerPID = try #require(ClusterEndToEndTests.controllerPID(start.output))
+            defer { if LocalCluster.processExists(controllerPID) { kill(pid_t(controllerPID), SIGTERM) } }
+            let address = "wss://127.0.0.1:\(port)"
+            let access = [
+                "--tls-ca", TLSPeers.certificate("ca.pem"), "--tls-certificate", TLSPeers.certificate("client.pem"),
+                "--tls-key", TLSPeers.certificate("client.key"),
+            ]
+            let status = try await ZeekctlBinary.run(
+                ["cluster", "status", "--controller", address, "--format", "json"] + access
+            )
+            #expect(status.status == 0, "\(status.error)")
+            #expect(try JSONValue.parse(status.output)["nodes"]?["manager"]?["state"] == .string("RUNNING"))
+            let stop = try await ZeekctlBinary.run(["cluster", "stop", "--controller", address] + access)
+            #expect(stop.status == 0, "\(stop.error)")
         }
     }
 

@@ -88,7 +88,10 @@ extension Cluster {
         public var listenAddr: Broker.Address?
         /// The port to listen on.
         public var listenPort: Broker.Port
-        /// The per-client event queue limit; default `Cluster::default_websocket_max_event_queue_size` (32).
+        /// How many messages from the server's clients may wait for Zeek's main loop; 0 for no limit.
+        ///
+        /// Beyond it, a client's next message stalls (its socket is not read) until the queue is taken. Default
+        /// `Cluster::default_websocket_max_event_queue_size` (32). `WebSocketAPIServer` applies it per connection.
         public var maxEventQueueSize: UInt64
         /// How often clients are pinged (negative disables, fractions of a second are truncated); default
         /// `Cluster::default_websocket_ping_interval` (5 s).
@@ -102,7 +105,7 @@ extension Cluster {
         ///   - listenHost: The deprecated host field.
         ///   - listenAddr: The address.
         ///   - listenPort: The port.
-        ///   - maxEventQueueSize: The per-client queue limit.
+        ///   - maxEventQueueSize: The limit of the queue of client messages.
         ///   - pingInterval: The ping interval.
         ///   - tlsOptions: TLS settings.
         public init(

@@ -112,6 +112,8 @@ public struct BackendEvents: AsyncSequence, Sendable {
         struct Entry {
             var event: TopicEvent
             var size: Int
+            /// The event queue of the WebSocket client that published it, which counts it until it is handed out.
+            var queue: ClientEventQueue?
         }
 
         private struct State {
@@ -197,8 +199,9 @@ public struct BackendEvents: AsyncSequence, Sendable {
 
         /// Hands the event to a waiting consumer or buffers it; a full channel refuses it unless `force`.
         ///
-        /// The event is copied once, into the buffer or to the consumer.
-        func push(_ event: TopicEvent, size: Int, force: Bool) -> PushResult {
+        /// The event is copied once, into the buffer or to the consumer. A buffered event counts in `queue` (its
+        /// publishing client's) until it is handed out.
+        func push(_ event: TopicEvent, size: Int, force: Bool, queue: ClientEventQueue? = nil) -> PushResult {
             let (result, waiter, accounted) = state.withLock {
                 state -> (PushResult, UnsafeContinuation<TopicEvent?, any Error>?, Bool) in
                 if state.isFinished { return (.terminated, nil, false) }
@@ -208,7 +211,9 @@ public struct BackendEvents: AsyncSequence, Sendable {
                 }
                 let isFull = state.count >= limit || state.bytes >= byteLimit
                 if isFull && !force { return (.full, nil, false) }
-                state.buffer.append(Entry(event: event, size: size))
+                state.buffer.append(Entry(event: event, size: size, queue: queue))
+                // Counted before the lock is let go, so that taking the event never comes first.
+                queue?.queued()
                 state.bytes += size
                 guard isFull else { return (.enqueued, nil, false) }
                 state.overrunEvents += 1
@@ -237,29 +242,46 @@ public struct BackendEvents: AsyncSequence, Sendable {
         ///
         /// - Returns: How many buffered events were discarded.
         func abandon(throwing error: any Error) -> Int {
-            let (discarded, waiter) = state.withLock {
-                state -> (Int, UnsafeContinuation<TopicEvent?, any Error>?) in
-                guard !state.isFinished else { return (0, nil) }
+            let (discarded, waiter, queued) = state.withLock {
+                state -> (Int, UnsafeContinuation<TopicEvent?, any Error>?, [(ClientEventQueue, Int)]) in
+                guard !state.isFinished else { return (0, nil, []) }
                 let discarded = state.count
+                let queued = Self.takeQueueCounts(&state)
                 state.buffer = []
                 state.head = 0
                 state.bytes = 0
                 state.isFinished = true
                 state.error = error
                 defer { state.waiter = nil }
-                return (discarded, state.waiter)
+                return (discarded, state.waiter, queued)
             }
+            for (queue, count) in queued { queue.handedOut(count) }
             waiter?.resume(throwing: error)
             return discarded
         }
 
-        /// Stops counting this channel in the hub's backlog (its endpoint left the hub) and takes its overrun back.
-        func stopAccounting() {
-            let overrun = state.withLock { state -> (events: Int, bytes: Int)? in
-                guard state.isAccounted else { return nil }
-                state.isAccounted = false
-                return (state.overrunEvents, state.overrunBytes)
+        /// Takes the buffered events out of their clients' event queues (they will never be handed out), as
+        /// (queue, count) pairs.
+        private static func takeQueueCounts(_ state: inout State) -> [(ClientEventQueue, Int)] {
+            var counts: [ObjectIdentifier: (ClientEventQueue, Int)] = [:]
+            for index in state.head..<state.buffer.count {
+                guard let queue = state.buffer[index].queue else { continue }
+                state.buffer[index].queue = nil
+                counts[ObjectIdentifier(queue), default: (queue, 0)].1 += 1
             }
+            return Array(counts.values)
+        }
+
+        /// Stops counting this channel in the hub's backlog and in its clients' event queues (its endpoint left the
+        /// hub) and takes its overrun back.
+        func stopAccounting() {
+            let (overrun, queued) = state.withLock { state -> ((events: Int, bytes: Int)?, [(ClientEventQueue, Int)]) in
+                let queued = Self.takeQueueCounts(&state)
+                guard state.isAccounted else { return (nil, queued) }
+                state.isAccounted = false
+                return ((state.overrunEvents, state.overrunBytes), queued)
+            }
+            for (queue, count) in queued { queue.handedOut(count) }
             guard let overrun, let backlog else { return }
             backlog.paidBack(events: overrun.events, bytes: overrun.bytes)
             backlog.madeRoom()
@@ -288,8 +310,10 @@ public struct BackendEvents: AsyncSequence, Sendable {
             return .wait
         }
 
-        /// Tells the backlog about an event taken from a full channel.
-        private func settle(_ payback: Payback?) {
+        /// Tells the publishing client's event queue that its event was handed out, and the backlog about an event
+        /// taken from a full channel.
+        private func settle(_ entry: Entry, _ payback: Payback?) {
+            entry.queue?.handedOut()
             guard let payback, let backlog else { return }
             backlog.paidBack(events: payback.events, bytes: payback.bytes)
             backlog.madeRoom()
@@ -298,7 +322,7 @@ public struct BackendEvents: AsyncSequence, Sendable {
         func next() async throws -> TopicEvent? {
             switch state.withLock({ take(&$0) }) {
             case .event(let entry, let payback):
-                settle(payback)
+                settle(entry, payback)
                 return entry.event
             case .end(let error?): throw error
             case .end(nil): return nil
@@ -313,7 +337,7 @@ public struct BackendEvents: AsyncSequence, Sendable {
                     }
                     switch next {
                     case .event(let entry, let payback):
-                        settle(payback)
+                        settle(entry, payback)
                         continuation.resume(returning: entry.event)
                     case .end(let error?): continuation.resume(throwing: error)
                     case .end(nil): continuation.resume(returning: nil)

@@ -20,9 +20,10 @@ public final class InMemoryBackend: ClusterBackend {
     /// - An in-process endpoint's inbox is **reliable**: nothing is dropped. A publication from an in-process
     ///   endpoint never waits: into a full reliable inbox it is queued past the limit (an *overrun*, counted in
     ///   ``Diagnostics/overruns``). A publication from a WebSocket client (through ``WebSocketAPIServer``) *waits
-    ///   for room* while one of its reliable receivers is full, or while the reliable inboxes together are
-    ///   overrun by ``Options/overrunLimit`` events or ``Options/overrunByteLimit`` bytes: that client's frames are
-    ///   not read meanwhile, and TCP slows it down.
+    ///   for room* while one of its reliable receivers is full, while the reliable inboxes together are
+    ///   overrun by ``Options/overrunLimit`` events or ``Options/overrunByteLimit`` bytes, or while its own events
+    ///   waiting in reliable inboxes number its server's ``WebSocketAPIServer/Options/maxEventQueueSize`` (Zeek's
+    ///   `max_event_queue_size`): that client's frames are not read meanwhile, and TCP slows it down.
     /// - The inbox of an endpoint that serves a WebSocket client **closes when full**: the publication that does
     ///   not fit ends the endpoint's events with a ``BackendError`` (`queueFull`), and the server closes the
     ///   client with 1008 `event queue full`, rather than dropping events silently. Publishers never wait for it.
@@ -120,9 +121,28 @@ public final class InMemoryBackend: ClusterBackend {
         enum Attempt: Sendable, Equatable {
             case delivered
             /// Nothing was delivered: there is no room, for the reason given.
-            case blocked(String)
+            case blocked(Blocker)
             /// The publisher left the hub.
             case publisherGone
+        }
+
+        /// Why a WebSocket client's publication has to wait.
+        enum Blocker: Sendable, Hashable, CustomStringConvertible {
+            /// A reliable receiver's inbox is full; its label.
+            case inbox(String)
+            /// The reliable inboxes together are overrun past ``Options/overrunLimit`` or ``Options/overrunByteLimit``.
+            case overrun
+            /// The client's own events waiting in in-process inboxes reached its ``ClientEventQueue`` limit (Zeek's
+            /// `max_event_queue_size`).
+            case eventQueue(limit: Int)
+
+            var description: String {
+                switch self {
+                case .inbox(let label): "the inbox of '\(label)'"
+                case .overrun: "the hub's in-process inboxes"
+                case .eventQueue(let limit): "the client's event queue (max_event_queue_size \(limit))"
+                }
+            }
         }
 
         /// An endpoint on the hub.
@@ -139,6 +159,8 @@ public final class InMemoryBackend: ClusterBackend {
             /// The address a WebSocket client connects from; `nil` in process.
             var remoteAddress: Broker.Address?
             let onOverflow: (@Sendable () -> Void)?
+            /// A WebSocket client's count of events waiting in in-process inboxes, when it has a limit.
+            let eventQueue: ClientEventQueue?
             /// Events lost when the inbox overflowed; 0 while it has not.
             var lostEvents = 0
             /// Prefixes subscribed for some event names only.
@@ -150,7 +172,8 @@ public final class InMemoryBackend: ClusterBackend {
                 channel: BackendEvents.Channel,
                 kind: Kind,
                 isMember: Bool,
-                onOverflow: (@Sendable () -> Void)?
+                onOverflow: (@Sendable () -> Void)?,
+                eventQueue: ClientEventQueue?
             ) {
                 self.name = name
                 self.nodeID = nodeID
@@ -158,6 +181,7 @@ public final class InMemoryBackend: ClusterBackend {
                 self.kind = kind
                 self.isMember = isMember
                 self.onOverflow = onOverflow
+                self.eventQueue = eventQueue
             }
 
             var label: String { name.isEmpty ? nodeID : name }
@@ -217,12 +241,15 @@ public final class InMemoryBackend: ClusterBackend {
         ///   - name: The name for reports.
         ///   - nodeID: The node id.
         ///   - isMember: Whether a node id topic it subscribes to makes it a cluster member (a node's connection).
+        ///   - eventQueueLimit: The most of its events that may wait in in-process inboxes before its next one for
+        ///     them waits (``ClientEventQueue``, Zeek's `max_event_queue_size`); 0 (the default) for no limit.
         ///   - onOverflow: Called once, from the publishing task, when the inbox overflowed; it must not block.
         /// - Returns: The endpoint (not yet connected).
         func makeClientEndpoint(
             name: String,
             nodeID: String,
             isMember: Bool,
+            eventQueueLimit: Int = 0,
             onOverflow: @escaping @Sendable () -> Void
         ) -> InMemoryBackend {
             InMemoryBackend(
@@ -231,6 +258,7 @@ public final class InMemoryBackend: ClusterBackend {
                 nodeID: nodeID,
                 kind: .webSocketClient,
                 isMember: isMember,
+                eventQueue: eventQueueLimit > 0 ? ClientEventQueue(limit: eventQueueLimit, backlog: backlog) : nil,
                 onOverflow: onOverflow
             )
         }
@@ -302,6 +330,7 @@ public final class InMemoryBackend: ClusterBackend {
             channel: BackendEvents.Channel,
             kind: Kind,
             isMember: Bool,
+            eventQueue: ClientEventQueue?,
             onOverflow: (@Sendable () -> Void)?
         ) -> UInt64 {
             let id = nextID.add(1, ordering: .relaxed).oldValue
@@ -312,7 +341,8 @@ public final class InMemoryBackend: ClusterBackend {
                     channel: channel,
                     kind: kind,
                     isMember: isMember,
-                    onOverflow: onOverflow
+                    onOverflow: onOverflow,
+                    eventQueue: eventQueue
                 )
             }
             return id
@@ -400,9 +430,13 @@ public final class InMemoryBackend: ClusterBackend {
             var overflowed: [@Sendable () -> Void] = []
             let attempt = participants.withLock { participants -> Attempt in
                 if checksPublisher, participants.index(forKey: publisher) == nil { return .publisherGone }
+                var eventQueue: ClientEventQueue?
                 if waitsForRoom {
-                    if isOverrun, receivers.contains(where: { participants[$0]?.kind == .inProcess }) {
-                        return .blocked("the hub's in-process inboxes")
+                    let reachesInProcess = receivers.contains { participants[$0]?.kind == .inProcess }
+                    if isOverrun, reachesInProcess { return .blocked(.overrun) }
+                    eventQueue = participants[publisher]?.eventQueue
+                    if let eventQueue, eventQueue.isFull, reachesInProcess {
+                        return .blocked(.eventQueue(limit: eventQueue.limit))
                     }
                     // With one receiver its push below finds out; with more, none may be full before any is pushed.
                     if receivers.count > 1, let reason = blocker(among: receivers, in: participants) {
@@ -412,9 +446,9 @@ public final class InMemoryBackend: ClusterBackend {
                 for receiver in receivers {
                     guard let participant = participants[receiver] else { continue }
                     if participant.kind == .inProcess {
-                        switch participant.channel.push(event, size: size, force: !waitsForRoom) {
+                        switch participant.channel.push(event, size: size, force: !waitsForRoom, queue: eventQueue) {
                         case .overran: overruns.add(1, ordering: .relaxed)
-                        case .full: return .blocked("the inbox of '\(participant.label)'")
+                        case .full: return .blocked(.inbox(participant.label))
                         case .enqueued, .terminated: break
                         }
                         continue
@@ -441,10 +475,10 @@ public final class InMemoryBackend: ClusterBackend {
 
         /// What keeps a waiting publisher from delivering to `receivers` now (`the inbox of 'controller'`), or `nil`
         /// when every reliable one has room.
-        private func blocker(among receivers: [UInt64], in participants: [UInt64: Participant]) -> String? {
+        private func blocker(among receivers: [UInt64], in participants: [UInt64: Participant]) -> Blocker? {
             for receiver in receivers {
                 guard let participant = participants[receiver], participant.kind == .inProcess else { continue }
-                if participant.channel.isFull { return "the inbox of '\(participant.label)'" }
+                if participant.channel.isFull { return .inbox(participant.label) }
             }
             return nil
         }
@@ -492,6 +526,8 @@ public final class InMemoryBackend: ClusterBackend {
     public let events: BackendEvents
     private let hub: Hub
     private let kind: Hub.Kind
+    /// A WebSocket client's count of its events in in-process inboxes, when limited.
+    let eventQueue: ClientEventQueue?
     private let state = Guarded(State())
 
     init(
@@ -500,12 +536,14 @@ public final class InMemoryBackend: ClusterBackend {
         nodeID: String,
         kind: Hub.Kind,
         isMember: Bool,
+        eventQueue: ClientEventQueue? = nil,
         onOverflow: (@Sendable () -> Void)? = nil
     ) {
         self.hub = hub
         self.name = name
         self.nodeID = nodeID
         self.kind = kind
+        self.eventQueue = eventQueue
         let channel = BackendEvents.Channel(
             limit: hub.options.inboxLimit,
             byteLimit: hub.options.inboxByteLimit,
@@ -518,6 +556,7 @@ public final class InMemoryBackend: ClusterBackend {
             channel: channel,
             kind: kind,
             isMember: isMember,
+            eventQueue: eventQueue,
             onOverflow: onOverflow
         )
         state.withLock { $0.id = id }
@@ -614,7 +653,7 @@ public final class InMemoryBackend: ClusterBackend {
     ///   - size: Its size in bytes when known (the frame's length), else estimated.
     /// - Returns: `nil` when delivered, else what is full (`the inbox of 'controller'`).
     /// - Throws: ``BackendError`` when not connected or closed.
-    func tryPublish(_ event: TopicEvent, size: Int?) throws -> String? {
+    func tryPublish(_ event: TopicEvent, size: Int?) throws -> Hub.Blocker? {
         let id = try participantID(requireConnected: true)
         switch hub.deliver(event, size: size, from: id, waitsForRoom: kind == .webSocketClient) {
         case .delivered: return nil

@@ -20,5 +20,8 @@ extension WebSocketAPIServer {
         public var refusedEvents = 0
         /// Events refused because in-process inboxes had no room within ``Options/publishTimeout``.
         public var publishTimeouts = 0
+        /// Client events that had to wait because their connection had ``Options/maxEventQueueSize`` events waiting in
+        /// in-process inboxes (Zeek counts such stalls in `zeek_cluster_onloop_queue_blocks_total`).
+        public var eventQueueStalls = 0
     }
 }

@@ -1,4 +1,4 @@
-import ClusterKitModel
+public import ClusterKitModel
 public import ClusterKitWebSocket
 
 extension WebSocketAPIServer {
@@ -36,6 +36,17 @@ extension WebSocketAPIServer {
         /// Then it gets a `subscription_timeout` error frame and close 1008. This also ends a connection whose
         /// subscription frame was refused, which Zeek keeps open for ever.
         public var subscriptionTimeout: Duration?
+        /// The most events of one connection that may wait in in-process inboxes (the controller's, the agents',
+        /// in-process nodes') before its next event for them waits; 0 for no limit (default 32, Zeek's
+        /// `Cluster::default_websocket_max_event_queue_size`).
+        ///
+        /// Zeek's `Cluster::WebSocketServerOptions$max_event_queue_size`: in Zeek, the queue of what all clients of
+        /// one server sent for Zeek's main loop; when it is full the client whose message does not fit is stalled
+        /// (its socket is not read) until the main loop has taken the queue, without an error, a drop or a log line.
+        /// Here each connection has a queue of its own: a client that sends faster than the
+        /// in-process participants read stalls itself, within ``publishTimeout``, and nobody else. Counted in
+        /// ``WebSocketAPIServer/Diagnostics/eventQueueStalls``.
+        public var maxEventQueueSize: Int
         /// How long a client's event may wait for room in full in-process inboxes (default 30 s).
         ///
         /// While it waits the client's frames are not read. Then the event is refused with a `broker_error` error
@@ -64,6 +75,7 @@ extension WebSocketAPIServer {
         ///   - clientLimit: The most clients at once.
         ///   - nodeLimit: The most node connections at once.
         ///   - subscriptionTimeout: The limit for the subscription frame, or `nil`.
+        ///   - maxEventQueueSize: The most events of a connection waiting in in-process inboxes, or 0 for no limit.
         ///   - publishTimeout: The limit for a client's event waiting for room.
         ///   - nodeToken: The node token, or `nil`.
         ///   - nodeOnlyEvents: Events clients may not publish when there is a node token.
@@ -76,6 +88,7 @@ extension WebSocketAPIServer {
             clientLimit: Int = 100,
             nodeLimit: Int = 4_096,
             subscriptionTimeout: Duration? = .seconds(10),
+            maxEventQueueSize: Int = 32,
             publishTimeout: Duration = .seconds(30),
             nodeToken: String? = nil,
             nodeOnlyEvents: Set<String> = WebSocketAPIServer.standardNodeOnlyEvents,
@@ -88,6 +101,7 @@ extension WebSocketAPIServer {
             self.clientLimit = clientLimit
             self.nodeLimit = nodeLimit
             self.subscriptionTimeout = subscriptionTimeout
+            self.maxEventQueueSize = max(0, maxEventQueueSize)
             self.publishTimeout = publishTimeout
             self.nodeToken = nodeToken
             self.nodeOnlyEvents = nodeOnlyEvents
@@ -99,7 +113,24 @@ extension WebSocketAPIServer {
         public static let defaultVersion = "clusterkit/" + ClusterKitVersion.current
 
         /// The defaults: `127.0.0.1:27759`, a fresh node id, no catalog, 100 clients and 4,096 nodes, 10 s for the
-        /// subscriptions, no node token.
+        /// subscriptions, 32 queued events per connection, no node token.
         public static let standard = Options()
+    }
+}
+
+extension WebSocketAPIServer.Options {
+    /// Options from Zeek's `Cluster::WebSocketServerOptions`, as `Cluster::listen_websocket` reads them.
+    ///
+    /// The address, port, ping interval and TLS options are read as ``WebSocketServer/Options/init(zeek:)`` reads
+    /// them, and `max_event_queue_size` becomes ``maxEventQueueSize`` (0: no limit; values beyond `Int.max` count
+    /// as no limit either). Everything else keeps its default.
+    ///
+    /// - Parameter zeek: Zeek's options.
+    /// - Throws: ``WebSocketError`` as ``WebSocketServer/Options/init(zeek:)`` throws it.
+    public init(zeek: Cluster.WebSocketServerOptions) throws(WebSocketError) {
+        self.init(
+            webSocket: try WebSocketServer.Options(zeek: zeek),
+            maxEventQueueSize: zeek.maxEventQueueSize > UInt64(Int.max) ? 0 : Int(zeek.maxEventQueueSize)
+        )
     }
 }

@@ -84,6 +84,9 @@ extension WebSocketAPIServer {
         let published = TopicEvent(topic: Topic(topic), event: event)
         do {
             guard let reason = try endpoint.tryPublish(published, size: size) else { return nil }
+            // Zeek stalls a client whose event does not fit max_event_queue_size, silently; so does this, within
+            // the publish timeout.
+            if case .eventQueue = reason { count(\.eventQueueStalls) }
             if try await publishWhenRoom(published, size: size, through: endpoint) { return nil }
             count(\.publishTimeouts)
             return Broker.ErrorMessage(

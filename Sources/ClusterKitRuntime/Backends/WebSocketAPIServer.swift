@@ -48,9 +48,10 @@ import Foundation
 /// a client that stops reading until the send queue has been full for
 /// ``WebSocketConnection/Options/sendQueueTimeout`` is closed with 1008 `send queue full`), without slowing
 /// anyone else. Frames from a client are handled one at a time, in order, by that client's task; an event for a
-/// full in-process inbox waits for room (at most ``Options/publishTimeout``), and meanwhile the connection's
-/// receive queue (``WebSocketConnection/Options/receiveQueueLimit``) fills and TCP slows the client down. Clients
-/// that do not answer pings are dropped (close 1011).
+/// full in-process inbox, or from a client with ``Options/maxEventQueueSize`` events waiting in in-process inboxes
+/// (Zeek's `max_event_queue_size`), waits for room (at most ``Options/publishTimeout``), and meanwhile the
+/// connection's receive queue (``WebSocketConnection/Options/receiveQueueLimit``) fills and TCP slows the client
+/// down. Clients that do not answer pings are dropped (close 1011).
 ///
 /// **Nodes and clients.** With a ``Options/nodeToken``, a connection whose upgrade request carries it in
 /// ``nodeTokenHeader`` is one of the cluster's nodes; any other is a client. Clients may then not publish the
@@ -100,7 +101,10 @@ public final class WebSocketAPIServer: Sendable {
     ///     and when it is gone, `WebSocket client '<id>' (<ip>:<port>) application_name=<name> gone with
     ///     code <code>` plus ` and reason '<reason>'` when there is one — the wording of Zeek's `cluster.log`
     ///     (` application_name=…` only when the client sent the header); and one line per connection refused
-    ///     over its limit, `WebSocket client '<id>' (<ip>:<port>) refused: too many clients (limit 100)`.
+    ///     over its limit, `WebSocket client '<id>' (<ip>:<port>) refused: too many clients (limit 100)`; and, while
+    ///     ``run()`` runs, one line per connection the WebSocket layer answered with an HTTP error
+    ///     (``WebSocketServer/Refusal``): `WebSocket client (<ip>:<port>) refused with 400 Bad Request: TLS handshake
+    ///     on a server without TLS: connect with ws://, not wss://`.
     ///   - clusterLog: Gets the same lines as `log`, as `cluster.log` lines; default none.
     /// - Throws: ``WebSocketError`` when the address cannot be listened on (`invalidAddress`, `addressInUse`,
     ///   `ioError`).
@@ -155,6 +159,13 @@ public final class WebSocketAPIServer: Sendable {
     /// Call it once. Connections that arrive before it runs wait in the accept queue.
     public func run() async {
         await withDiscardingTaskGroup { group in
+            if let log {
+                // Connections the RFC layer answered with an HTTP error (a TLS handshake on a plain server, a
+                // missing token, another local user): one line each. Ends when the server shuts down.
+                group.addTask {
+                    while let refusal = await self.server.nextRefusal() { log(refusal.description) }
+                }
+            }
             while let connection = try? await server.accept() {
                 group.addTask { await self.serve(connection) }
             }
@@ -213,7 +224,8 @@ public final class WebSocketAPIServer: Sendable {
         let endpoint = hub.makeClientEndpoint(
             name: endpointID,
             nodeID: endpointID,
-            isMember: isNode || options.nodeToken == nil
+            isMember: isNode || options.nodeToken == nil,
+            eventQueueLimit: options.maxEventQueueSize
         ) { overflowed.yield() }
         endpoint.setRemoteAddress(Broker.Address(connection.remoteAddress))
         let ending = await serve(

@@ -53,6 +53,10 @@ public final class ControllerService: Sendable {
         /// How long a connection may take to send its subscriptions (default 10 s; `nil` waits for ever, as Zeek);
         /// see ``WebSocketAPIServer/Options/subscriptionTimeout``.
         public var subscriptionTimeout: Duration?
+        /// The most events of one connection that may wait for the controller, its agents and in-process nodes
+        /// before its next one waits (default 32, Zeek's `max_event_queue_size`; 0: no limit); see
+        /// ``WebSocketAPIServer/Options/maxEventQueueSize``.
+        public var maxEventQueueSize = 32
         /// Events of a program's own that clients may publish through the hub, beside Zeek's (read from Zeek
         /// script with ``EventDeclarations``); default none.
         public var declaredEvents: [EventCatalog.Signature] = []
@@ -220,6 +224,7 @@ public final class ControllerService: Sendable {
                 clientLimit: options.clientLimit,
                 nodeLimit: options.nodeLimit,
                 subscriptionTimeout: options.subscriptionTimeout,
+                maxEventQueueSize: options.maxEventQueueSize,
                 nodeToken: nodeToken,
                 nodeOnlyEvents: nodeOnlyEvents,
                 inProcessOnlyEvents: inProcessOnlyEvents

@@ -1,7 +1,7 @@
 import ClusterKitLayouts
 public import ClusterKitModel
 public import ClusterKitProcesses
-import ClusterKitWebSocket
+public import ClusterKitWebSocket
 
 #if canImport(Glibc)
 import Glibc
@@ -200,6 +200,23 @@ public final class ProcessNodeHost: NodeHost {
             self.certificateFile = certificateFile
             self.keyFile = keyFile
             self.bearerToken = bearerToken
+        }
+
+        /// The TLS settings node processes use with this access (`zeekctl node --tls-ca … --tls-certificate …`).
+        public var tls: WebSocketClient.TLSOptions {
+            WebSocketClient.TLSOptions(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile)
+        }
+
+        /// Checks, with a TLS handshake in memory, that node processes with this access can join a hub of `server`'s
+        /// options at `host` (see ``WebSocketServer/Options/checkTLSHandshake(with:host:)``); does nothing when the
+        /// hub does not use TLS.
+        ///
+        /// - Parameters:
+        ///   - server: The hub's options.
+        ///   - host: The address the nodes connect to.
+        /// - Throws: ``WebSocketError`` saying which side would refuse the other, and why.
+        public func checkTLS(against server: WebSocketServer.Options, host: String) throws(WebSocketError) {
+            try server.checkTLSHandshake(with: tls, host: host)
         }
     }
 

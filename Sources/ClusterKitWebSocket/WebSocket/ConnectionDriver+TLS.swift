@@ -8,40 +8,31 @@ extension ConnectionDriver {
     /// The most ciphertext read, and plaintext encrypted, at once.
     static let tlsChunk = 64 << 10
 
-    /// Reads ciphertext while the core wants input, handing the plaintext over as it comes.
-    func readTLS() {
-        guard let tls else { return }
-        let now = ContinuousClock.now
+    /// Receives ciphertext from the socket: `recv`'s result (`errno` tells why when negative) and the room it had.
+    func receiveCiphertext() -> (count: Int, space: Int) {
         if tlsInput.isEmpty { tlsInput = [UInt8](repeating: 0, count: Self.tlsChunk) }
-        var rounds = 0
-        while descriptor >= 0, core.wantsRead, !tlsInputEnded, rounds < 4 {
-            rounds += 1
-            let count = tlsInput.withUnsafeMutableBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return -1 }
-                return recv(descriptor, base, buffer.count, 0)
-            }
-            if count > 0 {
-                let fed = tlsInput.withUnsafeBytes { tls.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-                guard fed else {
-                    failTLS("out of memory for TLS input")
-                    return
-                }
-                pumpTLS(now: now)
-                if count < tlsInput.count { break }
-            } else if count == 0 {
-                tlsInputEnded = true
-                pumpTLS(now: now)
-                return
-            } else if errno == EINTR {
-                continue
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                break
-            } else {
-                connectionLost(error: errno)
-                return
-            }
+        let count = tlsInput.withUnsafeMutableBytes { buffer -> Int in
+            guard let base = buffer.baseAddress else { return -1 }
+            return recv(descriptor, base, buffer.count, 0)
         }
-        updateEvents()
+        return (count, tlsInput.count)
+    }
+
+    /// Hands `count` bytes of received ciphertext to the session, and the plaintext it yields to the core.
+    func ciphertextReceived(_ count: Int, now: ContinuousClock.Instant) {
+        guard let tls else { return }
+        keepFirstInput(count)
+        guard tlsInput.withUnsafeBytes({ tls.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }) else {
+            failTLS("out of memory for TLS input")
+            return
+        }
+        pumpTLS(now: now)
+    }
+
+    /// The socket reached its end: the core learns it once the session has handed over what it still holds.
+    func ciphertextEnded(now: ContinuousClock.Instant) {
+        tlsInputEnded = true
+        pumpTLS(now: now)
     }
 
     /// Moves plaintext from the session into the core while the core wants it.
@@ -109,30 +100,17 @@ extension ConnectionDriver {
         writing: while descriptor >= 0 {
             tls.takeOutput(into: &tlsOutput)
             if tlsOutputOffset < tlsOutput.count {
-                let written = tlsOutput.withUnsafeBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Glibc.send(
-                        descriptor,
-                        base + tlsOutputOffset,
-                        buffer.count - tlsOutputOffset,
-                        Int32(MSG_NOSIGNAL)
-                    )
+                let written = sendCiphertext()
+                guard written > 0 else {
+                    if retries(after: written) { continue writing }
+                    break writing
                 }
-                if written > 0 {
-                    tlsOutputOffset += written
-                    if tlsOutputOffset == tlsOutput.count {
-                        tlsOutput.removeAll(keepingCapacity: tlsOutput.capacity <= 1 << 20)
-                        tlsOutputOffset = 0
-                    }
-                    continue
-                } else if written < 0, errno == EINTR {
-                    continue
-                } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                    break
-                } else {
-                    connectionLost(error: written < 0 ? errno : EPIPE)
-                    return
+                tlsOutputOffset += written
+                if tlsOutputOffset == tlsOutput.count {
+                    tlsOutput.removeAll(keepingCapacity: tlsOutput.capacity <= 1 << 20)
+                    tlsOutputOffset = 0
                 }
+                continue
             }
             guard !waitsForPeer else { break }
             if !core.prepareOutput() {
@@ -176,24 +154,70 @@ extension ConnectionDriver {
         updateEvents()
     }
 
+    /// Sends the ciphertext from `tlsOutputOffset` on: `send`'s result (`errno` tells why when negative).
+    private func sendCiphertext() -> Int {
+        tlsOutput.withUnsafeBytes { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            return Glibc.send(descriptor, base + tlsOutputOffset, buffer.count - tlsOutputOffset, Int32(MSG_NOSIGNAL))
+        }
+    }
+
     /// The session failed: sends its alert if the socket takes it at once, then drops the connection.
+    ///
+    /// When the peer spoke plain HTTP instead of TLS, it says so: a client names the server's answer as the reason,
+    /// and a server answers the request in plain HTTP with 400 (``WebSocketHandshake/Rejection/plainOnTLSServer``)
+    /// instead of an alert that a plain client cannot read.
     func failTLS(_ reason: String) {
+        let spokePlainHTTP = tls.map { !$0.isEstablished } == true && Self.looksLikePlainHTTP(tlsFirstInput)
+        if spokePlainHTTP, shared.role == .server, descriptor >= 0 {
+            tls = nil
+            tlsOutput = []
+            tlsOutputOffset = 0
+            reject(.plainOnTLSServer)
+            return
+        }
         if let tls, descriptor >= 0 {
             tls.takeOutput(into: &tlsOutput)
-            if tlsOutputOffset < tlsOutput.count {
-                _ = tlsOutput.withUnsafeBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Glibc.send(
-                        descriptor,
-                        base + tlsOutputOffset,
-                        buffer.count - tlsOutputOffset,
-                        Int32(MSG_NOSIGNAL)
-                    )
-                }
-            }
+            if tlsOutputOffset < tlsOutput.count { _ = sendCiphertext() }
         }
         tlsOutput = []
         tlsOutputOffset = 0
-        abort(closeInfo: .abnormal(.local), error: WebSocketError(.tlsFailed, reason))
+        let error =
+            spokePlainHTTP
+            ? WebSocketError(
+                .tlsFailed,
+                "TLS handshake failed: the server answered in plain HTTP ('\(Self.firstLine(of: tlsFirstInput))'), "
+                    + "so it does not use TLS: connect with ws://"
+            )
+            : WebSocketError(.tlsFailed, reason)
+        abort(closeInfo: .abnormal(.local), error: error)
     }
+
+    /// How many bytes of the peer's first input are kept, to tell plain HTTP from TLS when the handshake fails.
+    static let firstInputLimit = 64
+
+    /// Keeps the start of what the peer sent before the handshake completes.
+    func keepFirstInput(_ count: Int) {
+        guard let tls, !tls.isEstablished, tlsFirstInput.count < Self.firstInputLimit else { return }
+        tlsFirstInput += tlsInput.prefix(min(count, Self.firstInputLimit - tlsFirstInput.count))
+    }
+
+    /// Whether bytes begin as an HTTP message does, with three upper-case letters (a request's method such as
+    /// `GET`, or a response's `HTTP/`): a TLS record begins with a content type of 20 to 24.
+    static func looksLikePlainHTTP(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 3 && bytes.prefix(3).allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+    }
+
+    /// The first line of bytes, printable ASCII only.
+    static func firstLine(of bytes: [UInt8]) -> String {
+        let line = bytes.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
+        return String(decoding: line.map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+    }
+}
+
+extension WebSocketHandshake.Rejection {
+    /// 400 for a plain HTTP request sent to a server with TLS.
+    static let plainOnTLSServer = Self.badRequest(
+        "plain HTTP request on a server with TLS: connect with wss://, not ws://"
+    )
 }

@@ -59,6 +59,9 @@ final class ConnectionDriver {
     var tlsWriteShutdown = false
     /// Whether plaintext is being moved from the session to the core (no nested pumping).
     var isPumpingTLS = false
+    /// The start of what the peer sent before the handshake completed (``firstInputLimit`` bytes at most), which
+    /// tells a peer speaking plain HTTP.
+    var tlsFirstInput: [UInt8] = []
 
     /// A client connection, not connected yet.
     init(reactor: Reactor, client start: ClientStart) {
@@ -331,6 +334,8 @@ final class ConnectionDriver {
             }
         case .markClean:
             shared.markClean()
+        case .refused(let rejection):
+            reactor.refused(rejection, remote: remote)
         case .schedule(let kind, let instant):
             reactor.arm(kind, for: shared.id, at: instant)
         case .close(let closeInfo, let error):
@@ -343,43 +348,68 @@ final class ConnectionDriver {
 
     // MARK: - Reading
 
+    /// Reads while the core wants input, at most four socket reads a round so that other connections are served
+    /// too: plain bytes go straight into the core's read space, TLS ciphertext through the session
+    /// (``receiveCiphertext()``).
     private func readAvailable() {
-        if tls != nil {
-            readTLS()
-            return
-        }
         let now = ContinuousClock.now
         var rounds = 0
-        while descriptor >= 0, core.wantsRead, rounds < 4 {
+        while descriptor >= 0, core.wantsRead, !tlsInputEnded, rounds < 4 {
             rounds += 1
-            guard core.reserveReadSpace(now: now) else {
-                performActions()
-                return
-            }
-            var space = 0
-            let count = core.withReadSpace { buffer -> Int in
-                space = buffer.count
-                guard let base = buffer.baseAddress else { return -1 }
-                return recv(descriptor, base, buffer.count, 0)
+            let count: Int
+            let space: Int
+            if tls != nil {
+                (count, space) = receiveCiphertext()
+            } else {
+                guard core.reserveReadSpace(now: now) else {
+                    performActions()
+                    return
+                }
+                var room = 0
+                count = core.withReadSpace { buffer -> Int in
+                    room = buffer.count
+                    guard let base = buffer.baseAddress else { return -1 }
+                    return recv(descriptor, base, buffer.count, 0)
+                }
+                space = room
             }
             if count > 0 {
-                core.bytesRead(count, now: now)
-                performActions()
+                if tls != nil {
+                    ciphertextReceived(count, now: now)
+                } else {
+                    core.bytesRead(count, now: now)
+                    performActions()
+                }
                 if count < space { break }
             } else if count == 0 {
-                core.endOfInput(now: now)
-                performActions()
+                if tls != nil {
+                    ciphertextEnded(now: now)
+                } else {
+                    core.endOfInput(now: now)
+                    performActions()
+                }
                 return
-            } else if errno == EINTR {
-                continue
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+            } else if !retries(after: count) {
                 break
-            } else {
-                connectionLost(error: errno)
-                return
             }
         }
         updateEvents()
+    }
+
+    /// Handles a `recv` that failed or a `send` that wrote nothing: whether the loop around it calls again at once.
+    ///
+    /// `true` after a signal interrupted the call; `false` when the socket would block, or when the connection is
+    /// lost (its descriptor is closed then). `result` is the call's (≤ 0; a `send` of 0 bytes counts as a broken
+    /// pipe).
+    func retries(after result: Int) -> Bool {
+        let number = result < 0 ? errno : EPIPE
+        switch number {
+        case EINTR: return true
+        case EAGAIN, EWOULDBLOCK: return false
+        default:
+            connectionLost(error: number)
+            return false
+        }
     }
 
     func connectionLost(error number: Int32?) {
@@ -418,18 +448,14 @@ final class ConnectionDriver {
                 guard let base = buffer.baseAddress else { return 0 }
                 return Glibc.send(descriptor, base, buffer.count, Int32(MSG_NOSIGNAL))
             }
-            if written > 0 {
-                core.wrote(written)
-                if usesQueue { shared.didWrite(unwritten: core.unwrittenByteCount) }
-            } else if written < 0, errno == EINTR {
-                continue
-            } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+            guard written > 0 else {
+                if retries(after: written) { continue }
                 break
-            } else {
-                connectionLost(error: written < 0 ? errno : EPIPE)
-                return
             }
+            core.wrote(written)
+            if usesQueue { shared.didWrite(unwritten: core.unwrittenByteCount) }
         }
+        guard descriptor >= 0 else { return }
         if core.takeWriteShutdown() { Glibc.shutdown(descriptor, Int32(SHUT_WR)) }
         updateEvents()
     }

@@ -353,6 +353,19 @@ final class Reactor {
         setEvents(slot: server.slot, events: Int16(POLLIN))
     }
 
+    /// Reports a connection the server answered with an HTTP error.
+    func refused(_ rejection: WebSocketHandshake.Rejection, remote: SocketAddress?) {
+        listener?.shared.report(
+            WebSocketServer.Refusal(
+                remoteAddress: remote?.host ?? "?",
+                remotePort: remote?.port ?? 0,
+                status: rejection.status,
+                reasonPhrase: rejection.reasonPhrase,
+                reason: rejection.body
+            )
+        )
+    }
+
     /// Hands a connection whose handshake completed to the application.
     func serverConnectionOpened(_ connection: WebSocketConnection) {
         listener?.shared.offer(connection)

@@ -390,8 +390,8 @@ extension WebSocketServer.Options {
     /// The address is `listen_addr`, else the deprecated `listen_host` (both, or neither, is an error, as in Zeek);
     /// the port is `listen_port`; `ping_interval` becomes the connections' ping interval with Zeek's rules (negative
     /// disables pinging, fractions of a second are dropped, so less than a second pings as 0 s: off); `tls_options`
-    /// become ``tls``. `max_event_queue_size` concerns the API layer above and is not read here. Everything else
-    /// keeps its default.
+    /// become ``tls``. `max_event_queue_size` concerns the API layer above (`WebSocketAPIServer.Options(zeek:)` reads it)
+    /// and is not read here. Everything else keeps its default.
     ///
     /// - Parameter zeek: Zeek's options.
     /// - Throws: ``WebSocketError`` with code `invalidAddress` for a bad address combination, or `tlsFailed` for a

@@ -1,3 +1,5 @@
+import ClusterKitModel
+
 extension WebSocketProtocolCore {
     // MARK: - Server
 
@@ -13,6 +15,7 @@ extension WebSocketProtocolCore {
         phase = .finishing
         receive.discardInput()
         setDeadline(after: options.closeTimeout)
+        emit(.refused(rejection))
         emit(.flush)
     }
 
@@ -26,6 +29,12 @@ extension WebSocketProtocolCore {
     /// Reads the upgrade request head once it is complete: answers 101 and opens, or rejects it.
     mutating func readRequestHead() {
         guard let server else { return }
+        // A TLS handshake record (a ClientHello) where an HTTP request belongs: no head will ever come, so answer
+        // at once rather than wait out the handshake limit. No HTTP method begins with this byte.
+        if !server.tls.isEnabled, receive.unreadCount > 0, receive.unread(prefix: 1).first == Self.tlsHandshakeRecord {
+            reject(.tlsOnPlainServer, now: now)
+            return
+        }
         let limit = server.maximumHandshakeSize
         guard let length = findHead() else {
             if receive.unreadCount > limit { reject(.headTooLarge(limit), now: now) }
@@ -167,7 +176,17 @@ extension WebSocketProtocolCore {
     }
 }
 
+extension WebSocketProtocolCore {
+    /// The first byte of a TLS handshake record, as every TLS ClientHello begins (RFC 8446 §5.1).
+    static let tlsHandshakeRecord: UInt8 = 0x16
+}
+
 extension WebSocketHandshake.Rejection {
+    /// 400 for a TLS ClientHello sent to a server without TLS.
+    static let tlsOnPlainServer = Self.badRequest(
+        "TLS handshake on a server without TLS: connect with ws://, not wss://"
+    )
+
     /// 431 for a head over the size limit.
     static func headTooLarge(_ limit: Int) -> Self {
         Self(

@@ -76,6 +76,8 @@ struct WebSocketProtocolCore {
         case beginClosing(WebSocketCloseInfo, error: WebSocketError?, keepsQueuedFrames: Bool)
         /// Both close frames were exchanged: the close record is clean.
         case markClean
+        /// The server answered the upgrade with this HTTP error (its answer is in the output): report it.
+        case refused(WebSocketHandshake.Rejection)
         /// Call ``timerFired(_:at:now:oldestSendWaiter:)`` with this kind and instant once the instant has come.
         ///
         /// Timers are never cancelled: a firing the core no longer expects is ignored.

@@ -16,7 +16,7 @@ public final class WebSocketServer: Sendable {
     public let host: String
 
     private let loop: EventLoop
-    private let shared = ServerShared()
+    let shared = ServerShared()
 
     /// Binds, listens, and starts the server's event loop.
     ///

@@ -13,7 +13,8 @@ struct ClusterCommand: ZeekctlCommand {
         usage: zeekctl cluster start [--layout FILE] [--listen HOST:PORT] [--state-dir DIR] [--timeout SECONDS]
                                      [--node-program PATH] [--allow-remote] [--allow-other-users]
                                      [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
-                                      [--tls-ciphers LIST]] [--token-file FILE] [--cluster-backend broker|zeromq]
+                                      [--tls-ciphers LIST] [--tls-node-certificate FILE --tls-node-key FILE]]
+                                     [--token-file FILE] [--cluster-backend broker|zeromq]
                zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json] [ACCESS]
                zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS] [ACCESS]
 
@@ -46,7 +47,8 @@ struct ClusterCommand: ZeekctlCommand {
         [
             .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
             .value("--format"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
-            .flag("--tls-verify-peer"), .value("--tls-ciphers"), .value("--cluster-backend"),
+            .flag("--tls-verify-peer"), .value("--tls-ciphers"), .value("--tls-node-certificate"),
+            .value("--tls-node-key"), .value("--cluster-backend"),
         ] + ClientAccess.options
 
     enum Action: String {
@@ -79,7 +81,7 @@ struct ClusterCommand: ZeekctlCommand {
             .start: [
                 "--layout", "--listen", "--state-dir", "--timeout", "--node-program", "--allow-remote",
                 "--allow-other-users", "--tls-certificate", "--tls-key", "--tls-ca", "--tls-verify-peer",
-                "--tls-ciphers", "--token-file", "--cluster-backend",
+                "--tls-ciphers", "--token-file", "--tls-node-certificate", "--tls-node-key", "--cluster-backend",
             ],
             .status: Set(["--controller", "--format"] + ClientAccess.options.map(\.primaryName)),
             .stop: Set(["--controller", "--timeout"] + ClientAccess.options.map(\.primaryName)),
@@ -108,7 +110,8 @@ struct ClusterCommand: ZeekctlCommand {
         if action == .start {
             _ = try NodeCommand.scheme(arguments)
             for option in [
-                "--tls-certificate", "--tls-key", "--tls-ca", "--tls-ciphers", "--token-file", "--cluster-backend",
+                "--tls-certificate", "--tls-key", "--tls-ca", "--tls-ciphers", "--token-file", "--tls-node-certificate",
+                "--tls-node-key", "--cluster-backend",
             ] {
                 if let value = arguments.value(option) { serverSecurity.append((option, value)) }
             }

@@ -13,9 +13,10 @@ struct ControllerCommand: ZeekctlCommand {
         usage: zeekctl controller [--listen HOST:PORT] [--layout FILE | --config INI] [--verbose]
                                   [--processes [--state-dir DIR] [--node-program PATH]]
                                   [--allow-remote] [--allow-other-users] [--client-limit N] [--node-limit N]
-                                  [--subscription-timeout SECONDS] [--ready-fd N]
+                                  [--subscription-timeout SECONDS] [--max-event-queue-size N] [--ready-fd N]
                                   [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
-                                   [--tls-ciphers LIST]] [--token-file FILE] [--declare FILE.zeek]...
+                                   [--tls-ciphers LIST] [--tls-node-certificate FILE --tls-node-key FILE]]
+                                  [--token-file FILE] [--declare FILE.zeek]...
                                   [--agents local|remote] [--node-token-file FILE]
                                   [--cluster-backend broker|zeromq]
                                   [--log-dir DIR] [--log-format ascii|json] [--log-level LEVEL]
@@ -43,6 +44,10 @@ struct ControllerCommand: ZeekctlCommand {
         the system's) vouch for; --tls-ciphers LIST sets the OpenSSL cipher list of TLS 1.2. TLS needs the
         system's OpenSSL 3 (libssl.so.3), loaded at start. --token-file FILE (mode 0600 or stricter) requires
         'Authorization: Bearer TOKEN' on every WebSocket upgrade, with the token the file holds (401 otherwise).
+        Node processes of --processes join over TLS trusting the CAs of --tls-ca (default: the system's) for the
+        --listen address, and with --tls-verify-peer present the client certificate of --tls-node-certificate
+        FILE and --tls-node-key FILE (default: the controller's own, which must then allow client
+        authentication); a handshake they could not complete stops the start with the reason.
 
         --declare FILE.zeek (repeatable) adds the 'global NAME: event(arg: type, ...)' declarations of a Zeek
         script to the events clients may publish through the controller's hub (besides Zeek's Management, Control
@@ -66,7 +71,9 @@ struct ControllerCommand: ZeekctlCommand {
         your own user (and root) connecting over loopback unless --allow-other-users is given, and refuses
         WebSocket upgrades from web pages of another origin (403). At most --client-limit clients (default 100, Zeek's) and --node-limit node
         processes (default 4096) at once; a connection must send its subscriptions within
-        --subscription-timeout seconds (default 10). See Docs/security.md.
+        --subscription-timeout seconds (default 10). A connection whose events wait unread by the controller,
+        agents and in-process nodes --max-event-queue-size times (default 32, Zeek's max_event_queue_size; 0:
+        no limit) is not read until they catch up (stalled, as Zeek does). See Docs/security.md.
 
         Logs in Zeek's formats go to --log-dir DIR (a private directory, as --state-dir DIR), else to the
         directory of --state-dir, else nowhere: the controller's and each agent's management log
@@ -91,10 +98,11 @@ struct ControllerCommand: ZeekctlCommand {
         .value("--listen"), .value("--layout"), .value("--config"), .flag("--verbose", "-v"), .flag("--processes"),
         .value("--state-dir"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
         .value("--client-limit"), .value("--node-limit"), .value("--subscription-timeout"), .value("--ready-fd"),
+        .value("--max-event-queue-size"),
         .value("--tls-certificate"), .value("--tls-key"), .value("--tls-ca"), .flag("--tls-verify-peer"),
         .value("--tls-ciphers"), .value("--token-file"), .repeated("--declare"), .value("--agents"),
         .value("--node-token-file"), .value("--cluster-backend"), .value("--log-dir"), .value("--log-format"),
-        .value("--log-level"),
+        .value("--log-level"), .value("--tls-node-certificate"), .value("--tls-node-key"),
     ]
 
     var listen: WebSocketServer.Options
@@ -108,6 +116,7 @@ struct ControllerCommand: ZeekctlCommand {
     var clientLimit: Int
     var nodeLimit: Int
     var subscriptionTimeout: Duration
+    var maxEventQueueSize: Int
     var readyDescriptor: Int32?
     var tokenFile: String?
     var declarationFiles: [String]
@@ -117,6 +126,8 @@ struct ControllerCommand: ZeekctlCommand {
     var logDirectory: String?
     var logFormat: ZeekLogFormat
     var logLevel: Management.Log.Level
+    /// The client certificate and key node processes present to a hub that verifies its peers.
+    var nodeCertificate: (certificate: String, key: String)?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -137,6 +148,7 @@ struct ControllerCommand: ZeekctlCommand {
         clientLimit = try arguments.integer("--client-limit", in: 1...100_000) ?? 100
         nodeLimit = try arguments.integer("--node-limit", in: 1...100_000) ?? 4_096
         subscriptionTimeout = try arguments.seconds("--subscription-timeout") ?? .seconds(10)
+        maxEventQueueSize = try arguments.integer("--max-event-queue-size", in: 0...1_000_000) ?? 32
         readyDescriptor = try arguments.integer("--ready-fd", in: 3...65_535).map(Int32.init)
         if (stateDirectory != nil || nodeProgram != nil) && !processes {
             throw UsageError("'--state-dir' and '--node-program' need '--processes'")
@@ -181,6 +193,19 @@ struct ControllerCommand: ZeekctlCommand {
             .flatMap(Management.Log.Level.init(name:)) ?? .info
         if logDirectory == nil, arguments.value("--log-format") != nil || arguments.value("--log-level") != nil {
             throw UsageError("'--log-format' and '--log-level' need '--log-dir' (or '--state-dir')")
+        }
+        switch (arguments.value("--tls-node-certificate"), arguments.value("--tls-node-key")) {
+        case (nil, nil):
+            nodeCertificate = nil
+        case (let certificate?, let key?):
+            guard processes, listen.tls.isEnabled, listen.tls.enablePeerVerification else {
+                throw UsageError(
+                    "'--tls-node-certificate' and '--tls-node-key' need '--processes' and '--tls-verify-peer'"
+                )
+            }
+            nodeCertificate = (certificate, key)
+        default:
+            throw UsageError("'--tls-node-certificate' and '--tls-node-key' go together")
         }
     }
 
@@ -273,7 +298,9 @@ struct ControllerCommand: ZeekctlCommand {
                 return fail("\(error)")
             }
         }
+        options.maxEventQueueSize = maxEventQueueSize
         var temporaryDirectory: PrivateDirectory?
+        var nodeAccess: ProcessNodeHost.HubAccess?
         if processes {
             let directory: PrivateDirectory
             do {
@@ -290,18 +317,21 @@ struct ControllerCommand: ZeekctlCommand {
                 return fail("state directory \(error)")
             }
             // Nodes join over TLS when the hub uses it, trusting the CAs of --tls-ca and, when the hub verifies its
-            // peers, presenting the controller's own certificate; the token goes in their environment.
+            // peers, presenting --tls-node-certificate (else the controller's own); the token goes in their
+            // environment. A handshake they could not complete is found out now, in memory.
             let verifiesPeers = listen.tls.isEnabled && listen.tls.enablePeerVerification
+            let hubAccess = ProcessNodeHost.HubAccess(
+                caFile: listen.tls.isEnabled && !listen.tls.caFile.isEmpty ? listen.tls.caFile : nil,
+                certificateFile: verifiesPeers ? nodeCertificate?.certificate ?? listen.tls.certFile : nil,
+                keyFile: verifiesPeers ? nodeCertificate?.key ?? listen.tls.keyFile : nil,
+                bearerToken: listen.bearerToken
+            )
+            nodeAccess = hubAccess
             options.makeNodeHost = ControllerService.processNodeHosts(
                 executablePath: nodeProgram.map(context.resolve) ?? context.executablePath,
                 stateDirectory: directory.path,
                 environment: context.environment,
-                hubAccess: ProcessNodeHost.HubAccess(
-                    caFile: listen.tls.isEnabled && !listen.tls.caFile.isEmpty ? listen.tls.caFile : nil,
-                    certificateFile: verifiesPeers ? listen.tls.certFile : nil,
-                    keyFile: verifiesPeers ? listen.tls.keyFile : nil,
-                    bearerToken: listen.bearerToken
-                ),
+                hubAccess: hubAccess,
                 scheme: scheme
             )
         }
@@ -330,6 +360,19 @@ struct ControllerCommand: ZeekctlCommand {
             )
         } catch {
             return fail("\(error)")
+        }
+        // After the service, whose own TLS files are checked by then: can the node processes join it?
+        if let nodeAccess {
+            do {
+                try nodeAccess.checkTLS(against: listen, host: listen.host)
+            } catch {
+                let hint =
+                    nodeCertificate == nil && error.message.hasPrefix("the server refuses")
+                    ? " (they present the controller's certificate; give them one for client authentication with "
+                        + "--tls-node-certificate and --tls-node-key)" : ""
+                await service.shutdown()
+                return fail("node processes could not join the hub over TLS: \(error.message)\(hint)")
+            }
         }
         let url = service.url
         let deploying = configuration

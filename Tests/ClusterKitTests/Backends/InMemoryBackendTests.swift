@@ -204,7 +204,7 @@ import Testing
         let client = Self.clientEndpoint(hub, "client", overflows: Counter())
         try await client.connect()
         #expect(
-            try client.tryPublish(TopicEvent(topic: "idle", event: ping(9)), size: nil)
+            try client.tryPublish(TopicEvent(topic: "idle", event: ping(9)), size: nil)?.description
                 == "the hub's in-process inboxes"
         )
         async let publishing: Void = client.publish(ping(9), to: "idle")

@@ -306,6 +306,89 @@ extension WebSocketAPIServerTests {
         }
     }
 
+    // MARK: - max_event_queue_size
+
+    /// Zeek's `max_event_queue_size` (ClientEventQueue): a client whose events the in-process side has not taken
+    /// reaches its queue's size and is stalled — not read, nothing dropped, no error frame, as Zeek's WebSocket server
+    /// blocks the client's thread when its OnLoop queue is full — while another client goes on.
+    @Test func aClientAtItsEventQueueSizeIsStalledAloneAndLosesNothing() async throws {
+        let hub = InMemoryBackend.Hub()
+        try await withAPIServer(hub: hub, maxEventQueueSize: 8) { server in
+            let slow = try await participant(hub, "slow", ["t"])
+            let (flooding, _) = try await subscribeRaw(server, [])
+            for number in 0..<500 { try await flooding.send(text: dataFrame("t", ping(UInt64(number)))) }
+            try await until { hub.diagnostics.waitingPublishers == 1 }
+            // Memory stays bounded: the participant holds the queue's size of the flooding client's events; the
+            // rest waits in the RFC layer's bounded receive queue and in TCP.
+            #expect(hub.diagnostics.backlogEvents == 8)
+            #expect(server.diagnostics.eventQueueStalls == 1)
+            // Another client is not stalled by it: its event reaches the same participant at once.
+            let (other, _) = try await subscribeRaw(server, [])
+            try await other.send(text: dataFrame("t", ping(9_999, "X::other")))
+            try await until { hub.diagnostics.backlogEvents == 9 }
+            #expect(hub.diagnostics.waitingPublishers == 1)
+            // Once the participant reads, every event arrives, in order, and nobody got an error frame.
+            var iterator = slow.events.makeAsyncIterator()
+            var numbers: [UInt64] = []
+            while numbers.count < 500, let received = try await iterator.next() {
+                guard received.event.name == "X::ping", case .count(let number)? = received.event.arguments.first
+                else { continue }
+                numbers.append(number)
+            }
+            #expect(numbers == Array(0..<500))
+            #expect(server.diagnostics.eventQueueStalls > 1)
+            #expect(server.diagnostics.publishTimeouts == 0)
+            #expect(server.clients.count == 2)
+            await flooding.close()
+            await other.close()
+        }
+    }
+
+    @Test func aStalledClientIsWokenOnceHalfItsQueueIsTaken() async throws {
+        let hub = InMemoryBackend.Hub()
+        let consumer = try await participant(hub, "consumer", ["t"])
+        let client = hub.makeClientEndpoint(name: "client", nodeID: "client", isMember: false, eventQueueLimit: 4) {}
+        try await client.connect()
+        for number: UInt64 in 0..<4 {
+            #expect(try client.tryPublish(TopicEvent(topic: "t", event: ping(number)), size: nil) == nil)
+        }
+        let blocked = try client.tryPublish(TopicEvent(topic: "t", event: ping(4)), size: nil)
+        #expect(blocked == .eventQueue(limit: 4))
+        #expect(blocked?.description == "the client's event queue (max_event_queue_size 4)")
+        // Events for other clients (no in-process receiver) never wait for it.
+        #expect(try client.tryPublish(TopicEvent(topic: "elsewhere", event: ping(5)), size: nil) == nil)
+        async let publishing: Void = client.publish(ping(4), to: "t")
+        try await until { hub.diagnostics.waitingPublishers == 1 }
+        var iterator = consumer.events.makeAsyncIterator()
+        #expect(try await iterator.next()?.event == ping(0))
+        // Three left: not woken yet (the wait ends at half the queue).
+        #expect(hub.diagnostics.waitingPublishers == 1)
+        #expect(try await iterator.next()?.event == ping(1))
+        try await publishing
+        #expect(client.eventQueue?.waiting == 3)
+        // A participant that leaves takes its events out of the client's queue.
+        await consumer.close()
+        #expect(client.eventQueue?.waiting == 0)
+        await client.close()
+    }
+
+    @Test func zeeksServerOptionsGiveTheEventQueueSize() throws {
+        var zeek = Cluster.WebSocketServerOptions(
+            listenAddr: Broker.Address("127.0.0.1"),
+            listenPort: Broker.Port(0, .tcp)
+        )
+        #expect(try WebSocketAPIServer.Options(zeek: zeek).maxEventQueueSize == 32)
+        zeek.maxEventQueueSize = 0
+        #expect(try WebSocketAPIServer.Options(zeek: zeek).maxEventQueueSize == 0)
+        zeek.maxEventQueueSize = .max
+        #expect(try WebSocketAPIServer.Options(zeek: zeek).maxEventQueueSize == 0)
+        zeek.maxEventQueueSize = 5
+        zeek.pingInterval = Broker.Timespan(.seconds(-1))
+        let options = try WebSocketAPIServer.Options(zeek: zeek)
+        #expect(options.maxEventQueueSize == 5)
+        #expect(options.webSocket.connection.pingInterval == nil)
+    }
+
     @Test func aClientsEventThatWaitsTooLongIsRefusedWithABrokerError() async throws {
         let clock = ManualClock()
         let hub = InMemoryBackend.Hub(inboxLimit: 1)

@@ -94,6 +94,27 @@ import Testing
         #expect(log.all.isEmpty, "rejected clients are not logged, as in Zeek")
     }
 
+    @Test func connectionsTheWebSocketLayerRefusesAreLogged() async throws {
+        let log = LogLines()
+        let patient: (inout WebSocketServer.Options) -> Void = { $0.handshakeTimeout = .seconds(600) }
+        try await withAPIServer(log: log, configure: patient) { server in
+            let url = "wss://127.0.0.1:\(server.port)/v1/messages/json"
+            let error = await #expect(throws: WebSocketError.self) {
+                try await WebSocketClient.connect(to: url, options: TLSFixtures.trustingTestCA)
+            }
+            #expect(error?.code == .tlsFailed)
+            let line = await log.next(containing: "refused with 400")
+            #expect(
+                line?.hasPrefix("WebSocket client (127.0.0.1:") == true
+                    && line?.hasSuffix(
+                        ") refused with 400 Bad Request: TLS handshake on a server without TLS: connect with ws://, "
+                            + "not wss://"
+                    ) == true,
+                "\(line ?? "no line")"
+            )
+        }
+    }
+
     @Test(arguments: ["zeek ctl", "zeekctl,2", "zéek", "a\"b", "tab\there"])
     func badApplicationNameGetsAnErrorAndClose1008(name: String) async throws {
         try await withAPIServer { server in

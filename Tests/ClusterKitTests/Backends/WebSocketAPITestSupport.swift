@@ -85,6 +85,7 @@ func withAPIServer<Value: Sendable>(
     clientLimit: Int = 100,
     nodeLimit: Int = 4_096,
     nodeToken: String? = nil,
+    maxEventQueueSize: Int = 32,
     configure: (inout WebSocketServer.Options) -> Void = { _ in },
     _ body: (WebSocketAPIServer) async throws -> Value
 ) async throws -> Value {
@@ -92,6 +93,7 @@ func withAPIServer<Value: Sendable>(
     configure(&webSocket)
     var serverOptions = WebSocketAPIServer.Options(webSocket: webSocket, nodeID: "node-1", catalog: catalog)
     (serverOptions.clientLimit, serverOptions.nodeLimit, serverOptions.nodeToken) = (clientLimit, nodeLimit, nodeToken)
+    serverOptions.maxEventQueueSize = maxEventQueueSize
     let server = try WebSocketAPIServer(hub: hub, options: serverOptions, clock: clock, log: log?.sink)
     async let running: Void = server.run()
     do {

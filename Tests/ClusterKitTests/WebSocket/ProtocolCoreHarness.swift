@@ -47,6 +47,8 @@ struct ProtocolCoreHarness {
     private(set) var closing: (info: WebSocketCloseInfo, error: WebSocketError?)?
     /// Whether both close frames were exchanged.
     private(set) var isMarkedClean = false
+    /// The HTTP errors the core answered the upgrade with.
+    private(set) var refusals: [WebSocketHandshake.Rejection] = []
     /// How the connection ended, once the core asked for the socket to be closed.
     private(set) var closed: (info: WebSocketCloseInfo, error: WebSocketError?)?
 
@@ -316,6 +318,8 @@ struct ProtocolCoreHarness {
             }
         case .markClean:
             isMarkedClean = true
+        case .refused(let rejection):
+            refusals.append(rejection)
         case .schedule(let kind, let instant):
             timers.append((kind, instant))
         case .close(let info, let error):

@@ -553,3 +553,18 @@ final class Gate: Sendable {
         if !wasOpen { close(writer) }
     }
 }
+
+extension WebSocketServer {
+    /// The next refusal, or `nil` when none comes within `limit`.
+    func nextRefusal(within limit: Duration) async -> Refusal? {
+        await withTaskGroup(of: Refusal?.self) { group in
+            group.addTask { await self.nextRefusal() }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? nil
+        }
+    }
+}

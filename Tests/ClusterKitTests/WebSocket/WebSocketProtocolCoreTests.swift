@@ -120,6 +120,28 @@ import Testing
         #expect(harness.closed?.error == nil)
     }
 
+    @Test func aTLSClientHelloIsAnsweredAtOnceWith400() throws {
+        var harness = try ProtocolCoreHarness.server { $0.handshakeTimeout = .seconds(5) }
+        // The first byte of a TLS handshake record is enough: no time passes and no head is awaited.
+        harness.peerSends([0x16])
+        let response = String(decoding: harness.sent, as: UTF8.self)
+        #expect(response.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(response.hasSuffix("\r\n\r\nTLS handshake on a server without TLS: connect with ws://, not wss://"))
+        #expect(harness.refusals == [.tlsOnPlainServer])
+        #expect(harness.core.phase == .finishing)
+        #expect(harness.didShutDownWrite)
+        harness.peerEndsStream()
+        #expect(harness.closed?.info == .abnormal(.peer))
+    }
+
+    @Test func everyHTTPErrorIsReportedOnce() throws {
+        var harness = try ProtocolCoreHarness.server()
+        harness.peerSends(Array("POST / HTTP/1.1\r\nHost: h\r\n\r\n".utf8))
+        #expect(harness.refusals.map(\.status) == [405])
+        let response = String(decoding: harness.sent, as: UTF8.self)
+        #expect(response.hasSuffix("\r\n\r\n" + (harness.refusals.first?.body ?? "?")))
+    }
+
     @Test func peerThatNeverEndsAfterARejectionIsClosedAtTheCloseTimeout() throws {
         var harness = try ProtocolCoreHarness.server { $0.connection.closeTimeout = .seconds(3) }
         harness.core.reject(.headTooLarge(1), now: harness.now)

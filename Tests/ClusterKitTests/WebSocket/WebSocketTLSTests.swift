@@ -117,10 +117,20 @@ enum TLSFixtures {
 
     @Test func aPlainClientOnATLSPortFailsAndTheServerStaysUp() async throws {
         try await withServer(serverOptions { $0.tls = TLSFixtures.serverTLS }) { server in
+            // A plain HTTP request is answered in plain HTTP, with a body that says what to do.
             let error = await #expect(throws: WebSocketError.self) {
                 try await WebSocketClient.connect(to: "ws://127.0.0.1:\(server.port)/")
             }
-            #expect(error?.description == "ws://127.0.0.1:\(server.port)/: connection closed during the handshake")
+            #expect(error?.code == .handshakeRejected)
+            #expect(
+                error?.message
+                    == "handshake rejected with 'HTTP/1.1 400 Bad Request' and body 'plain HTTP request on a server "
+                    + "with TLS: connect with wss://, not ws://'"
+            )
+            let refusal = await server.nextRefusal(within: .seconds(30))
+            #expect(refusal?.status == 400)
+            #expect(refusal?.remoteAddress == "127.0.0.1")
+            #expect(refusal?.reason == "plain HTTP request on a server with TLS: connect with wss://, not ws://")
             // Garbage instead of a ClientHello: the server closes the connection.
             let peer = try await RawPeer.connect(port: server.port)
             try await peer.write(Array(repeating: 0x47, count: 300))
@@ -160,14 +170,96 @@ enum TLSFixtures {
         #expect(error?.description == "\(url): no handshake response within 100 ms")
     }
 
-    @Test func aTLSClientOnAPlainPortFails() async throws {
-        try await withServer(serverOptions { $0.handshakeTimeout = .milliseconds(100) }) { server in
+    @Test func aTLSClientOnAPlainPortIsAnsweredAtOnce() async throws {
+        // A handshake limit far beyond the client's: only an answer at once lets the client see the server's 400.
+        try await withServer(serverOptions { $0.handshakeTimeout = .seconds(600) }) { server in
             let url = "wss://127.0.0.1:\(server.port)/"
+            var options = TLSFixtures.trustingTestCA
+            options.handshakeTimeout = .seconds(60)
             let error = await #expect(throws: WebSocketError.self) {
-                try await WebSocketClient.connect(to: url, options: TLSFixtures.trustingTestCA)
+                try await WebSocketClient.connect(to: url, options: options)
             }
-            #expect(error?.description == "\(url): connection closed during the handshake")
+            #expect(error?.code == .tlsFailed)
+            #expect(
+                error?.description
+                    == "\(url): TLS handshake failed: the server answered in plain HTTP ('HTTP/1.1 400 Bad Request'), "
+                    + "so it does not use TLS: connect with ws://"
+            )
+            let refusal = try #require(await server.nextRefusal(within: .seconds(30)))
+            #expect(refusal.status == 400)
+            #expect(
+                refusal.description.hasSuffix(
+                    "refused with 400 Bad Request: TLS handshake on a server without TLS: connect with ws://, not wss://"
+                )
+            )
+            // The server stays up for plain clients.
+            let client = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(server.port)/")
+            await client.close()
         }
+    }
+
+    @Test func aClientHelloAloneIsEnoughToBeAnswered() async throws {
+        try await withServer(serverOptions { $0.handshakeTimeout = .seconds(600) }) { server in
+            let peer = try await RawPeer.connect(port: server.port)
+            // A ClientHello's record header and no more: the first byte tells.
+            try await peer.write([0x16, 0x03, 0x01, 0x02, 0x00])
+            let answer = try await peer.readHTTPResponse()
+            #expect(answer.statusLine == "HTTP/1.1 400 Bad Request")
+            #expect(answer.body == "TLS handshake on a server without TLS: connect with ws://, not wss://")
+            peer.close()
+        }
+    }
+
+    @Test func aHandshakeIsCheckedInMemoryBeforeAnyProcessConnects() throws {
+        let server = serverOptions {
+            $0.tls = TLSFixtures.serverTLS
+            $0.tls.enablePeerVerification = true
+            $0.tls.caFile = TLSFixtures.path("ca.pem")
+        }
+        let client = WebSocketClient.TLSOptions(
+            caFile: TLSFixtures.path("ca.pem"),
+            certificateFile: TLSFixtures.path("client.pem"),
+            keyFile: TLSFixtures.path("client.key")
+        )
+        try server.checkTLSHandshake(with: client, host: "127.0.0.1")
+        try server.checkTLSHandshake(with: client, host: "localhost")
+        // The server's certificate is for servers only: as a client's it is refused for its purpose.
+        var asClient = client
+        asClient.certificateFile = TLSFixtures.path("server.pem")
+        asClient.keyFile = TLSFixtures.path("server.key")
+        let purpose = #expect(throws: WebSocketError.self) {
+            try server.checkTLSHandshake(with: asClient, host: "127.0.0.1")
+        }
+        #expect(
+            purpose?.message
+                == "the server refuses the client's certificate: certificate verify failed: unsuitable certificate purpose"
+        )
+        // No certificate at all.
+        let anonymous = #expect(throws: WebSocketError.self) {
+            try server.checkTLSHandshake(with: .init(caFile: TLSFixtures.path("ca.pem")), host: "127.0.0.1")
+        }
+        #expect(anonymous?.message.hasPrefix("the server refuses the client's certificate: ") == true)
+        // An address the server's certificate does not name, as nodes of a controller on 0.0.0.0 would use.
+        let address = #expect(throws: WebSocketError.self) {
+            try server.checkTLSHandshake(with: client, host: "0.0.0.0")
+        }
+        #expect(
+            address?.message
+                == "the client refuses the server's certificate for '0.0.0.0': certificate verify failed: IP address mismatch"
+        )
+        // A client trusting another CA.
+        var otherCA = client
+        otherCA.caFile = TLSFixtures.path("other-ca.pem")
+        let trust = #expect(throws: WebSocketError.self) {
+            try server.checkTLSHandshake(with: otherCA, host: "127.0.0.1")
+        }
+        #expect(
+            trust?.message.hasPrefix(
+                "the client refuses the server's certificate for '127.0.0.1': certificate verify failed"
+            ) == true
+        )
+        // Without TLS there is nothing to check.
+        try serverOptions().checkTLSHandshake(with: otherCA, host: "0.0.0.0")
     }
 
     @Test func serverTLSOptionsFollowZeeksRules() throws {
