@@ -81,6 +81,24 @@ extension ControllerService {
                 configuration.nodes[index].cpuAffinity = node.pinCPU
             }
         }
+        if let zeekConf = loaded.zeekConf {
+            // zeek.conf's workers capture on their [interface NAME] section's `interface` value (`${...}` templates
+            // as written); Cluster::nodes no longer carries it.
+            let interfaces = Dictionary(
+                zeekConf.nodes.compactMap { node -> (String, String)? in
+                    guard let section = node.interface, zeekConf.hosts.indices.contains(node.host),
+                        let source = zeekConf.hosts[node.host].interfaces.first(where: { $0.name == section })?.source
+                    else { return nil }
+                    return (node.name, source)
+                },
+                uniquingKeysWith: { first, _ in first }
+            )
+            for index in configuration.nodes.indices {
+                if let interface = interfaces[configuration.nodes[index].name], !interface.isEmpty {
+                    configuration.nodes[index].interface = interface
+                }
+            }
+        }
         return configuration
     }
 

@@ -90,6 +90,21 @@ import Testing
         #expect(configuration.controllerErrors().isEmpty)
     }
 
+    @Test func aZeekConfWorkerCapturesOnItsInterface() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("controller-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("zeek.conf").path
+        try "[interface a]\ninterface = eth1\nworkers = 2\n\n[interface b]\ninterface = af_packet::eth2\nworkers = 1\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let startup = try ControllerService.startupConfiguration(loading: path, hostName: "box")
+        let configuration = try #require(startup.configuration, "\(startup.issues)")
+        let workers = configuration.nodes.filter { $0.role == .worker }
+        #expect(workers.count == 3)
+        #expect(workers.map(\.interface).sorted { ($0 ?? "") < ($1 ?? "") } == ["af_packet::eth2", "eth1", "eth1"])
+        #expect(configuration.nodes.filter { $0.role != .worker }.allSatisfy { $0.interface == nil })
+    }
+
     @Test func aLayoutWithErrorsGivesNoConfigurationAndEveryIssue() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("controller-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
