@@ -3,9 +3,11 @@ import Testing
 
 @testable import ClusterKitModel
 
-/// The Codable bridge's less common paths: hand-written `encode(to:)` and `init(from:)` with nested containers,
-/// repeated keys, keys asked out of order, superclass coders, the coding paths a type sees, and the errors of
-/// collections. They pin what the bridge does, so that its faster paths keep doing it.
+/// The Codable bridge's less common paths.
+///
+/// Hand-written `encode(to:)` and `init(from:)` with nested containers, repeated keys, keys asked out of order,
+/// superclass coders, the coding paths a type sees, and the errors of collections: they pin what the bridge does, so
+/// that its faster paths keep doing it.
 @Suite struct BrokerCodableEdgeTests {
     /// The coding paths the probes saw, as the bridge names them.
     static let seenPaths = Guarded<[String]>([])
@@ -404,5 +406,102 @@ import Testing
     @Test func anErrorOfTheTypesOwnPassesThrough() {
         #expect(throws: Failing.Oops()) { try Broker.ValueEncoder().encode([[Failing()]]) }
         #expect(throws: Failing.Oops()) { try Broker.ValueDecoder().decode([Failing].self, from: .vector([.none])) }
+    }
+
+    struct Flipping: Codable, Equatable {
+        var a: Int
+        var b: String
+        var flip: Bool
+
+        enum CodingKeys: String, CodingKey { case a, b, flip }
+
+        init(a: Int, b: String, flip: Bool) {
+            self.a = a
+            self.b = b
+            self.flip = flip
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            // The order of the keys asked depends on the first field.
+            flip = try container.decode(Bool.self, forKey: .flip)
+            if flip {
+                b = try container.decode(String.self, forKey: .b)
+                a = try container.decode(Int.self, forKey: .a)
+            } else {
+                a = try container.decode(Int.self, forKey: .a)
+                b = try container.decode(String.self, forKey: .b)
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(flip, forKey: .flip)
+            if flip {
+                try container.encode(b, forKey: .b)
+                try container.encode(a, forKey: .a)
+            } else {
+                try container.encode(a, forKey: .a)
+                try container.encode(b, forKey: .b)
+            }
+        }
+    }
+
+    @Test func aTypeWhoseKeysComeInAnotherOrderForAnotherValueGetsThemInThatOrder() throws {
+        let values = [
+            Flipping(a: 1, b: "x", flip: false), Flipping(a: 2, b: "y", flip: true),
+            Flipping(a: 3, b: "z", flip: false),
+        ]
+        let encoded = try Broker.ValueEncoder().encode(values)
+        #expect(
+            encoded
+                == .vector([
+                    .vector([.boolean(false), .integer(1), "x"]), .vector([.boolean(true), "y", .integer(2)]),
+                    .vector([.boolean(false), .integer(3), "z"]),
+                ])
+        )
+        #expect(try Broker.ValueDecoder().decode([Flipping].self, from: encoded) == values)
+    }
+
+    /// Keeps the decoder it was given, to read from it later.
+    struct Keeper: Decodable {
+        let decoder: any Decoder
+        init(from decoder: any Decoder) throws { self.decoder = decoder }
+        var text: String? { try? decoder.singleValueContainer().decode(String.self) }
+        var path: String { BrokerCodingPath.text(decoder.codingPath) }
+    }
+
+    @Test func aDecoderATypeKeepsIsNotLentAgain() throws {
+        let keepers = try Broker.ValueDecoder().decode([Keeper].self, from: .vector(["a", "b", "c"]))
+        #expect(keepers.map(\.text) == ["a", "b", "c"])
+        #expect(keepers.map(\.path) == ["[0]", "[1]", "[2]"])
+    }
+
+    @Test func manyTasksEncodeAndDecodeTheSameNewTypesAtOnce() async throws {
+        struct Port: Codable, Equatable, Sendable {
+            var number: UInt16
+            var proto: String
+        }
+        struct Fresh: Codable, Equatable, Sendable {
+            var name: String
+            var inner: [Port]
+            var when: Broker.Timestamp?
+        }
+        let value = Fresh(name: "n", inner: [Port(number: 1, proto: "tcp")], when: nil)
+        let expected: Broker.Value = .vector(["n", .vector([.vector([.count(1), "tcp"])]), .none])
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    for _ in 0..<50 {
+                        let encoded = try Broker.ValueEncoder().encode(value)
+                        guard encoded == expected, try Broker.ValueDecoder().decode(Fresh.self, from: encoded) == value
+                        else { return false }
+                    }
+                    return true
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: 8))
     }
 }
