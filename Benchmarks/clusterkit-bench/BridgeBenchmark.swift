@@ -124,17 +124,27 @@ enum BridgeBenchmark {
         print("bridge: a 10-field record, \(count) encodes and decodes per run, \(runs) runs (ns per record)")
         let encoder = Broker.ValueEncoder()
         let decoder = Broker.ValueDecoder()
+        let floorEncoder = BridgeFloor.Encoder()
+        guard try floorEncoder.encoding(sample) == value,
+            try BridgeFloor.Decoder(value).decoding(TypedRecord.self) == sample
+        else { throw ControllerBenchmarkError("the floor coders and the hand-written record disagree") }
         let typedEncode = try nanoseconds(count: count, runs: runs) { _ = try encoder.encode(sample) }
         let handEncode = try nanoseconds(count: count, runs: runs) { _ = hand.brokerValue }
+        let floorEncode = try nanoseconds(count: count, runs: runs) { _ = try BridgeFloor.Encoder().encoding(sample) }
         let typedDecode = try nanoseconds(count: count, runs: runs) {
             _ = try decoder.decode(TypedRecord.self, from: value)
         }
         let handDecode = try nanoseconds(count: count, runs: runs) { _ = try HandRecord(brokerValue: value) }
+        let floorDecode = try nanoseconds(count: count, runs: runs) {
+            _ = try BridgeFloor.Decoder(value).decoding(TypedRecord.self)
+        }
         print(
             "  encode: bridge \(format(typedEncode)), hand-written \(format(handEncode)), ratio \(ratio(typedEncode, handEncode))"
+                + "; a minimal Encoder \(format(floorEncode))"
         )
         print(
             "  decode: bridge \(format(typedDecode)), hand-written \(format(handDecode)), ratio \(ratio(typedDecode, handDecode))"
+                + "; a minimal Decoder \(format(floorDecode))"
         )
     }
 

@@ -504,4 +504,68 @@ import Testing
         }
         #expect(results == Array(repeating: true, count: 8))
     }
+
+    /// Weak references to the coders the `Watched` values were given.
+    static let watchedCoders = Guarded<[WeakCoder]>([])
+
+    final class WeakCoder: @unchecked Sendable {
+        // Written once, read after the coders are gone; the list it is in is behind a lock.
+        weak var coder: AnyObject?
+        init(_ coder: AnyObject) { self.coder = coder }
+    }
+
+    /// A record with records below it, a nested container and a superclass-style coder, that may fail.
+    struct Watched: Codable {
+        struct Failure: Error {}
+        var children: [Watched]
+        var fails: Bool
+
+        enum CodingKeys: String, CodingKey { case children, fails, extra }
+        enum ExtraKeys: String, CodingKey { case x }
+
+        init(children: [Watched], fails: Bool) {
+            self.children = children
+            self.fails = fails
+        }
+
+        init(from decoder: any Decoder) throws {
+            BrokerCodableEdgeTests.watchedCoders.withLock { $0.append(WeakCoder(decoder as AnyObject)) }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            children = try container.decode([Watched].self, forKey: .children)
+            fails = try container.decode(Bool.self, forKey: .fails)
+            let extra = try container.nestedContainer(keyedBy: ExtraKeys.self, forKey: .extra)
+            _ = try extra.decode(Int.self, forKey: .x)
+            if fails { throw Failure() }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            BrokerCodableEdgeTests.watchedCoders.withLock { $0.append(WeakCoder(encoder as AnyObject)) }
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(children, forKey: .children)
+            try container.encode(fails, forKey: .fails)
+            var extra = container.nestedContainer(keyedBy: ExtraKeys.self, forKey: .extra)
+            if fails { throw Failure() }
+            try extra.encode(1, forKey: .x)
+        }
+    }
+
+    @Test func theCodersAreGoneWhenTheValueIsDoneOrFailed() throws {
+        Self.watchedCoders.withLock { $0 = [] }
+        let tree = Watched(
+            children: [Watched(children: [], fails: false), Watched(children: [], fails: false)],
+            fails: false
+        )
+        let value = try Broker.ValueEncoder().encode(tree)
+        _ = try Broker.ValueDecoder().decode(Watched.self, from: value)
+        let failing = Watched(children: [Watched(children: [], fails: true)], fails: false)
+        #expect(throws: Watched.Failure.self) { try Broker.ValueEncoder().encode(failing) }
+        let failingValue: Broker.Value = .vector([
+            .vector([.vector([.vector([]), .boolean(true), .vector([.count(1)])])]), .boolean(false),
+            .vector([.count(1)]),
+        ])
+        #expect(throws: Watched.Failure.self) { try Broker.ValueDecoder().decode(Watched.self, from: failingValue) }
+        let coders = Self.watchedCoders.withLock { $0 }
+        #expect(coders.count == 10)
+        #expect(coders.allSatisfy { $0.coder == nil })
+    }
 }

@@ -48,7 +48,9 @@ enum BrokerValueDecoding {
         if let direct = BrokerDirectType.of(type) {
             return try direct.decode(type, from: value, at: { parent.codingPath + [key] })
         }
-        return try decode(type, at: parent.child(at: key, value: value))
+        var child = parent.lend(value, at: key)
+        defer { parent.takeBack(&child) }
+        return try decode(type, at: child)
     }
 
     /// Decodes the value at `parent`'s own path (for a single-value container).
@@ -56,7 +58,9 @@ enum BrokerValueDecoding {
         if let direct = BrokerDirectType.of(type) {
             return try direct.decode(type, from: value, at: { parent.codingPath })
         }
-        return try decode(type, at: parent.child(value: value))
+        var child = parent.lend(value, at: BrokerIndexKey?.none)
+        defer { parent.takeBack(&child) }
+        return try decode(type, at: child)
     }
 
     /// Decodes a value whose type has no direct form, at `decoder`'s path (a fresh or lent decoder holding it).

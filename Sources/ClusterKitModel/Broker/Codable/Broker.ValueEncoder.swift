@@ -51,13 +51,17 @@ enum BrokerValueEncoding {
         at key: Key
     ) throws -> Broker.Value {
         if let direct = BrokerDirectType.of(T.self) { return direct.encode(value) }
-        return try encode(value, into: parent.child(at: key))
+        var child = parent.lend(at: key)
+        defer { parent.takeBack(&child) }
+        return try encode(value, into: child)
     }
 
     /// Encodes the value at `parent`'s own path (for a single-value container).
     static func encode<T: Encodable>(_ value: T, at parent: BrokerEncoder) throws -> Broker.Value {
         if let direct = BrokerDirectType.of(T.self) { return direct.encode(value) }
-        return try encode(value, into: parent.child())
+        var child = parent.lend(at: BrokerIndexKey?.none)
+        defer { parent.takeBack(&child) }
+        return try encode(value, into: child)
     }
 
     /// Encodes a value that has no direct form, at `encoder`'s path (a fresh or lent encoder).
@@ -79,7 +83,12 @@ enum BrokerValueEncoding {
         case .plain: break
         }
         encoder.expect(info.keys)
-        try value.encode(to: encoder)
+        do {
+            try value.encode(to: encoder)
+        } catch {
+            encoder.abandon()
+            throw error
+        }
         return try encoder.resolveRecord(of: value, type: type, info: &info)
     }
 

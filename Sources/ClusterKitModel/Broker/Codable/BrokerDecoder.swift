@@ -5,13 +5,14 @@
 /// key out of that order (asked twice, or in another order) moves the record to the general bookkeeping, which
 /// remembers every key asked.
 ///
-/// A decoder lends one child decoder for the values below it, one at a time, and takes it back afterwards (when
-/// nothing else holds it); its coding path is built from the chain of parents only when asked for.
+/// A decoder lends one child decoder for the values below it, one at a time, and takes it back afterwards when
+/// nothing else holds it. Its coding path is built from the chain of parents only when asked for. No two decoders
+/// hold each other: a lent child holds its parent, and a child taken back is held by its parent and forgets it.
 ///
 /// Its state is not checked for exclusive access at run time (`@exclusivity(unchecked)`): only this decoder's own
 /// methods touch it, and none calls out while it holds an access. The checks cost a sixth of a record's time.
 final class BrokerDecoder: Decoder {
-    private let parent: BrokerDecoder?
+    @exclusivity(unchecked) private var parent: BrokerDecoder?
     @exclusivity(unchecked) private var key: (any CodingKey)?
     private let topPath: [any CodingKey]
     @exclusivity(unchecked) private(set) var value: Broker.Value
@@ -62,35 +63,30 @@ final class BrokerDecoder: Decoder {
 
     // MARK: - Children
 
-    /// The decoder for `value` at `key` below this one: the child lent before when nothing else holds it.
-    func child<Key: CodingKey>(at key: Key, value: Broker.Value) -> BrokerDecoder {
-        child(key: key, value: value)
-    }
-
-    /// The decoder for `value` at this one's own path.
-    func child(value: Broker.Value) -> BrokerDecoder {
-        child(key: nil, value: value)
-    }
-
-    private func child(key: (any CodingKey)?, value: Broker.Value) -> BrokerDecoder {
-        if isKnownUniquelyReferenced(&spare), let spare {
-            spare.reset(key: key, value: value)
-            return spare
-        }
-        let child = BrokerDecoder(parent: self, key: key, topPath: [], value: value)
-        spare = child
+    /// Lends the decoder for `value` at `key` below this one (at this one's own path when `key` is `nil`): the child
+    /// taken back before, if any. Give it back with ``takeBack(_:)``.
+    func lend(_ value: Broker.Value, at key: (some CodingKey)?) -> BrokerDecoder {
+        guard let child = spare else { return BrokerDecoder(parent: self, key: key, topPath: [], value: value) }
+        spare = nil
+        child.parent = self
+        child.key = key
+        child.value = value
         return child
     }
 
-    private func reset(key: (any CodingKey)?, value: Broker.Value) {
-        self.key = key
-        self.value = value
-        hasRecord = false
-        fields = []
-        expected = nil
-        matched = 0
-        asked = nil
-        learning = false
+    /// Takes back a lent child, to lend again, unless something else holds it (a type that kept its decoder).
+    func takeBack(_ child: inout BrokerDecoder) {
+        guard isKnownUniquelyReferenced(&child) else { return }
+        child.parent = nil
+        child.key = nil
+        child.value = .none
+        child.hasRecord = false
+        child.fields = []
+        child.expected = nil
+        child.matched = 0
+        child.asked = nil
+        child.learning = false
+        spare = child
     }
 
     /// A new decoder for `value` at `key` below this one (for nested containers and super decoders).

@@ -4,8 +4,11 @@
 /// the type's first record), each key is checked against the next known one, one comparison; a key out of that
 /// order (a repeat, a skipped key) moves the record to the general bookkeeping, which remembers every key.
 ///
-/// An encoder lends one child encoder for the values below it, one at a time, and takes it back afterwards (when
-/// nothing else holds it); its coding path is built from the chain of parents only when asked for.
+/// An encoder lends one child encoder for the values below it, one at a time, and takes it back afterwards when
+/// nothing else holds it. Its coding path is built from the chain of parents only when asked for. No two encoders
+/// hold each other: a lent child holds its parent, and a child taken back is held by its parent and forgets it; a
+/// nested encoder waiting for its value is held by its parent until the parent is resolved or its `encode(to:)`
+/// fails, and holds it.
 ///
 /// Its state is not checked for exclusive access at run time (`@exclusivity(unchecked)`): only this encoder's own
 /// methods touch it, and none calls out while it holds an access. The checks cost a sixth of a record's time.
@@ -17,7 +20,7 @@ final class BrokerEncoder: Encoder {
         case vector
     }
 
-    private let parent: BrokerEncoder?
+    @exclusivity(unchecked) private var parent: BrokerEncoder?
     @exclusivity(unchecked) private var key: (any CodingKey)?
     private let topPath: [any CodingKey]
 
@@ -62,33 +65,33 @@ final class BrokerEncoder: Encoder {
 
     // MARK: - Children
 
-    /// The encoder for a value at `key` below this one: the child lent before when nothing else holds it.
-    func child<Key: CodingKey>(at key: Key) -> BrokerEncoder {
-        child(key: key)
-    }
-
-    /// The encoder for a value at this one's own path.
-    func child() -> BrokerEncoder {
-        child(key: nil)
-    }
-
-    private func child(key: (any CodingKey)?) -> BrokerEncoder {
-        if isKnownUniquelyReferenced(&spare), let spare {
-            spare.reset(key: key)
-            return spare
-        }
-        let child = BrokerEncoder(parent: self, key: key)
-        spare = child
+    /// Lends the encoder for a value at `key` below this one (at this one's own path when `key` is `nil`): the child
+    /// taken back before, if any. Give it back with ``takeBack(_:)``.
+    func lend(at key: (some CodingKey)?) -> BrokerEncoder {
+        guard let child = spare else { return BrokerEncoder(parent: self, key: key) }
+        spare = nil
+        child.parent = self
+        child.key = key
         return child
     }
 
-    private func reset(key: (any CodingKey)?) {
-        self.key = key
-        storage = .empty
-        single = .none
-        values = []
-        keys = nil
-        expected = nil
+    /// Takes back a lent child, to lend again, unless something else holds it (a type that kept its encoder).
+    func takeBack(_ child: inout BrokerEncoder) {
+        guard isKnownUniquelyReferenced(&child) else { return }
+        child.parent = nil
+        child.key = nil
+        child.storage = .empty
+        child.single = .none
+        child.values = []
+        child.keys = nil
+        child.expected = nil
+        child.pending = []
+        spare = child
+    }
+
+    /// Lets go of the nested encoders still waiting for their values, after `encode(to:)` failed.
+    func abandon() {
+        for (_, nested) in pending { nested.abandon() }
         pending = []
     }
 
@@ -187,8 +190,10 @@ final class BrokerEncoder: Encoder {
     /// The value written, for a nested container (no source to place its fields by).
     func resolve() throws -> Broker.Value {
         switch storage {
-        case .empty: return .none
-        case .single: return single
+        case .empty, .single:
+            // A value stored after nested containers were made: theirs are not part of it.
+            abandon()
+            return storage == .single ? single : .none
         case .vector, .record: return .vector(try takeValues())
         }
     }
