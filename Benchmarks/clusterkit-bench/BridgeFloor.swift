@@ -1,9 +1,11 @@
 import ClusterKit
 
-/// The least any `Encoder`/`Decoder` can cost for a record: a coder that only appends each field's value in order
-/// (encoding) or takes the next one (decoding), with no key checks, no nested values and no errors beyond a type
-/// mismatch. `clusterkit-bench bridge` measures it beside the bridge, so that the cost of Codable's own dispatch
-/// (a container box, and a box call, a witness call and a key copy per field) is told apart from the bridge's.
+/// The least any `Encoder`/`Decoder` can cost for a record.
+///
+/// A coder that only appends each field's value in order (encoding) or takes the next one (decoding), with no key
+/// checks, no nested values and no errors beyond a type mismatch. `clusterkit-bench bridge` measures it beside the
+/// bridge, so that the cost of Codable's own dispatch (a container box, and a box call, a witness call and a key copy
+/// per field) is told apart from the bridge's.
 ///
 /// It handles only what the benchmark's record holds (the standard scalars, `[String]` and three Broker scalars, the
 /// latter by type identity).

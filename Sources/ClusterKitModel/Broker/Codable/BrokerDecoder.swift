@@ -63,8 +63,10 @@ final class BrokerDecoder: Decoder {
 
     // MARK: - Children
 
-    /// Lends the decoder for `value` at `key` below this one (at this one's own path when `key` is `nil`): the child
-    /// taken back before, if any. Give it back with ``takeBack(_:)``.
+    /// Lends the decoder for `value` at `key` below this one.
+    ///
+    /// At this one's own path when `key` is `nil`; the child taken back before, if any. Give it back with
+    /// ``takeBack(_:)``.
     func lend(_ value: Broker.Value, at key: (some CodingKey)?) -> BrokerDecoder {
         guard let child = spare else { return BrokerDecoder(parent: self, key: key, topPath: [], value: value) }
         spare = nil

@@ -65,8 +65,10 @@ final class BrokerEncoder: Encoder {
 
     // MARK: - Children
 
-    /// Lends the encoder for a value at `key` below this one (at this one's own path when `key` is `nil`): the child
-    /// taken back before, if any. Give it back with ``takeBack(_:)``.
+    /// Lends the encoder for a value at `key` below this one.
+    ///
+    /// At this one's own path when `key` is `nil`; the child taken back before, if any. Give it back with
+    /// ``takeBack(_:)``.
     func lend(at key: (some CodingKey)?) -> BrokerEncoder {
         guard let child = spare else { return BrokerEncoder(parent: self, key: key) }
         spare = nil
