@@ -58,7 +58,7 @@ enum BrokerValueDecoding {
         if let direct = BrokerDirectType.of(type) {
             return try direct.decode(type, from: value, at: { parent.codingPath })
         }
-        var child = parent.lend(value, at: BrokerIndexKey?.none)
+        var child = parent.lend(value)
         defer { parent.takeBack(&child) }
         return try decode(type, at: child)
     }

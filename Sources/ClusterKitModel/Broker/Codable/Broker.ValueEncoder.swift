@@ -59,7 +59,7 @@ enum BrokerValueEncoding {
     /// Encodes the value at `parent`'s own path (for a single-value container).
     static func encode<T: Encodable>(_ value: T, at parent: BrokerEncoder) throws -> Broker.Value {
         if let direct = BrokerDirectType.of(T.self) { return direct.encode(value) }
-        var child = parent.lend(at: BrokerIndexKey?.none)
+        var child = parent.lend()
         defer { parent.takeBack(&child) }
         return try encode(value, into: child)
     }

@@ -65,9 +65,18 @@ final class BrokerDecoder: Decoder {
 
     /// Lends the decoder for `value` at `key` below this one.
     ///
-    /// At this one's own path when `key` is `nil`; the child taken back before, if any. Give it back with
-    /// ``takeBack(_:)``.
-    func lend(_ value: Broker.Value, at key: (some CodingKey)?) -> BrokerDecoder {
+    /// The child taken back before, if any. Give it back with ``takeBack(_:)``.
+    func lend(_ value: Broker.Value, at key: some CodingKey) -> BrokerDecoder {
+        // (Not an optional key: an optional of a type parameter costs a metadata lookup in unspecialized code.)
+        lend(value, key: key)
+    }
+
+    /// Lends the decoder for `value` at this one's own path.
+    func lend(_ value: Broker.Value) -> BrokerDecoder {
+        lend(value, key: nil)
+    }
+
+    private func lend(_ value: Broker.Value, key: (any CodingKey)?) -> BrokerDecoder {
         guard let child = spare else { return BrokerDecoder(parent: self, key: key, topPath: [], value: value) }
         spare = nil
         child.parent = self

@@ -67,9 +67,18 @@ final class BrokerEncoder: Encoder {
 
     /// Lends the encoder for a value at `key` below this one.
     ///
-    /// At this one's own path when `key` is `nil`; the child taken back before, if any. Give it back with
-    /// ``takeBack(_:)``.
-    func lend(at key: (some CodingKey)?) -> BrokerEncoder {
+    /// The child taken back before, if any. Give it back with ``takeBack(_:)``.
+    func lend(at key: some CodingKey) -> BrokerEncoder {
+        // (Not an optional key: an optional of a type parameter costs a metadata lookup in unspecialized code.)
+        lend(key: key)
+    }
+
+    /// Lends the encoder for a value at this one's own path.
+    func lend() -> BrokerEncoder {
+        lend(key: nil)
+    }
+
+    private func lend(key: (any CodingKey)?) -> BrokerEncoder {
         guard let child = spare else { return BrokerEncoder(parent: self, key: key) }
         spare = nil
         child.parent = self
@@ -204,9 +213,10 @@ final class BrokerEncoder: Encoder {
     func resolveRecord<T>(of source: T, type: Any.Type, info: inout BrokerCodableTypes.Encoding) throws -> Broker.Value
     {
         guard storage == .record else { return try resolve() }
+        // Every stored property written (the common case): the fields as they are.
+        if let count = info.propertyCount, count == values.count { return .vector(try takeValues()) }
         let written = keys ?? Array((expected ?? []).prefix(values.count))
         let fields = try takeValues()
-        if let count = info.propertyCount, count == fields.count { return .vector(fields) }
         if info.propertyCount == nil {
             let count = Mirror(reflecting: source).children.count
             BrokerCodableTypes.learnEncoding(type, keys: written, propertyCount: count, into: &info)
