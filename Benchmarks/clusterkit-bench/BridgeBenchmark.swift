@@ -1,7 +1,9 @@
 import ClusterKit
 
-/// `clusterkit-bench bridge [--records N] [--events N] [--runs N]`: the Codable bridge against the hand-written
-/// paths (issue 16's targets), median of several runs.
+/// `clusterkit-bench bridge [--records N] [--events N] [--runs N] [--only encode|decode|events]`.
+///
+/// The Codable bridge against the hand-written paths (issue 16's targets), median of several runs. `--only` runs one
+/// part, the bridge's side alone for `encode` and `decode` (for `perf record`).
 ///
 /// - records: a 10-field record encoded to and decoded from its Broker value, written once as a `Codable` struct
 ///   through ``Broker/ValueEncoder``/``Broker/ValueDecoder`` and once as a hand-written ``BrokerRecord``
@@ -91,8 +93,24 @@ enum BridgeBenchmark {
         let records = Int(value(of: "--records", in: arguments) ?? "") ?? 200_000
         let events = Int(value(of: "--events", in: arguments) ?? "") ?? 100_000
         let runs = Int(value(of: "--runs", in: arguments) ?? "") ?? 5
-        try measureRecords(count: records, runs: runs)
-        try await measureEvents(count: events, runs: runs)
+        switch value(of: "--only", in: arguments) {
+        case "encode"?:
+            let encoder = Broker.ValueEncoder()
+            let time = try nanoseconds(count: records, runs: runs) { _ = try encoder.encode(sample) }
+            print("bridge encode: \(format(time))")
+        case "decode"?:
+            let decoder = Broker.ValueDecoder()
+            let value = HandRecord(sample).brokerValue
+            let time = try nanoseconds(count: records, runs: runs) {
+                _ = try decoder.decode(TypedRecord.self, from: value)
+            }
+            print("bridge decode: \(format(time))")
+        case "events"?:
+            try await measureEvents(count: events, runs: runs)
+        default:
+            try measureRecords(count: records, runs: runs)
+            try await measureEvents(count: events, runs: runs)
+        }
     }
 
     // MARK: - Records
@@ -106,17 +124,27 @@ enum BridgeBenchmark {
         print("bridge: a 10-field record, \(count) encodes and decodes per run, \(runs) runs (ns per record)")
         let encoder = Broker.ValueEncoder()
         let decoder = Broker.ValueDecoder()
+        let floorEncoder = BridgeFloor.Encoder()
+        guard try floorEncoder.encoding(sample) == value,
+            try BridgeFloor.Decoder(value).decoding(TypedRecord.self) == sample
+        else { throw ControllerBenchmarkError("the floor coders and the hand-written record disagree") }
         let typedEncode = try nanoseconds(count: count, runs: runs) { _ = try encoder.encode(sample) }
         let handEncode = try nanoseconds(count: count, runs: runs) { _ = hand.brokerValue }
+        let floorEncode = try nanoseconds(count: count, runs: runs) { _ = try BridgeFloor.Encoder().encoding(sample) }
         let typedDecode = try nanoseconds(count: count, runs: runs) {
             _ = try decoder.decode(TypedRecord.self, from: value)
         }
         let handDecode = try nanoseconds(count: count, runs: runs) { _ = try HandRecord(brokerValue: value) }
+        let floorDecode = try nanoseconds(count: count, runs: runs) {
+            _ = try BridgeFloor.Decoder(value).decoding(TypedRecord.self)
+        }
         print(
             "  encode: bridge \(format(typedEncode)), hand-written \(format(handEncode)), ratio \(ratio(typedEncode, handEncode))"
+                + "; a minimal Encoder \(format(floorEncode))"
         )
         print(
             "  decode: bridge \(format(typedDecode)), hand-written \(format(handDecode)), ratio \(ratio(typedDecode, handDecode))"
+                + "; a minimal Decoder \(format(floorDecode))"
         )
     }
 

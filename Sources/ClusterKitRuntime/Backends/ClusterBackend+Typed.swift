@@ -33,8 +33,9 @@ extension ClusterBackend {
     /// The events of one name that this backend receives, with their arguments decoded as Swift values by
     /// ``Broker/ValueDecoder``.
     ///
-    /// It reads the backend's ``events``, which have one reader: events of other names are skipped, and so is an
-    /// event whose arguments do not decode (with `onMismatch` told which and why). Subscribe to the topic first.
+    /// It reads the backend's ``events`` as it is iterated (they have one reader; nothing is read ahead): events of
+    /// other names are skipped, and so is an event whose arguments do not decode (with `onMismatch` told which and
+    /// why). Subscribe to the topic first.
     ///
     /// ```swift
     /// for try await (id, rules) in backend.events(named: "NetControl::rule_added", as: (String, [Rule]).self) { … }
@@ -49,56 +50,7 @@ extension ClusterBackend {
         named name: String,
         as types: (repeat each Argument).Type,
         onMismatch: @escaping @Sendable (Broker.Event, Broker.ConversionError) -> Void = { _, _ in }
-    ) -> AsyncThrowingStream<(repeat each Argument), any Error> {
-        let events = self.events
-        return AsyncThrowingStream { continuation in
-            let reader = Task {
-                do {
-                    for try await received in events where received.event.name == name {
-                        let decoded: (repeat each Argument)
-                        do throws(Broker.ConversionError) {
-                            decoded = try TypedArguments.decode(received.event.arguments, as: types)
-                        } catch {
-                            onMismatch(received.event, error)
-                            continue
-                        }
-                        continuation.yield(decoded)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in reader.cancel() }
-        }
-    }
-}
-
-/// Decodes an event's arguments into a tuple of Swift values.
-enum TypedArguments {
-    static func decode<each Argument: Decodable>(
-        _ arguments: [Broker.Value],
-        as types: (repeat each Argument).Type
-    ) throws(Broker.ConversionError) -> (repeat each Argument) {
-        var expected = 0
-        for _ in repeat (each Argument).self { expected += 1 }
-        guard arguments.count == expected else {
-            throw Broker.ConversionError(
-                .tooFewFields,
-                "expected \(expected) arguments, got \(arguments.count)"
-            )
-        }
-        var index = 0
-        func next<T: Decodable>(_ type: T.Type) throws(Broker.ConversionError) -> T {
-            defer { index += 1 }
-            do {
-                return try Broker.ValueDecoder().decode(type, from: arguments[index])
-            } catch let error as Broker.ConversionError {
-                throw error.within("[\(index)]")
-            } catch {
-                throw Broker.ConversionError(.invalidValue, "\(error)", path: ["[\(index)]"])
-            }
-        }
-        return (repeat try next((each Argument).self))
+    ) -> TypedEvents<repeat each Argument> {
+        TypedEvents(events: events, name: name, onMismatch: onMismatch)
     }
 }

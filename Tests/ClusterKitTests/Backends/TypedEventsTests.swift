@@ -87,4 +87,23 @@ import Testing
         let decoded = try TypedArguments.decode([.string("a"), .count(3)], as: (String, Int).self)
         #expect(decoded.0 == "a" && decoded.1 == 3)
     }
+
+    @Test func theTypedEventsReadTheBackendsEventsAsTheyAreIteratedAndEndWithThem() async throws {
+        let hub = InMemoryBackend.Hub()
+        let publisher = hub.makeBackend(name: "publisher")
+        let subscriber = hub.makeBackend(name: "subscriber")
+        let topic = Topic("site/rules")
+        try await subscriber.subscribe(topic)
+        try await subscriber.connect()
+        try await publisher.connect()
+        // Published before the sequence is made: they wait in the backend's own (bounded) inbox.
+        try await publisher.publish("Site::rule", Rule(id: "a", priority: 1, expires: nil), to: topic)
+        try await publisher.publish("Site::rule", Rule(id: "b", priority: 2, expires: nil), to: topic)
+        var rules = subscriber.events(named: "Site::rule", as: Rule.self).makeAsyncIterator()
+        #expect(try await rules.next()?.id == "a")
+        #expect(try await rules.next()?.id == "b")
+        await subscriber.close()
+        #expect(try await rules.next() == nil)
+        await publisher.close()
+    }
 }

@@ -21,7 +21,7 @@ struct BrokerNameKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-/// Coding paths as the bridge's errors name them: `rules[2].priority`.
+/// Coding paths as the bridge names them in errors: `rules[2].priority`.
 enum BrokerCodingPath {
     static func text(_ path: [any CodingKey]) -> String {
         var text = ""
@@ -43,15 +43,16 @@ enum BrokerCodingPath {
 
 /// `Set`, which the bridge writes as a Broker `set` rather than the array its `encode(to:)` writes.
 protocol BrokerCodableSet {
-    func brokerElements(at path: [any CodingKey]) throws -> [Broker.Value]
+    /// The elements, each encoded one key (its index) below `encoder`.
+    func brokerElements(in encoder: BrokerEncoder) throws -> [Broker.Value]
 }
 
 extension Set: BrokerCodableSet where Element: Encodable {
-    func brokerElements(at path: [any CodingKey]) throws -> [Broker.Value] {
+    func brokerElements(in encoder: BrokerEncoder) throws -> [Broker.Value] {
         var elements: [Broker.Value] = []
         elements.reserveCapacity(count)
         for (index, element) in enumerated() {
-            elements.append(try BrokerValueEncoding.encode(element, at: path + [BrokerIndexKey(index)]))
+            elements.append(try BrokerValueEncoding.encode(element, in: encoder, at: BrokerIndexKey(index)))
         }
         return elements
     }
@@ -60,50 +61,55 @@ extension Set: BrokerCodableSet where Element: Encodable {
 /// `Dictionary`, which the bridge writes as a Broker `table` (its `encode(to:)` writes a keyed container for
 /// `String` and `Int` keys, an array of alternating keys and values otherwise).
 protocol BrokerCodableTable {
-    func brokerEntries(at path: [any CodingKey]) throws -> [(key: Broker.Value, value: Broker.Value)]
+    /// The entries: each key encoded below `encoder` at `key`, its value at the key's Broker value.
+    func brokerEntries(in encoder: BrokerEncoder) throws -> [(key: Broker.Value, value: Broker.Value)]
 }
 
 extension Dictionary: BrokerCodableTable where Key: Encodable, Value: Encodable {
-    func brokerEntries(at path: [any CodingKey]) throws -> [(key: Broker.Value, value: Broker.Value)] {
+    func brokerEntries(in encoder: BrokerEncoder) throws -> [(key: Broker.Value, value: Broker.Value)] {
         var entries: [(key: Broker.Value, value: Broker.Value)] = []
         entries.reserveCapacity(count)
         for (key, value) in self {
-            let keyValue = try BrokerValueEncoding.encode(key, at: path + [BrokerNameKey("key")])
-            let place = path + [BrokerNameKey("\(keyValue)")]
-            entries.append((keyValue, try BrokerValueEncoding.encode(value, at: place)))
+            let keyValue = try BrokerValueEncoding.encode(key, in: encoder, at: BrokerNameKey("key"))
+            let place = BrokerNameKey("\(keyValue)")
+            entries.append((keyValue, try BrokerValueEncoding.encode(value, in: encoder, at: place)))
         }
         return entries
     }
 }
 
 /// `Set` for the decoder: made from decoded elements.
-protocol BrokerDecodableSet {
-    static func decodeBrokerSet(_ elements: [Broker.Value], at path: [any CodingKey]) throws -> Self
+protocol BrokerDecodableSet: SendableMetatype {
+    /// The set of `elements`, each decoded one key (its index) below `decoder`.
+    static func decodeBrokerSet(_ elements: [Broker.Value], in decoder: BrokerDecoder) throws -> Self
 }
 
 extension Set: BrokerDecodableSet where Element: Decodable {
-    static func decodeBrokerSet(_ elements: [Broker.Value], at path: [any CodingKey]) throws -> Set<Element> {
+    static func decodeBrokerSet(_ elements: [Broker.Value], in decoder: BrokerDecoder) throws -> Set<Element> {
         var set = Set<Element>(minimumCapacity: elements.count)
         for (index, element) in elements.enumerated() {
-            set.insert(try BrokerValueDecoding.decode(Element.self, from: element, at: path + [BrokerIndexKey(index)]))
+            set.insert(
+                try BrokerValueDecoding.decode(Element.self, from: element, in: decoder, at: BrokerIndexKey(index))
+            )
         }
         return set
     }
 }
 
 /// `Dictionary` for the decoder: made from a Broker `table`.
-protocol BrokerDecodableTable {
-    static func decodeBrokerTable(_ table: Broker.ValueTable, at path: [any CodingKey]) throws -> Self
+protocol BrokerDecodableTable: SendableMetatype {
+    /// The dictionary of `table`'s entries, decoded below `decoder` as ``BrokerCodableTable`` encodes them.
+    static func decodeBrokerTable(_ table: Broker.ValueTable, in decoder: BrokerDecoder) throws -> Self
 }
 
 extension Dictionary: BrokerDecodableTable where Key: Decodable, Value: Decodable {
-    static func decodeBrokerTable(_ table: Broker.ValueTable, at path: [any CodingKey]) throws -> [Key: Value] {
+    static func decodeBrokerTable(_ table: Broker.ValueTable, in decoder: BrokerDecoder) throws -> [Key: Value] {
         var dictionary: [Key: Value] = [:]
         dictionary.reserveCapacity(table.count)
         for entry in table {
-            let key = try BrokerValueDecoding.decode(Key.self, from: entry.key, at: path + [BrokerNameKey("key")])
-            let place = path + [BrokerNameKey("\(entry.key)")]
-            dictionary[key] = try BrokerValueDecoding.decode(Value.self, from: entry.value, at: place)
+            let key = try BrokerValueDecoding.decode(Key.self, from: entry.key, in: decoder, at: BrokerNameKey("key"))
+            let place = BrokerNameKey("\(entry.key)")
+            dictionary[key] = try BrokerValueDecoding.decode(Value.self, from: entry.value, in: decoder, at: place)
         }
         return dictionary
     }
@@ -116,56 +122,6 @@ protocol BrokerOptionalProperty {
 
 extension Optional: BrokerOptionalProperty {
     var isNil: Bool { self == nil }
-}
-
-/// Where each field of a record goes: the keys an `encode(to:)` wrote, in the places of the type's stored
-/// properties, with `none` for each `nil` optional property that it skipped (the bridge's own `encodeIfPresent`
-/// writes `none`, so synthesized code skips none; a hand-written `encode(to:)` may).
-enum BrokerRecordLayout {
-    /// The number of stored properties of each type seen, so that the common case (every property written, as
-    /// synthesized code with the bridge's `encodeIfPresent` does) needs no reflection.
-    private static let propertyCounts = Guarded<[ObjectIdentifier: Int]>([:])
-
-    static func place(_ fields: [(key: String, value: Broker.Value)], of source: Any?) -> [Broker.Value] {
-        guard let source else { return fields.map(\.value) }
-        let type = ObjectIdentifier(Swift.type(of: source))
-        if let count = propertyCounts.withLock({ $0[type] }), count == fields.count { return fields.map(\.value) }
-        let children = Mirror(reflecting: source).children
-        propertyCounts.withLock { counts in
-            if counts.count < 10_000 { counts[type] = children.count }
-        }
-        // Every property written: nothing to place.
-        if children.count == fields.count { return fields.map(\.value) }
-        var byName: [String: Broker.Value] = [:]
-        for field in fields where byName[field.key] == nil { byName[field.key] = field.value }
-        var placed: [Broker.Value] = []
-        placed.reserveCapacity(children.count)
-        var matched = 0
-        for child in children {
-            // A property wrapper's storage is `_name`.
-            let label = child.label.map { $0.hasPrefix("_") ? String($0.dropFirst()) : $0 }
-            if let label, let value = byName[label] {
-                placed.append(value)
-                matched += 1
-            } else if (child.value as? any BrokerOptionalProperty)?.isNil == true {
-                placed.append(.none)
-            }
-        }
-        if matched == byName.count { return placed }
-        // Keys that are not property names (renamed by custom coding keys): the written order, with `none` for
-        // each nil optional property in its place.
-        placed = []
-        var written = fields.makeIterator()
-        for child in children {
-            if (child.value as? any BrokerOptionalProperty)?.isNil == true {
-                placed.append(.none)
-            } else if let field = written.next() {
-                placed.append(field.value)
-            }
-        }
-        while let field = written.next() { placed.append(field.value) }
-        return placed
-    }
 }
 
 /// The standard library types that are ``BrokerConvertible`` but that the decoder reads by its own rules.

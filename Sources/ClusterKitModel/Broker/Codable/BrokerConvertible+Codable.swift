@@ -11,7 +11,7 @@ extension BrokerConvertible {
     /// - Throws: The encoder's error.
     public func encodeBrokerForm(to encoder: any Encoder) throws {
         if let broker = encoder as? BrokerEncoder {
-            broker.storage = .single(brokerValue)
+            broker.store(brokerValue)
             return
         }
         var container = encoder.singleValueContainer()
