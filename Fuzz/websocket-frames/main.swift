@@ -80,7 +80,7 @@ struct Driver {
             inbox += taken.map { $0.message }
             taken.removeAll()
             core.delivered(receiveQueueIsFull: inbox.count >= inboxCapacity)
-        case .open, .markClean: break
+        case .open, .markClean, .refused: break
         case .beginClosing: core.takeQueuedFrames { _ in }
         case .schedule(let kind, let instant): timers.append((kind, instant))
         case .close: closed = true
