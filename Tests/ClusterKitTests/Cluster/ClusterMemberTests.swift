@@ -331,3 +331,35 @@ import Testing
         await manager.stop()
     }
 }
+
+/// Zeek's `Cluster::on_subscribe` and `Cluster::on_unsubscribe` hooks on any backend.
+@Suite struct SubscriptionHookTests {
+    @Test func hooksSeeEverySubscriptionBeforeTheBackendDoes() async throws {
+        let hub = InMemoryBackend.Hub()
+        let seen = Guarded<[String]>([])
+        let inner = hub.makeBackend(name: "worker-1", nodeID: "w1")
+        let backend = inner.withSubscriptionHooks(
+            onSubscribe: { topic in
+                // Before the backend subscribes: nobody holds the topic yet.
+                seen.withLock { $0.append("+\(topic.name) \(hub.hasSubscribers(topic))") }
+            },
+            onUnsubscribe: { topic in seen.withLock { $0.append("-\(topic.name) \(hub.hasSubscribers(topic))") } }
+        )
+        #expect(backend.nodeID == "w1")
+        let member = try ClusterMember(layout: ClusterMemberTests.layout, node: "worker-1", backend: backend)
+        try await member.subscribe()
+        try await backend.subscribe("site/", eventNames: ["Site::e"])
+        try await backend.connect()
+        try await backend.unsubscribe("zeek/cluster/worker")
+        #expect(
+            seen.withLock { $0 } == [
+                "+zeek/cluster/node/worker-1/ false", "+zeek/cluster/nodeid/w1/ false", "+zeek/cluster/worker false",
+                "+site/ false", "-zeek/cluster/worker true",
+            ]
+        )
+        #expect(!hub.hasSubscribers("zeek/cluster/worker"))
+        #expect(hub.memberCount == 1)
+        await backend.close()
+        #expect(hub.memberCount == 0)
+    }
+}
