@@ -46,9 +46,7 @@ struct AgentCommand: ZeekctlCommand {
     var nodeProgram: String?
     var nodeTokenFile: String?
     var access: ClientAccess
-    var logDirectory: String?
-    var logFormat: ZeekLogFormat
-    var logLevel: Management.Log.Level
+    var logs: LogArguments
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -70,16 +68,7 @@ struct AgentCommand: ZeekctlCommand {
         stateDirectory = arguments.value("--state-dir")
         nodeProgram = arguments.value("--node-program")
         nodeTokenFile = arguments.value("--node-token-file")
-        logDirectory = arguments.value("--log-dir") ?? stateDirectory
-        logFormat =
-            try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
-            .flatMap(ZeekLogFormat.init(rawValue:)) ?? .ascii
-        logLevel =
-            try arguments.choice("--log-level", Management.Log.Level.allCases.map { $0.name.lowercased() })
-            .flatMap(Management.Log.Level.init(name:)) ?? .info
-        if logDirectory == nil, arguments.value("--log-format") != nil || arguments.value("--log-level") != nil {
-            throw UsageError("'--log-format' and '--log-level' need '--log-dir' (or '--state-dir')")
-        }
+        logs = try LogArguments(arguments: arguments, defaultDirectory: stateDirectory, takesLevel: true)
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -124,12 +113,7 @@ struct AgentCommand: ZeekctlCommand {
                 )
             )
             prepared.apply(to: &configuration.backend)
-            var logs: LogDirectory?
-            if let logDirectory {
-                let directory = try PrivateDirectory(checking: context.resolve(logDirectory))
-                let logOptions = LogDirectory.Options(directory: directory.path, format: logFormat, level: logLevel)
-                logs = LogDirectory(options: logOptions) { terminal.error("\($0); its lines are dropped") }
-            }
+            let logs = try self.logs.open(context: context)
             defer { logs?.close() }
             try TerminationSignals.install()
             let agent = AgentProcess(

@@ -123,9 +123,7 @@ struct ControllerCommand: ZeekctlCommand {
     var agents: ControllerService.AgentMode
     var nodeTokenFile: String?
     var scheme: TopicScheme
-    var logDirectory: String?
-    var logFormat: ZeekLogFormat
-    var logLevel: Management.Log.Level
+    var logs: LogArguments
     /// The client certificate and key node processes present to a hub that verifies its peers.
     var nodeCertificate: (certificate: String, key: String)?
 
@@ -184,16 +182,7 @@ struct ControllerCommand: ZeekctlCommand {
         if agents == .remote && nodeTokenFile == nil {
             throw UsageError("'--agents remote' needs '--node-token-file FILE' (the token agents present)")
         }
-        logDirectory = arguments.value("--log-dir") ?? stateDirectory
-        logFormat =
-            try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
-            .flatMap(ZeekLogFormat.init(rawValue:)) ?? .ascii
-        logLevel =
-            try arguments.choice("--log-level", Management.Log.Level.allCases.map { $0.name.lowercased() })
-            .flatMap(Management.Log.Level.init(name:)) ?? .info
-        if logDirectory == nil, arguments.value("--log-format") != nil || arguments.value("--log-level") != nil {
-            throw UsageError("'--log-format' and '--log-level' need '--log-dir' (or '--state-dir')")
-        }
+        logs = try LogArguments(arguments: arguments, defaultDirectory: stateDirectory, takesLevel: true)
         switch (arguments.value("--tls-node-certificate"), arguments.value("--tls-node-key")) {
         case (nil, nil):
             nodeCertificate = nil
@@ -336,18 +325,11 @@ struct ControllerCommand: ZeekctlCommand {
             )
         }
         defer { temporaryDirectory?.remove() }
-        if let logDirectory {
-            // Checked after the state directory, by the same rules: created private, or writable by this user only.
-            let directory: PrivateDirectory
-            do {
-                directory = try PrivateDirectory(checking: context.resolve(logDirectory))
-            } catch {
-                return fail("log directory \(error)")
-            }
-            let logOptions = LogDirectory.Options(directory: directory.path, format: logFormat, level: logLevel)
-            options.logs = LogDirectory(options: logOptions) { error in
-                terminal.error("\(error); its lines are dropped")
-            }
+        // Checked after the state directory, by the same rules.
+        do {
+            options.logs = try logs.open(context: context)
+        } catch {
+            return fail("log directory \(error)")
         }
         let service: ControllerService
         do {

@@ -49,8 +49,7 @@ struct NodeCommand: ZeekctlCommand {
     var settings: [String: ZeekValue?]
     var access: ClientAccess
     var scheme: TopicScheme
-    var logDirectory: String?
-    var logFormat: ZeekLogFormat
+    var logs: LogArguments
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -66,13 +65,7 @@ struct NodeCommand: ZeekctlCommand {
         nodeName = arguments.value("--name")
         layout = arguments.value("--layout")
         settings = try arguments.zeekSettings("--set")
-        logDirectory = arguments.value("--log-dir")
-        logFormat =
-            try arguments.choice("--log-format", ZeekLogFormat.allCases.map(\.rawValue))
-            .flatMap(ZeekLogFormat.init(rawValue:)) ?? .ascii
-        if logDirectory == nil, arguments.value("--log-format") != nil {
-            throw UsageError("'--log-format' needs '--log-dir'")
-        }
+        logs = try LogArguments(arguments: arguments, defaultDirectory: nil, takesLevel: false)
         scheme = try Self.scheme(arguments)
     }
 
@@ -99,13 +92,7 @@ struct NodeCommand: ZeekctlCommand {
             configuration.clusterOptions.backend = scheme.backend == .broker ? .broker : .zeroMQ
             try TerminationSignals.install()
             let terminal = context.terminal
-            var logs: LogDirectory?
-            if let logDirectory {
-                let directory = try PrivateDirectory(checking: context.resolve(logDirectory))
-                logs = LogDirectory(options: LogDirectory.Options(directory: directory.path, format: logFormat)) {
-                    terminal.error("\($0); its lines are dropped")
-                }
-            }
+            let logs = try self.logs.open(context: context)
             defer { logs?.close() }
             let node = NodeProcess(
                 configuration: configuration,
