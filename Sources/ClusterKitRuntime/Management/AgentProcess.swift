@@ -103,10 +103,10 @@ public struct AgentProcess: Sendable {
     /// - Parameter instance: The instance name.
     /// - Returns: The options.
     public static func backendOptions(instance: String) -> WebSocketBackend.Options {
-        var options = NodeProcess.backendOptions(name: instance)
-        options.applicationName = options.applicationName.map { "zeekctl-agent-" + $0.dropFirst("zeekctl-node-".count) }
-        options.reconnect = WebSocketBackend.Options.Reconnect(maximumAttempts: Int.max)
-        return options
+        WebSocketBackend.Options(
+            applicationName: NodeProcess.applicationName("zeekctl-agent-", instance),
+            reconnect: WebSocketBackend.Options.Reconnect(maximumAttempts: Int.max)
+        )
     }
 
     /// Runs the agent until the task is cancelled or `stop` returns; then stops its nodes and closes the connection.

@@ -65,9 +65,13 @@ public struct NodeProcess: Sendable {
     /// - Parameter name: The node's name.
     /// - Returns: The options.
     public static func backendOptions(name: String) -> WebSocketBackend.Options {
+        WebSocketBackend.Options(applicationName: applicationName("zeekctl-node-", name), reconnect: .standard)
+    }
+
+    /// `prefix` and `name` as an `X-Application-Name`: bytes of `name` outside Zeek's `[-/_.=:*@a-zA-Z0-9]` become `_`.
+    static func applicationName(_ prefix: String, _ name: String) -> String {
         let allowed = Set("-/_.=:*@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".unicodeScalars)
-        let safe = String(String.UnicodeScalarView(name.unicodeScalars.map { allowed.contains($0) ? $0 : "_" }))
-        return WebSocketBackend.Options(applicationName: "zeekctl-node-" + safe, reconnect: .standard)
+        return prefix + String(String.UnicodeScalarView(name.unicodeScalars.map { allowed.contains($0) ? $0 : "_" }))
     }
 
     /// The node's identifiers: the cluster framework's for its name and layout, then the settings.
