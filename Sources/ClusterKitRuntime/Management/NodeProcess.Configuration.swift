@@ -167,6 +167,14 @@ extension NodeProcess {
             return configuration
         }
 
+        /// Runs the node under a cluster backend's topic naming, with `Cluster::backend` saying which backend that is.
+        ///
+        /// - Parameter scheme: The backend's scheme (``TopicScheme/broker`` or ``TopicScheme/zeroMQ``).
+        public mutating func useClusterBackend(_ scheme: TopicScheme) {
+            self.scheme = scheme
+            clusterOptions.backend = scheme.backend == .broker ? .broker : .zeroMQ
+        }
+
         private static func layout(of file: String, loader: LayoutLoader) throws -> Cluster.Layout {
             let loaded: LoadedLayout
             do {

@@ -88,8 +88,7 @@ struct NodeCommand: ZeekctlCommand {
                 environment: context.environment
             )
             try access.prepared(context: context).apply(to: &configuration.backend)
-            configuration.scheme = scheme
-            configuration.clusterOptions.backend = scheme.backend == .broker ? .broker : .zeroMQ
+            configuration.useClusterBackend(scheme)
             try TerminationSignals.install()
             let terminal = context.terminal
             let logs = try self.logs.open(context: context)
