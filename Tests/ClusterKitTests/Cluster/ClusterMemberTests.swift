@@ -23,7 +23,8 @@ import Testing
         let member: ClusterMember
         let backend: InMemoryBackend
         let record = Record()
-        let task: Task<Void, Never>
+        /// Reads the events once connected, as a node's runtime does: a hello answering a notice can only go out then.
+        let task = Guarded<Task<Void, Never>?>(nil)
 
         var logs: Guarded<[String]> { _read { yield record.logs } }
         var reports: Guarded<[String]> { _read { yield record.reports } }
@@ -34,7 +35,7 @@ import Testing
             let backend = hub.makeBackend(name: name, nodeID: nodeID ?? "id-\(name)")
             self.backend = backend
             let record = self.record
-            let member = try ClusterMember(
+            member = try ClusterMember(
                 layout: ClusterMemberTests.layout,
                 node: name,
                 scheme: scheme,
@@ -43,29 +44,31 @@ import Testing
                 clusterLog: { info in record.logs.withLock { $0.append("\(info.node): \(info.message)") } },
                 report: { message in record.reports.withLock { $0.append(message) } }
             )
-            self.member = member
-            let memberEvents = Task {
-                for await event in member.events { record.events.withLock { $0.append(event) } }
-            }
-            task = Task {
-                do {
-                    for try await event in backend.events {
-                        if try await member.handle(event) { continue }
-                        record.received.withLock { $0.append(event) }
-                    }
-                } catch {}
-                memberEvents.cancel()
-            }
         }
 
         func start() async throws {
             try await member.subscribe()
             try await backend.connect()
+            let (member, backend, record) = (self.member, self.backend, self.record)
+            let memberEvents = Task {
+                for await event in member.events { record.events.withLock { $0.append(event) } }
+            }
+            task.withLock {
+                $0 = Task {
+                    do {
+                        for try await event in backend.events {
+                            if try await member.handle(event) { continue }
+                            record.received.withLock { $0.append(event) }
+                        }
+                    } catch {}
+                    memberEvents.cancel()
+                }
+            }
         }
 
         func stop() async {
             await backend.close()
-            await task.value
+            await task.withLock { $0 }?.value
         }
     }
 
