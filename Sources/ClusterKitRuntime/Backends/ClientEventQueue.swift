@@ -23,6 +23,8 @@ final class ClientEventQueue: Sendable {
     let limit: Int
     /// Events queued in in-process inboxes and not handed out yet.
     private let count = Atomic<Int>(0)
+    /// Whether the client reached the limit and has not yet fallen back to half of it.
+    private let stalled = Atomic<Bool>(false)
     private let backlog: HubBacklog
 
     init(limit: Int, backlog: HubBacklog) {
@@ -30,8 +32,21 @@ final class ClientEventQueue: Sendable {
         self.backlog = backlog
     }
 
-    /// Whether the client's next event for an in-process inbox must wait.
-    var isFull: Bool { count.load(ordering: .sequentiallyConsistent) >= limit }
+    /// Whether the client's next event for an in-process inbox must wait: from the moment its count reaches the limit
+    /// until it has fallen to half the limit, whatever else wakes the waiting publisher meanwhile.
+    ///
+    /// Asked only for the client's own publications, under the hub's participant lock.
+    var mustWait: Bool {
+        let current = count.load(ordering: .sequentiallyConsistent)
+        if current >= limit {
+            stalled.store(true, ordering: .sequentiallyConsistent)
+            return true
+        }
+        guard stalled.load(ordering: .sequentiallyConsistent) else { return false }
+        guard current <= limit / 2 else { return true }
+        stalled.store(false, ordering: .sequentiallyConsistent)
+        return false
+    }
 
     /// The events counted now.
     var waiting: Int { count.load(ordering: .relaxed) }

@@ -435,7 +435,7 @@ public final class InMemoryBackend: ClusterBackend {
                     let reachesInProcess = receivers.contains { participants[$0]?.kind == .inProcess }
                     if isOverrun, reachesInProcess { return .blocked(.overrun) }
                     eventQueue = participants[publisher]?.eventQueue
-                    if let eventQueue, eventQueue.isFull, reachesInProcess {
+                    if let eventQueue, reachesInProcess, eventQueue.mustWait {
                         return .blocked(.eventQueue(limit: eventQueue.limit))
                     }
                     // With one receiver its push below finds out; with more, none may be full before any is pushed.
