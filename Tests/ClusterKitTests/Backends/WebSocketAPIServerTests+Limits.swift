@@ -336,7 +336,8 @@ extension WebSocketAPIServerTests {
                 numbers.append(number)
             }
             #expect(numbers == Array(0..<500))
-            #expect(server.diagnostics.eventQueueStalls > 1)
+            // Whether it stalls again while the participant drains depends on which side is faster, so only the
+            // first stall, above, is asserted.
             #expect(server.diagnostics.publishTimeouts == 0)
             #expect(server.clients.count == 2)
             await flooding.close()
