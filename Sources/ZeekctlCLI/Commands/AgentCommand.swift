@@ -9,6 +9,7 @@ struct AgentCommand: ZeekctlCommand {
                              [--node-token-file FILE]
                              [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
                              [--token-file FILE] [--log-dir DIR] [--log-format ascii|json] [--log-level LEVEL]
+                             [--supervisor ws://127.0.0.1:PORT]
 
         Runs the Management agent of instance NAME until SIGTERM or SIGINT: it connects to the controller at
         --controller (ws://HOST:PORT, ws://HOST:PORT/v1/messages/json or HOST:PORT; a controller started with
@@ -28,6 +29,10 @@ struct AgentCommand: ZeekctlCommand {
         nowhere; --log-format ascii (default) or json, --log-level debug, info (default), warning or error, as
         for 'zeekctl controller'.
 
+        --supervisor URL has the supervisor there run the nodes (Zeek's SupervisorControl requests, with the
+        supervisor's token from CLUSTERKIT_SUPERVISOR_TOKEN): they then outlive the agent, and an agent started
+        again takes over those still running as deployed. 'zeekctl supervisor' starts its agents so.
+
         --controller takes a wss:// URL for TLS. \(ClientAccess.usage)
 
         exit status: 0 stopped by a signal, 1 could not start (no token, controller unreachable, unsafe state
@@ -38,6 +43,7 @@ struct AgentCommand: ZeekctlCommand {
         [
             .value("--name"), .value("--controller"), .value("--state-dir"), .value("--node-program"),
             .value("--node-token-file"), .value("--log-dir"), .value("--log-format"), .value("--log-level"),
+            .value("--supervisor"),
         ] + ClientAccess.options
 
     var instance: String
@@ -47,6 +53,8 @@ struct AgentCommand: ZeekctlCommand {
     var nodeTokenFile: String?
     var access: ClientAccess
     var logs: LogArguments
+    /// The supervisor that runs the agent's nodes (`--supervisor URL`, set by `zeekctl supervisor`).
+    var supervisor: String?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -69,6 +77,7 @@ struct AgentCommand: ZeekctlCommand {
         nodeProgram = arguments.value("--node-program")
         nodeTokenFile = arguments.value("--node-token-file")
         logs = try LogArguments(arguments: arguments, defaultDirectory: stateDirectory, takesLevel: true)
+        supervisor = arguments.value("--supervisor")
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -113,6 +122,13 @@ struct AgentCommand: ZeekctlCommand {
                 )
             )
             prepared.apply(to: &configuration.backend)
+            if let supervisor {
+                guard let token = context.environment[ClusterSupervisor.tokenEnvironmentKey], !token.isEmpty else {
+                    terminal.error("'--supervisor' needs the supervisor's token in \(ClusterSupervisor.tokenEnvironmentKey)")
+                    return .failure
+                }
+                configuration.supervisor = AgentProcess.Configuration.SupervisorAccess(url: supervisor, token: token)
+            }
             let logs = try self.logs.open(context: context)
             defer { logs?.close() }
             try TerminationSignals.install()
