@@ -11,7 +11,9 @@ extension ControllerService {
     /// - Parameter path: The file.
     /// - Returns: The configuration, or `nil` when the file does not exist.
     /// - Throws: ``ControllerServiceError`` (`unreadablePersistedConfiguration`) naming the file and what is wrong.
-    public static func persistedConfiguration(at path: String) throws(ControllerServiceError)
+    public static func persistedConfiguration(
+        at path: String
+    ) throws(ControllerServiceError)
         -> Management.Configuration?
     {
         guard access(path, F_OK) == 0 else { return nil }

@@ -141,7 +141,10 @@ public struct ClusterSupervisor: Sendable {
             ),
             log: log
         )
-        let (stopRequests, stopContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (stopRequests, stopContinuation) = AsyncStream.makeStream(
+            of: Void.self,
+            bufferingPolicy: .bufferingNewest(1)
+        )
         let nodes = SupervisorControlResponder(
             backend: hub.makeBackend(name: "supervisor"),
             configuration: ProcessSupervisor.Configuration(
@@ -181,15 +184,21 @@ public struct ClusterSupervisor: Sendable {
                 }
             }
             group.addTask { await children.run() }
-            // One local agent per instance of the configuration (all on this host), else the default instance.
+            // One local agent per instance of the configuration (all on this host), else the default instance;
+            // started once the controller answers, so that their first connection finds it.
             let instances = deployment.map { $0.instances.map(\.name).sorted() } ?? []
-            for name in [Self.controllerName] + (instances.isEmpty ? [configuration.instance] : instances) {
-                let error = children.create(Supervisor.NodeConfig(name: name))
-                if !error.isEmpty { log?("supervisor: cannot start \(name): \(error)") }
+            let create = { @Sendable (names: [String]) in
+                for name in names {
+                    let error = children.create(Supervisor.NodeConfig(name: name))
+                    if !error.isEmpty { self.log?("supervisor: cannot start \(name): \(error)") }
+                }
             }
+            create([Self.controllerName])
+            let agents = instances.isEmpty ? [configuration.instance] : instances
             if let deployment {
-                await onReady(await deploy(deployment, timeout: timeout))
+                await onReady(await deploy(deployment, timeout: timeout, once: { create(agents) }))
             } else {
+                create(agents)
                 await onReady(.deployed([]))
             }
             // Whichever comes first: the owner's stop, or the agent's stop_request.
@@ -241,8 +250,14 @@ public struct ClusterSupervisor: Sendable {
     }
 
     /// Stages and deploys `deployment` through the controller, as `zeek-client deploy-config` does, retrying the
-    /// connection until the controller listens or the limit passes.
-    private func deploy(_ deployment: Management.Configuration, timeout: Duration) async -> Outcome {
+    /// connection until the controller listens or the limit passes; `controllerAnswers` runs once, when it first
+    /// does.
+    private func deploy(
+        _ deployment: Management.Configuration,
+        timeout: Duration,
+        once controllerAnswers: @escaping @Sendable () -> Void
+    ) async -> Outcome {
+        let started = Guarded(false)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         var last = "no answer"
@@ -256,6 +271,12 @@ public struct ClusterSupervisor: Sendable {
                     options: DispatchOptions(timeout: max(remaining, .seconds(1)))
                 ) { dispatcher in
                     let client = ControllerClient(dispatcher: dispatcher)
+                    if started.withLock({ started in
+                        defer { started = true }
+                        return !started
+                    }) {
+                        controllerAnswers()
+                    }
                     _ = try await client.stage(deployment)
                     return try await client.deploy()
                 }

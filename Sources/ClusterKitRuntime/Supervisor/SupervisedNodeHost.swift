@@ -46,6 +46,9 @@ public final class SupervisedNodeHost: NodeHost {
         /// Answers that came before their waiter registered (never, as waiters register before publishing; kept
         /// for safety, at most a few).
         var early: [String: [Broker.Value]] = [:]
+        /// Whether the backend connected (`false`: it never will); `nil` before ``run()`` knows.
+        var connected: Bool?
+        var connectWaiters: [String: CheckedContinuation<Bool, Never>] = [:]
     }
 
     private let backend: any ClusterBackend
@@ -74,7 +77,10 @@ public final class SupervisedNodeHost: NodeHost {
         self.options = options
         self.clock = clock
         self.now = now
-        (exits, exitsContinuation) = AsyncStream.makeStream(of: HostedNodeExit.self, bufferingPolicy: .bufferingNewest(256))
+        (exits, exitsContinuation) = AsyncStream.makeStream(
+            of: HostedNodeExit.self,
+            bufferingPolicy: .bufferingNewest(256)
+        )
     }
 
     /// Connects to the supervisor and follows its answers and reports until cancelled or the connection ends.
@@ -83,10 +89,12 @@ public final class SupervisedNodeHost: NodeHost {
             try await backend.subscribe(Topic(SupervisorControl.topicPrefix + "/"))
             try await backend.subscribe(Topic(SupervisorControl.managementTopic))
             try await backend.connect()
+            setConnected(true)
             for try await received in backend.events { handle(received.event) }
         } catch {
             // The waits end at their limits; the agent reports the nodes as it finds them.
         }
+        setConnected(false)
         let waiting = state.withLock { state in
             defer { state.waiting = [:] }
             return state.waiting.values
@@ -184,13 +192,21 @@ public final class SupervisedNodeHost: NodeHost {
         return text
     }
 
-    /// Publishes a request and waits for its answer's arguments after the request id, or `nil` at the limit.
+    /// What one task of a request reports.
+    private enum Step: Sendable {
+        case answer([Broker.Value])
+        case published
+        case failed
+    }
+
+    /// Publishes a request once the backend is connected and waits for its answer's arguments after the request id,
+    /// or `nil` at the limit (or when the request cannot be sent).
     private func call(_ request: String, _ argument: Broker.Value, timeout: Duration? = nil) async -> [Broker.Value]? {
         let reqid = UniqueID.make()
         let limit = timeout ?? options.requestTimeout
-        return await withTaskGroup(of: [Broker.Value]?.self) { group in
+        return await withTaskGroup(of: Step.self) { group in
             group.addTask {
-                await withTaskCancellationHandler {
+                let answer = await withTaskCancellationHandler {
                     await withCheckedContinuation { continuation in
                         let early = self.state.withLock { state -> [Broker.Value]?? in
                             if let answer = state.early.removeValue(forKey: reqid) { return .some(answer) }
@@ -203,20 +219,62 @@ public final class SupervisedNodeHost: NodeHost {
                 } onCancel: {
                     self.state.withLock { $0.waiting.removeValue(forKey: reqid) }?.resume(returning: nil)
                 }
+                return answer.map(Step.answer) ?? .failed
             }
             group.addTask { [clock] in
                 try? await clock.sleep(for: limit)
-                return nil
+                return .failed
             }
-            do {
-                try await backend.publish(Broker.Event(request, [.string(reqid), argument]), to: Topic(SupervisorControl.topicPrefix))
-            } catch {
-                group.cancelAll()
+            group.addTask {
+                guard await self.untilConnected() else { return .failed }
+                do {
+                    try await self.backend.publish(
+                        Broker.Event(request, [.string(reqid), argument]),
+                        to: Topic(SupervisorControl.topicPrefix)
+                    )
+                    return .published
+                } catch {
+                    return .failed
+                }
             }
-            let answer = await group.next() ?? nil
-            group.cancelAll()
-            return answer
+            defer { group.cancelAll() }
+            while let step = await group.next() {
+                switch step {
+                case .answer(let values): return values
+                case .published: continue
+                case .failed: return nil
+                }
+            }
+            return nil
         }
+    }
+
+    /// Waits until ``run()`` has connected; `false` when cancelled or the connection ended first.
+    private func untilConnected() async -> Bool {
+        let id = UniqueID.make()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state -> Bool? in
+                    if let connected = state.connected { return connected }
+                    if Task.isCancelled { return false }
+                    state.connectWaiters[id] = continuation
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            state.withLock { $0.connectWaiters.removeValue(forKey: id) }?.resume(returning: false)
+        }
+    }
+
+    /// Records whether the backend connected (or never will) and wakes the requests waiting for it.
+    private func setConnected(_ connected: Bool) {
+        let waiters = state.withLock { state in
+            state.connected = connected
+            defer { state.connectWaiters = [:] }
+            return state.connectWaiters.values
+        }
+        for waiter in waiters { waiter.resume(returning: connected) }
     }
 
     private func handle(_ event: Broker.Event) {

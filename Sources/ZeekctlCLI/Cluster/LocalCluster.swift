@@ -171,8 +171,10 @@ package enum LocalCluster: Sendable {
         let supervised = !options.controllerArguments.contains { $0.hasPrefix("--tls-") || $0 == "--token-file" }
         var arguments =
             supervised
-            ? ["supervisor", "--listen", options.listen, "--state-dir", directory.path, "--timeout",
-                "\(options.timeout.components.seconds)"]
+            ? [
+                "supervisor", "--listen", options.listen, "--state-dir", directory.path, "--timeout",
+                "\(options.timeout.components.seconds)",
+            ]
             : ["controller", "--processes", "--listen", options.listen, "--state-dir", directory.path]
         if let nodeProgram = options.nodeProgram { arguments += ["--node-program", nodeProgram] }
         if options.allowsRemoteClients { arguments.append("--allow-remote") }

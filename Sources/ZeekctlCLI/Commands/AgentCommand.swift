@@ -124,7 +124,9 @@ struct AgentCommand: ZeekctlCommand {
             prepared.apply(to: &configuration.backend)
             if let supervisor {
                 guard let token = context.environment[ClusterSupervisor.tokenEnvironmentKey], !token.isEmpty else {
-                    terminal.error("'--supervisor' needs the supervisor's token in \(ClusterSupervisor.tokenEnvironmentKey)")
+                    terminal.error(
+                        "'--supervisor' needs the supervisor's token in \(ClusterSupervisor.tokenEnvironmentKey)"
+                    )
                     return .failure
                 }
                 configuration.supervisor = AgentProcess.Configuration.SupervisorAccess(url: supervisor, token: token)

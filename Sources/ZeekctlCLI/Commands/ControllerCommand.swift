@@ -180,7 +180,9 @@ struct ControllerCommand: ZeekctlCommand {
             throw UsageError("'--agents remote' needs '--node-token-file FILE' (the token agents present)")
         }
         if (stateDirectory != nil && agents != .remote || nodeProgram != nil) && !processes {
-            throw UsageError("'--state-dir' and '--node-program' need '--processes' ('--state-dir' also goes with '--agents remote')")
+            throw UsageError(
+                "'--state-dir' and '--node-program' need '--processes' ('--state-dir' also goes with '--agents remote')"
+            )
         }
         logs = try LogArguments(arguments: arguments, defaultDirectory: stateDirectory, takesLevel: true)
         switch (arguments.value("--tls-node-certificate"), arguments.value("--tls-node-key")) {
