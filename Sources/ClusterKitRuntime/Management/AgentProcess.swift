@@ -40,6 +40,13 @@ public struct AgentProcess: Sendable {
         ///
         /// With a supervisor the nodes outlive the agent, and an agent started again takes over those still running.
         public var supervisor: SupervisorAccess?
+        /// The address of the agent's host (`zeekctl agent --address`), or `nil` (the default) for the system's
+        /// choice.
+        ///
+        /// The agent's connection to its controller comes from it, so that the controller shows it as the
+        /// instance's host (`get-instances`), and so do its nodes' connections (``ProcessNodeHost/HubAccess/localAddress``).
+        /// Zeek's agent takes its address from `Management::Agent::listen_address` (`ZEEK_AGENT_ADDR`).
+        public var address: String?
 
         /// How an agent reaches the supervisor of its host.
         public struct SupervisorAccess: Sendable, Hashable {
@@ -94,6 +101,10 @@ public struct AgentProcess: Sendable {
         }
     }
 
+    /// The environment variable that gives a Zeek agent its address, `ZEEK_AGENT_ADDR`
+    /// (`Management::Agent::listen_address`); `zeekctl agent` takes it as ``Configuration/address`` by default.
+    public static let addressEnvironmentKey = "ZEEK_AGENT_ADDR"
+
     /// The agent and its controller.
     public let configuration: Configuration
     private let clock: any Clock<Duration>
@@ -139,6 +150,11 @@ public struct AgentProcess: Sendable {
     ///   reconnected), `connectionLost` when reconnecting gives up.
     public func run(until stop: (@Sendable () async -> Void)? = nil) async throws {
         var options = configuration.backend
+        var hubAccess = configuration.hubAccess
+        if let address = configuration.address {
+            options.client.localAddress = address
+            hubAccess.localAddress = address
+        }
         options.headers.append(name: WebSocketAPIServer.nodeTokenHeader, value: configuration.nodeToken)
         let instance = configuration.instance
         let agentHolder = Guarded<Agent?>(nil)
@@ -167,7 +183,7 @@ public struct AgentProcess: Sendable {
                 clock: clock
             )
         } else {
-            host = processNodeHost()
+            host = processNodeHost(hubAccess: hubAccess)
         }
         let agent = Agent(
             options: Agent.Options(instance: instance, requestTimeout: configuration.requestTimeout),
@@ -208,7 +224,7 @@ public struct AgentProcess: Sendable {
     }
 
     /// The node host of an agent without a supervisor: the nodes as its own children.
-    private func processNodeHost() -> ProcessNodeHost {
+    private func processNodeHost(hubAccess: ProcessNodeHost.HubAccess) -> ProcessNodeHost {
         ProcessNodeHost(
             configuration: ProcessSupervisor.Configuration(
                 runtimeDirectory: configuration.stateDirectory + "/" + configuration.instance,
@@ -218,7 +234,7 @@ public struct AgentProcess: Sendable {
                 executablePath: configuration.executablePath,
                 hubURL: configuration.controllerURL,
                 nodeToken: configuration.nodeToken,
-                hubAccess: configuration.hubAccess
+                hubAccess: hubAccess
             )
         )
     }
