@@ -79,14 +79,17 @@ public final class ControllerService: Sendable {
         /// ``ControllerService/run(deploying:onReady:)`` flushes them every ``LogDirectory/Options/flushInterval``
         /// and closes them when it returns.
         public var logs: LogDirectory?
-        /// The file where the controller keeps the configuration it deployed last, as Zeek's controller does in its
-        /// state directory, so that a controller started again (revived by its supervisor) deploys it again with
-        /// ``ControllerService/persistedConfiguration(at:)``: agents already running it leave their nodes alone.
-        /// Written atomically with mode 0600 after every deployment of a new configuration; default `nil`, none.
+        /// The file where the controller keeps the configuration it deployed last; default `nil`, none.
+        ///
+        /// As Zeek's controller keeps it in its state directory: a controller started again (revived by its
+        /// supervisor) deploys it again with ``ControllerService/persistedConfiguration(at:)``, and agents already
+        /// running it leave their nodes alone. Written atomically with mode 0600 after every deployment of a new
+        /// configuration.
         public var deployedConfigurationFile: String?
-        /// The process id of the supervisor that runs this controller (`zeekctl cluster start`), or `nil` (the
-        /// default). A `shutdown` request then has the supervisor stop everything (SIGTERM to it, when it is still
-        /// this process's parent), and its answer names the supervisor's pid too.
+        /// The process id of the supervisor that runs this controller (`zeekctl cluster start`); default `nil`.
+        ///
+        /// A `shutdown` request then has the supervisor stop everything (SIGTERM to it, when it is still this
+        /// process's parent), and its answer names the supervisor's pid too.
         public var supervisorPID: Int?
 
         /// Creates options; every argument has the documented default.

@@ -115,7 +115,7 @@ public struct ClusterSupervisor: Sendable {
     /// agent and the controller with the stop sequence.
     ///
     /// - Parameters:
-    ///   - configuration: The configuration to deploy first, or `nil` (the controller's persisted one, if any, stays).
+    ///   - deployment: The configuration to deploy first, or `nil` (the controller's persisted one, if any, stays).
     ///   - timeout: How long the first deployment may take, the controller's start included.
     ///   - onReady: Called once with how the first deployment went.
     ///   - stop: Returns when the supervisor should stop.
