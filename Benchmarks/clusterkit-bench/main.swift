@@ -19,6 +19,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "membership": MembershipBenchmark.run,
     "agents": AgentsBenchmark.run,
     "requests": RequestsBenchmark.run,
+    "supervised": SupervisedBenchmark.run,
     "topics": TopicsBenchmark.run,
     "websocket": runWebSocketBenchmark,
 ]

@@ -25,9 +25,9 @@ import Glibc
         return try JSONValue.parse(run.output)
     }
 
-    /// The controller's pid from `cluster start`'s output (`controller pid N listening on …`).
+    /// The supervisor's pid from `cluster start`'s output (`supervisor pid N, controller listening on …`).
     static func controllerPID(_ output: String) -> Int? {
-        guard let range = output.range(of: "controller pid ") else { return nil }
+        guard let range = output.range(of: "supervisor pid ") else { return nil }
         return Int(output[range.upperBound...].prefix { $0.isNumber })
     }
 

@@ -133,8 +133,9 @@ public struct ClusterSupervisor: Sendable {
             options: WebSocketAPIServer.Options(
                 webSocket: WebSocketServer.Options(host: "127.0.0.1", port: 0),
                 catalog: SupervisorControl.catalog,
-                clientLimit: 4,
-                nodeLimit: 4,
+                // Only agents (with the token) have anything to do here: one per instance.
+                clientLimit: 1,
+                nodeLimit: 1_024,
                 nodeToken: token,
                 nodeOnlyEvents: SupervisorControl.requests,
                 inProcessOnlyEvents: SupervisorControl.notifications

@@ -6,7 +6,7 @@ import Foundation
 import Glibc
 #endif
 
-/// A cluster of local node processes run by a `zeekctl controller --processes` in the background: what
+/// A cluster of local node processes run by a `zeekctl supervisor` in the background: what
 /// `zeekctl cluster start|status|stop` do.
 ///
 /// ``start(_:)`` starts the controller detached (its own session, output to a log file) and returns once
@@ -165,17 +165,12 @@ package enum LocalCluster: Sendable {
             throw Failure(code: .unusableStateDirectory, message: "state directory \(error)")
         }
         let logPath = directory.file("controller.log")
-        // Without TLS or a client token, a supervisor runs the controller and a local agent per instance as its
-        // children, as Zeek's boot.zeek does (each revived when killed, the nodes running on); with them, the
-        // controller runs its agents and nodes itself.
-        let supervised = !options.controllerArguments.contains { $0.hasPrefix("--tls-") || $0 == "--token-file" }
-        var arguments =
-            supervised
-            ? [
-                "supervisor", "--listen", options.listen, "--state-dir", directory.path, "--timeout",
-                "\(options.timeout.components.seconds)",
-            ]
-            : ["controller", "--processes", "--listen", options.listen, "--state-dir", directory.path]
+        // A supervisor runs the controller and a local agent per instance as its children, as Zeek's boot.zeek
+        // does: each revived when killed, the nodes running on.
+        var arguments = [
+            "supervisor", "--listen", options.listen, "--state-dir", directory.path, "--timeout",
+            "\(options.timeout.components.seconds)",
+        ]
         if let nodeProgram = options.nodeProgram { arguments += ["--node-program", nodeProgram] }
         if options.allowsRemoteClients { arguments.append("--allow-remote") }
         if options.allowsOtherUsers { arguments.append("--allow-other-users") }

@@ -18,10 +18,12 @@ struct ClusterCommand: ZeekctlCommand {
                zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json] [ACCESS]
                zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS] [ACCESS]
 
-        start runs 'zeekctl controller --processes' in the background (its own session) with the layout
-        deployed (--layout: node.cfg, cluster-layout.zeek or Management INI; default ./cluster-layout.zeek,
-        else ./node.cfg, else the built-in example), and returns once every node has said hello, printing
-        the controller's pid, URL and log file. The log (controller.log) and the nodes' files go to the state
+        start runs 'zeekctl supervisor' in the background (its own session), which runs the controller and a
+        local agent per instance as supervised children, as Zeek's boot.zeek does, and the agents' nodes, each
+        revived with Zeek's back-off when killed while the others run on; the layout is deployed (--layout:
+        node.cfg, cluster-layout.zeek or Management INI; default ./cluster-layout.zeek, else ./node.cfg, else the
+        built-in example), and start returns once every node has said hello, printing the supervisor's pid, the
+        controller's URL and the log file. The log (controller.log) and the nodes' files go to the state
         directory: --state-dir DIR (created with mode 0700 when missing; an existing one must be a real
         directory of yours that nobody else can write), else a fresh private directory
         zeekctl-cluster-XXXXXX under $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp, left in place after stop.
@@ -178,7 +180,7 @@ struct ClusterCommand: ZeekctlCommand {
         )
         context.terminal.writeOutput(
             started.deployment
-                + "\ncontroller pid \(started.pid) listening on \(started.url) (log: \(started.logPath))\n"
+                + "\nsupervisor pid \(started.pid), controller listening on \(started.url) (log: \(started.logPath))\n"
         )
         return .success
     }

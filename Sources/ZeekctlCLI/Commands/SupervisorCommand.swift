@@ -12,6 +12,9 @@ struct SupervisorCommand: ZeekctlCommand {
         usage: zeekctl supervisor --state-dir DIR [--listen HOST:PORT] [--layout FILE | --config INI]
                                   [--timeout SECONDS] [--node-program PATH] [--allow-remote] [--allow-other-users]
                                   [--cluster-backend broker|zeromq] [--ready-fd N]
+                                  [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
+                                   [--tls-ciphers LIST] [--tls-node-certificate FILE --tls-node-key FILE]]
+                                  [--token-file FILE]
 
         Runs a controller ('zeekctl controller --agents remote') and one local agent per instance of the
         configuration ('zeekctl agent', default instance agent-<hostname>) as supervised children, as Zeek's
@@ -23,6 +26,10 @@ struct SupervisorCommand: ZeekctlCommand {
         --timeout, default 120 s); --ready-fd N gets one JSON line then, as for 'zeekctl controller'.
         Everything goes under --state-dir DIR (a private directory): the node token, controller/, agent/ and
         nodes/. SIGTERM or SIGINT (or 'zeekctl cluster stop') stops the nodes, the agents and the controller.
+        The TLS and token options are the controller's (see 'zeekctl controller'); the agents, the nodes and the
+        first deployment reach it with them: trusting --tls-ca, presenting --tls-node-certificate (else the
+        controller's certificate) when it verifies peers, sending the token of --token-file. A handshake they
+        could not complete stops the start with the reason.
 
         exit status: 0 stopped, 1 could not start, 64 usage error
 
@@ -30,7 +37,9 @@ struct SupervisorCommand: ZeekctlCommand {
     static let options: [Arguments.Option] = [
         .value("--state-dir"), .value("--listen"), .value("--layout"), .value("--config"), .value("--timeout"),
         .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
-        .value("--cluster-backend"), .value("--ready-fd"),
+        .value("--cluster-backend"), .value("--ready-fd"), .value("--tls-certificate"), .value("--tls-key"),
+        .value("--tls-ca"), .flag("--tls-verify-peer"), .value("--tls-ciphers"), .value("--tls-node-certificate"),
+        .value("--tls-node-key"), .value("--token-file"),
     ]
 
     var stateDirectory: String
@@ -41,6 +50,11 @@ struct SupervisorCommand: ZeekctlCommand {
     var passThrough: [String] = []
     var scheme: TopicScheme
     var readyDescriptor: Int32?
+    /// The controller's listening options with its TLS settings (paths as given).
+    var server: WebSocketServer.Options
+    /// `--token-file FILE`: the token the controller requires of its clients.
+    var clientTokenFile: String?
+    var nodeCertificate: (certificate: String, key: String)?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -62,6 +76,39 @@ struct SupervisorCommand: ZeekctlCommand {
         for flag in ["--allow-remote", "--allow-other-users"] where arguments.flag(flag) { passThrough.append(flag) }
         if let backend = arguments.value("--cluster-backend") { passThrough += ["--cluster-backend", backend] }
         readyDescriptor = try arguments.integer("--ready-fd", in: 3...65_535).map(Int32.init)
+        server = try ControllerCommand.listenOptions(listen)
+        guard server.port != 0 else {
+            throw UsageError("'zeekctl supervisor' needs a fixed port in '--listen' (its children must find it)")
+        }
+        server.tls = Cluster.WebSocketTLSOptions(
+            certFile: arguments.value("--tls-certificate"),
+            keyFile: arguments.value("--tls-key"),
+            enablePeerVerification: arguments.flag("--tls-verify-peer"),
+            caFile: arguments.value("--tls-ca") ?? "",
+            ciphers: arguments.value("--tls-ciphers") ?? ""
+        )
+        do {
+            try server.tls.validate()
+        } catch {
+            throw UsageError("'--tls-certificate' and '--tls-key' go together (\(error))")
+        }
+        if !server.tls.isEnabled,
+            server.tls.enablePeerVerification || !server.tls.caFile.isEmpty || !server.tls.ciphers.isEmpty
+        {
+            throw UsageError(
+                "'--tls-ca', '--tls-verify-peer' and '--tls-ciphers' need '--tls-certificate' and '--tls-key'"
+            )
+        }
+        switch (arguments.value("--tls-node-certificate"), arguments.value("--tls-node-key")) {
+        case (nil, nil): nodeCertificate = nil
+        case (let certificate?, let key?):
+            guard server.tls.isEnabled, server.tls.enablePeerVerification else {
+                throw UsageError("'--tls-node-certificate' and '--tls-node-key' need '--tls-verify-peer'")
+            }
+            nodeCertificate = (certificate, key)
+        default: throw UsageError("'--tls-node-certificate' and '--tls-node-key' go together")
+        }
+        clientTokenFile = arguments.value("--token-file")
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -91,9 +138,60 @@ struct SupervisorCommand: ZeekctlCommand {
         } catch {
             return fail("\(error)")
         }
-        let host = listen.split(separator: ":").dropLast().joined(separator: ":")
-        let port = listen.split(separator: ":").last.map(String.init) ?? "\(ControllerService.defaultPort)"
-        let url = "ws://\(host):\(port)\(WebSocketAPIServer.path)"
+        // The controller's TLS and token, as its children and the first deployment use them.
+        var tls = server.tls
+        tls.certFile = tls.certFile.map(context.resolve)
+        tls.keyFile = tls.keyFile.map(context.resolve)
+        if !tls.caFile.isEmpty { tls.caFile = context.resolve(tls.caFile) }
+        let caFile = tls.isEnabled && !tls.caFile.isEmpty ? tls.caFile : nil
+        let verifiesPeers = tls.isEnabled && tls.enablePeerVerification
+        let presented =
+            verifiesPeers
+            ? (nodeCertificate.map { (context.resolve($0.certificate), context.resolve($0.key)) }
+                ?? (tls.certFile ?? "", tls.keyFile ?? ""))
+            : nil
+        let bearerToken: String?
+        do {
+            bearerToken = try clientTokenFile.map { try BearerTokenFile.read(context.resolve($0)) }
+        } catch {
+            return fail("\(error)")
+        }
+        let hubAccess = ProcessNodeHost.HubAccess(
+            caFile: caFile,
+            certificateFile: presented?.0,
+            keyFile: presented?.1,
+            bearerToken: bearerToken
+        )
+        var checked = server
+        checked.tls = tls
+        if tls.isEnabled {
+            do throws(WebSocketError) {
+                try hubAccess.checkTLS(against: checked, host: server.host)
+            } catch {
+                let hint =
+                    nodeCertificate == nil && error.message.hasPrefix("the server refuses")
+                    ? " (they present the controller's certificate; give them one for client authentication with "
+                        + "--tls-node-certificate and --tls-node-key)" : ""
+                return fail("node processes could not join the hub over TLS: \(error.message)\(hint)")
+            }
+        }
+        let shownHost = server.host.contains(":") ? "[\(server.host)]" : server.host
+        let url = "\(tls.isEnabled ? "wss" : "ws")://\(shownHost):\(server.port)\(WebSocketAPIServer.path)"
+        var serverArguments: [String] = []
+        if let certificate = tls.certFile, let key = tls.keyFile {
+            serverArguments += ["--tls-certificate", certificate, "--tls-key", key]
+        }
+        if let caFile { serverArguments += ["--tls-ca", caFile] }
+        if verifiesPeers { serverArguments.append("--tls-verify-peer") }
+        if tls.isEnabled, !tls.ciphers.isEmpty { serverArguments += ["--tls-ciphers", tls.ciphers] }
+        if let clientTokenFile { serverArguments += ["--token-file", context.resolve(clientTokenFile)] }
+        var agentArguments: [String] = []
+        if let caFile { agentArguments += ["--tls-ca", caFile] }
+        if let presented { agentArguments += ["--tls-certificate", presented.0, "--tls-key", presented.1] }
+        if let clientTokenFile { agentArguments += ["--token-file", context.resolve(clientTokenFile)] }
+        var client = WebSocketBackend.Options(applicationName: "zeekctl-supervisor")
+        client.client.tls = hubAccess.tls
+        if let bearerToken { client.headers.append(name: "Authorization", value: "Bearer \(bearerToken)") }
         var configuration = ClusterSupervisor.Configuration(
             executablePath: context.executablePath,
             stateDirectory: directory.path,
@@ -104,7 +202,10 @@ struct SupervisorCommand: ZeekctlCommand {
             nodeTokenFile: tokenFile
         )
         configuration.nodeProgram = nodeProgram.map(context.resolve)
-        configuration.controllerArguments = ["--listen", listen] + passThrough
+        configuration.controllerArguments = ["--listen", listen] + passThrough + serverArguments
+        configuration.agentArguments = agentArguments
+        configuration.hubAccess = hubAccess
+        configuration.client = client
         configuration.scheme = scheme
         let supervisor = ClusterSupervisor(
             configuration: configuration,
