@@ -175,21 +175,51 @@ final class ConnectionDriver {
         let index = addressIndex
         guard index < addresses.count else {
             let number = lastError ?? ECONNREFUSED
-            let error =
-                number == ECONNREFUSED
-                ? WebSocketError(.connectionRefused, "connection refused")
-                : WebSocketError(.ioError, "connect failed: \(errorText(number))")
+            let error: WebSocketError
+            if number == ECONNREFUSED {
+                error = WebSocketError(.connectionRefused, "connection refused")
+            } else if number == EAFNOSUPPORT, let local = client?.localAddress {
+                error = WebSocketError(
+                    .invalidAddress,
+                    "cannot connect from \(local.host): no address of the server is of its family"
+                )
+            } else {
+                error = WebSocketError(.ioError, "connect failed: \(errorText(number))")
+            }
             abort(closeInfo: .abnormal(.local), error: error)
             return
         }
         let address = addresses[index]
         addressIndex = index + 1
+        if let local = client?.localAddress, local.family != address.family {
+            connectNext(lastError: lastError ?? EAFNOSUPPORT)
+            return
+        }
         let socketDescriptor = SocketCalls.streamSocket(family: address.cFamily)
         guard socketDescriptor >= 0 else {
             connectNext(lastError: errno)
             return
         }
         SocketCalls.setOption(socketDescriptor, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
+        if let local = client?.localAddress {
+            // The port is chosen at connect, for this address and the server's, not reserved at bind.
+            if local.family == .ipv4 {
+                SocketCalls.setOption(
+                    socketDescriptor,
+                    level: Int32(IPPROTO_IP),
+                    name: IP_BIND_ADDRESS_NO_PORT,
+                    value: 1
+                )
+            }
+            let bound = local.withSockAddr { bind(socketDescriptor, $0, $1) }
+            guard bound == 0 else {
+                let number = errno
+                close(socketDescriptor)
+                let error = WebSocketError(.invalidAddress, "cannot bind \(local.host): \(errorText(number))")
+                abort(closeInfo: .abnormal(.local), error: error)
+                return
+            }
+        }
         descriptor = socketDescriptor
         remote = address
         slot = reactor.register(socketDescriptor, events: 0, owner: .connection(shared.id))

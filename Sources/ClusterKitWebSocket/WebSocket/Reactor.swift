@@ -15,6 +15,8 @@ struct ClientStart: Sendable {
     var options: WebSocketClient.Options
     /// The TLS context for a `wss://` URL.
     var tls: TLSContext?
+    /// The address the socket is bound to before connecting (``WebSocketClient/Options/localAddress``).
+    var localAddress: SocketAddress?
     var resolve: Resolver = { host, port throws(WebSocketError) in try SocketAddress.resolve(host: host, port: port) }
 }
 

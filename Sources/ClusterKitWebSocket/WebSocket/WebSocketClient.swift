@@ -19,7 +19,8 @@ public enum WebSocketClient: Sendable {
     ///   - headers: Extra request header fields.
     ///   - options: Timeouts, limits and connection options.
     /// - Returns: The open connection.
-    /// - Throws: ``WebSocketError``, located at the URL: `invalidURL`, `invalidHeader`,
+    /// - Throws: ``WebSocketError``, located at the URL: `invalidURL`, `invalidHeader`, `invalidAddress` (a local
+    ///   address that is not an IP literal or cannot be bound),
     ///   `nameResolutionFailed`, `connectionRefused`, `timedOut`, `handshakeRejected` (with the status
     ///   line and body), `protocolViolation`, `closed`, `ioError`, `tlsUnavailable` (OpenSSL 3 cannot be
     ///   loaded), `tlsFailed` (as in `certificate verify failed: ...`); or `CancellationError`.
@@ -79,6 +80,14 @@ public enum WebSocketClient: Sendable {
         } catch {
             throw error.located(at: url)
         }
+        var localAddress: SocketAddress?
+        if let local = options.localAddress {
+            guard let address = SocketAddress(literal: local, port: 0) else {
+                throw WebSocketError(.invalidAddress, "invalid local address '\(local)': not an IP address")
+                    .located(at: url)
+            }
+            localAddress = address
+        }
         var tls: TLSContext?
         if parsed.isSecure {
             do {
@@ -95,6 +104,7 @@ public enum WebSocketClient: Sendable {
         }
         let shared = ConnectionShared(id: 1, role: .client, options: options.connection, loop: loop, location: url)
         var start = ClientStart(shared: shared, url: parsed, headers: headers, options: options, tls: tls)
+        start.localAddress = localAddress
         if let resolver { start.resolve = resolver }
         loop.post(.startClient(start))
         let info = try await withTaskCancellationHandler {

@@ -262,6 +262,16 @@ extension WebSocketClient {
         public var connection: WebSocketConnection.Options
         /// How a `wss://` connection sets up TLS (default: verify the server against the system's CAs).
         public var tls: TLSOptions
+        /// The local IP address the connection comes from, such as `10.0.0.2` or `::1`; `nil` (the default) lets
+        /// the system choose.
+        ///
+        /// The socket is bound to it (with port 0, an ephemeral port chosen at connect) before connecting, so that
+        /// the server sees this address as the peer's: a host with several addresses connects from the one it is
+        /// known by. Only server addresses of the same family (IPv4 or IPv6) are tried. An address that is not an
+        /// IP literal fails the connection with `invalidAddress`; one this host cannot bind (not one of its
+        /// addresses) fails it with `invalidAddress` too, as in `cannot bind 192.0.2.7: cannot assign requested
+        /// address`.
+        public var localAddress: String?
 
         /// Creates client options; every argument has the documented default.
         ///
@@ -272,13 +282,15 @@ extension WebSocketClient {
         ///   - maximumHeaderCount: The response head's field count limit.
         ///   - connection: Connection limits and timers.
         ///   - tls: TLS settings for `wss://` URLs.
+        ///   - localAddress: The local address to connect from, or `nil` for the system's choice.
         public init(
             connectTimeout: Duration = .seconds(10),
             handshakeTimeout: Duration = .seconds(10),
             maximumHandshakeSize: Int = 16 << 10,
             maximumHeaderCount: Int = 64,
             connection: WebSocketConnection.Options = WebSocketConnection.Options(pingInterval: nil),
-            tls: TLSOptions = .standard
+            tls: TLSOptions = .standard,
+            localAddress: String? = nil
         ) {
             self.connectTimeout = connectTimeout
             self.handshakeTimeout = handshakeTimeout
@@ -286,6 +298,7 @@ extension WebSocketClient {
             self.maximumHeaderCount = maximumHeaderCount
             self.connection = connection
             self.tls = tls
+            self.localAddress = localAddress
         }
 
         /// The defaults: 10 s to connect, 10 s for the handshake, no pings.

@@ -254,4 +254,71 @@ import Glibc
             await client.close()
         }
     }
+
+    // MARK: - Local address
+
+    @Test func localAddressIsThePeerTheServerSees() async throws {
+        // Linux routes all of 127.0.0.0/8 over the loopback interface: 127.0.0.2 stands in for another address.
+        try await withServer { server in
+            var options = WebSocketClient.Options()
+            options.localAddress = "127.0.0.2"
+            let client = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(server.port)/", options: options)
+            let connection = try #require(try await server.accept())
+            #expect(connection.remoteAddress == "127.0.0.2")
+            try await client.send(text: "from .2")
+            #expect(try await connection.receive() == .text("from .2"))
+            await client.close()
+        }
+    }
+
+    @Test func localAddressAppliesToResolvedNames() async throws {
+        try await withServer { server in
+            var options = WebSocketClient.Options()
+            options.localAddress = "127.0.0.3"
+            // ::1 first: of another family than the local address, so skipped.
+            let client = try await WebSocketClient.connect(to: "ws://dual:\(server.port)/", options: options) {
+                _,
+                _ throws(WebSocketError) in ["::1", "127.0.0.1"]
+            }
+            let connection = try #require(try await server.accept())
+            #expect(connection.remoteAddress == "127.0.0.3")
+            await client.close()
+        }
+    }
+
+    @Test func unavailableLocalAddressIsAClearError() async throws {
+        try await withServer { server in
+            var options = WebSocketClient.Options()
+            options.localAddress = "192.0.2.7"  // TEST-NET-1: no address of this host
+            let url = "ws://127.0.0.1:\(server.port)/"
+            let error = await #expect(throws: WebSocketError.self) {
+                try await WebSocketClient.connect(to: url, options: options)
+            }
+            #expect(error?.code == .invalidAddress)
+            #expect(error?.description == "\(url): cannot bind 192.0.2.7: cannot assign requested address")
+        }
+    }
+
+    @Test func localAddressMustBeAnIPLiteral() async {
+        var options = WebSocketClient.Options()
+        options.localAddress = "myhost"
+        let error = await #expect(throws: WebSocketError.self) {
+            try await WebSocketClient.connect(to: "ws://127.0.0.1:1/", options: options)
+        }
+        #expect(error?.code == .invalidAddress)
+        #expect(error?.description == "ws://127.0.0.1:1/: invalid local address 'myhost': not an IP address")
+    }
+
+    @Test func localAddressOfAnotherFamilyThanEveryServerAddressFails() async {
+        var options = WebSocketClient.Options()
+        options.localAddress = "::1"
+        let error = await #expect(throws: WebSocketError.self) {
+            try await WebSocketClient.connect(to: "ws://127.0.0.1:1/", options: options)
+        }
+        #expect(error?.code == .invalidAddress)
+        #expect(
+            error?.description
+                == "ws://127.0.0.1:1/: cannot connect from ::1: no address of the server is of its family"
+        )
+    }
 }
