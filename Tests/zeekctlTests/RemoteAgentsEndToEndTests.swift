@@ -30,11 +30,15 @@ import Glibc
         role = worker
         """
 
+    /// The address each agent runs on: two loopback addresses stand in for two hosts (Linux routes all of
+    /// 127.0.0.0/8 over the loopback interface).
+    static let addresses = ["agent-a": "127.0.0.2", "agent-b": "127.0.0.3"]
+
     static func startAgent(_ name: String, controller: RunningController, directory: String) throws -> BackgroundBinary
     {
         try BackgroundBinary([
             "agent", "--name", name, "--controller", controller.url, "--node-token-file", directory + "/node-token",
-            "--state-dir", directory + "/" + name,
+            "--state-dir", directory + "/" + name, "--address", addresses[name] ?? "127.0.0.1",
         ])
     }
 
@@ -57,8 +61,9 @@ import Glibc
             try write(Self.ini, to: "cluster.ini", in: directory)
             try write("0123456789abcdef0123456789abcdef", to: "node-token", in: directory)
             chmod(directory + "/node-token", 0o600)
-            try await withController(["--agents", "remote", "--node-token-file", directory + "/node-token"]) {
-                controller in
+            try await withController([
+                "--agents", "remote", "--node-token-file", directory + "/node-token", "--verbose",
+            ]) { controller in
                 let agentA = try Self.startAgent("agent-a", controller: controller, directory: directory)
                 var agentB = try Self.startAgent("agent-b", controller: controller, directory: directory)
 
@@ -72,8 +77,9 @@ import Glibc
                     try await ZeekClient.run(["get-instances"], port: controller.port).output
                 )
                 #expect(Self.keys(instances).isSuperset(of: ["agent-a", "agent-b"]), "\(instances)")
-                // Each with the address its connection comes from.
-                #expect(instances["agent-a"]?["host"] == .string("127.0.0.1"), "\(instances)")
+                // Each with the address its connection comes from: the agent's --address.
+                #expect(instances["agent-a"]?["host"] == .string("127.0.0.2"), "\(instances)")
+                #expect(instances["agent-b"]?["host"] == .string("127.0.0.3"), "\(instances)")
 
                 let nodes = try await ZeekClient.run(["get-nodes"], port: controller.port)
                 let listed = try JSONValue.parse(nodes.output)
@@ -92,6 +98,20 @@ import Glibc
                 let all: Set<String> = ["manager", "worker-1", "proxy-1", "worker-2"]
                 let values = try await Self.idValues(port: controller.port, until: all)
                 #expect(values["results"]?["worker-2"] == .string("worker-2"), "\(values)")
+                #expect(values["results"]?["manager"] == .string("manager"), "\(values)")
+                // The nodes connect from their agent's address too (the controller's --verbose client lines).
+                let log = controller.process.output
+                for (node, address) in [
+                    ("manager", "127.0.0.2"), ("worker-1", "127.0.0.2"), ("proxy-1", "127.0.0.3"),
+                    ("worker-2", "127.0.0.3"),
+                ] {
+                    #expect(
+                        log.contains {
+                            $0.contains("(\(address):") && $0.contains("application_name=zeekctl-node-\(node) ")
+                        },
+                        "\(node) not from \(address): \(log.filter { $0.contains("zeekctl-node-") })"
+                    )
+                }
 
                 // agent-b dies: its nodes die with it and are reported; agent-a's still answer.
                 agentB.send(SIGKILL)
@@ -100,10 +120,18 @@ import Glibc
                 #expect(Self.keys(partial["results"]) == ["manager", "worker-1"], "\(partial)")
                 #expect(partial["errors"]?.arrayValue?.isEmpty == false, "\(partial)")
 
+                let lost = try JSONValue.parse(try await ZeekClient.run(["get-nodes"], port: controller.port).output)
+                #expect(lost["results"]?["agent-a"]?["manager"]?["state"] == .string("RUNNING"), "\(lost)")
+
                 // Back again: the controller deploys agent-b's part to it without a new deploy-config.
                 agentB = try Self.startAgent("agent-b", controller: controller, directory: directory)
                 let again = try await Self.idValues(port: controller.port, until: all)
                 #expect(again["results"]?["proxy-1"] == .string("proxy-1"), "\(again)")
+                #expect(again["results"]?["worker-2"] == .string("worker-2"), "\(again)")
+                let rejoined = try JSONValue.parse(
+                    try await ZeekClient.run(["get-instances"], port: controller.port).output
+                )
+                #expect(rejoined["agent-b"]?["host"] == .string("127.0.0.3"), "\(rejoined)")
                 agentA.send(SIGTERM)
                 agentB.send(SIGTERM)
                 #expect(try await agentA.waitForExit().status == 0)
@@ -140,5 +168,26 @@ import Glibc
         let usage = try await BinaryRunner.run(["controller", "--agents", "remote"])
         #expect(usage.status == 64)
         #expect(usage.error.contains("'--agents remote' needs '--node-token-file FILE'"))
+    }
+
+    @Test func anAddressThatIsNotThisHostsIsAClearError() async throws {
+        try await withTemporaryDirectory { directory in
+            try write("0123456789abcdef0123456789abcdef", to: "node-token", in: directory)
+            chmod(directory + "/node-token", 0o600)
+            let usage = try await BinaryRunner.run([
+                "agent", "--name", "agent-a", "--controller", "127.0.0.1:1", "--address", "host-a",
+            ])
+            #expect(usage.status == 64)
+            #expect(usage.error.contains("invalid value 'host-a' for '--address' (expected an IPv4 or IPv6 address)"))
+            let node = try await BinaryRunner.run(["node", "--name", "n", "--hub", "127.0.0.1:1", "--address", "x"])
+            #expect(node.status == 64)
+            // 192.0.2.7 (TEST-NET-1) is no address of this host: the first connection fails, naming it.
+            let run = try await BinaryRunner.run([
+                "agent", "--name", "agent-a", "--controller", "127.0.0.1:1", "--address", "192.0.2.7",
+                "--node-token-file", directory + "/node-token", "--state-dir", directory + "/state",
+            ])
+            #expect(run.status == 1)
+            #expect(run.error.contains("cannot bind 192.0.2.7: cannot assign requested address"), "\(run.error)")
+        }
     }
 }

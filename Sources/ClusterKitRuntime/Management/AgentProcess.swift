@@ -35,6 +35,13 @@ public struct AgentProcess: Sendable {
         public var hubAccess: ProcessNodeHost.HubAccess
         /// How long the agent waits for its nodes' answers (Zeek's 5 s).
         public var requestTimeout: Duration
+        /// The address of the agent's host (`zeekctl agent --address`), or `nil` (the default) for the system's
+        /// choice.
+        ///
+        /// The agent's connection to its controller comes from it, so that the controller shows it as the
+        /// instance's host (`get-instances`), and so do its nodes' connections (``ProcessNodeHost/HubAccess/localAddress``).
+        /// Zeek's agent takes its address from `Management::Agent::listen_address` (`ZEEK_AGENT_ADDR`).
+        public var address: String?
 
         /// Creates a configuration.
         ///
@@ -70,6 +77,10 @@ public struct AgentProcess: Sendable {
             self.requestTimeout = requestTimeout
         }
     }
+
+    /// The environment variable that gives a Zeek agent its address, `ZEEK_AGENT_ADDR`
+    /// (`Management::Agent::listen_address`); `zeekctl agent` takes it as ``Configuration/address`` by default.
+    public static let addressEnvironmentKey = "ZEEK_AGENT_ADDR"
 
     /// The agent and its controller.
     public let configuration: Configuration
@@ -116,6 +127,11 @@ public struct AgentProcess: Sendable {
     ///   reconnected), `connectionLost` when reconnecting gives up.
     public func run(until stop: (@Sendable () async -> Void)? = nil) async throws {
         var options = configuration.backend
+        var hubAccess = configuration.hubAccess
+        if let address = configuration.address {
+            options.client.localAddress = address
+            hubAccess.localAddress = address
+        }
         options.headers.append(name: WebSocketAPIServer.nodeTokenHeader, value: configuration.nodeToken)
         let instance = configuration.instance
         let agentHolder = Guarded<Agent?>(nil)
@@ -141,7 +157,7 @@ public struct AgentProcess: Sendable {
                 executablePath: configuration.executablePath,
                 hubURL: configuration.controllerURL,
                 nodeToken: configuration.nodeToken,
-                hubAccess: configuration.hubAccess
+                hubAccess: hubAccess
             )
         )
         let agent = Agent(

@@ -140,7 +140,8 @@ public final class ProcessNodeHost: NodeHost {
     ///   - executablePath: The path of the `zeekctl` binary.
     ///   - hubURL: The URL of the hub the nodes join.
     ///   - nodeToken: The hub's node token, or `nil` (the default): the nodes then connect as clients.
-    ///   - hubAccess: How the nodes reach a hub that uses TLS or a bearer token (default: neither).
+    ///   - hubAccess: How the nodes reach a hub that uses TLS or a bearer token, and the address they connect from
+    ///     (`--address`; default: none of these).
     ///   - scheme: The nodes' topic naming; a scheme other than Broker's is passed as `--cluster-backend NAME`.
     /// - Returns: The command provider.
     public static func nodeCommand(
@@ -157,6 +158,7 @@ public final class ProcessNodeHost: NodeHost {
             if let certificate = hubAccess.certificateFile, let key = hubAccess.keyFile {
                 arguments += ["--tls-certificate", certificate, "--tls-key", key]
             }
+            if let address = hubAccess.localAddress { arguments += ["--address", address] }
             for id in launch.settings.keys.sorted() {
                 let value = launch.settings[id] ?? nil
                 arguments += ["--set", "\(id)=\(value?.json ?? "null")"]
@@ -182,6 +184,9 @@ public final class ProcessNodeHost: NodeHost {
         public var keyFile: String?
         /// The hub's bearer token, passed in `CLUSTERKIT_HUB_TOKEN` (``NodeProcess/hubTokenEnvironmentKey``).
         public var bearerToken: String?
+        /// The local IP address the nodes connect from (`zeekctl node --address`), the address of the host they
+        /// run on; `nil` lets the system choose (``WebSocketClient/Options/localAddress``).
+        public var localAddress: String?
 
         /// Creates hub access settings; every argument defaults to `nil`.
         ///
@@ -190,16 +195,19 @@ public final class ProcessNodeHost: NodeHost {
         ///   - certificateFile: A client certificate.
         ///   - keyFile: Its key.
         ///   - bearerToken: The hub's bearer token.
+        ///   - localAddress: The address the nodes connect from.
         public init(
             caFile: String? = nil,
             certificateFile: String? = nil,
             keyFile: String? = nil,
-            bearerToken: String? = nil
+            bearerToken: String? = nil,
+            localAddress: String? = nil
         ) {
             self.caFile = caFile
             self.certificateFile = certificateFile
             self.keyFile = keyFile
             self.bearerToken = bearerToken
+            self.localAddress = localAddress
         }
 
         /// The TLS settings node processes use with this access (`zeekctl node --tls-ca … --tls-certificate …`).

@@ -5,8 +5,8 @@ struct AgentCommand: ZeekctlCommand {
     static let name = "agent"
     static let summary = "run a Management agent that serves one instance for a controller with --agents remote"
     static let usage = """
-        usage: zeekctl agent --name NAME --controller ws://HOST:PORT [--state-dir DIR] [--node-program PATH]
-                             [--node-token-file FILE]
+        usage: zeekctl agent --name NAME --controller ws://HOST:PORT [--address ADDR] [--state-dir DIR]
+                             [--node-program PATH] [--node-token-file FILE]
                              [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
                              [--token-file FILE] [--log-dir DIR] [--log-format ascii|json] [--log-level LEVEL]
 
@@ -17,6 +17,11 @@ struct AgentCommand: ZeekctlCommand {
         that join the controller's hub. When the controller goes away it keeps its nodes running and reconnects
         (1 s, doubling up to 30 s, for as long as it takes); on every new connection it says hello again, and the
         controller deploys the instance's part of its configuration to it again. Its nodes stop with it.
+
+        --address ADDR is the IP address of the agent's host (default: ZEEK_AGENT_ADDR when set, as Zeek's agent
+        takes it; else the system chooses): the agent's connection to the controller comes from ADDR, so that
+        'zeek-client get-instances' shows it as the instance's host, and so do its nodes' ('zeekctl node
+        --address ADDR').
 
         The controller's node token comes from --node-token-file FILE (mode 0600 or stricter; the file the
         controller's --node-token-file names), else from CLUSTERKIT_NODE_TOKEN. The nodes' runtime directories
@@ -38,6 +43,7 @@ struct AgentCommand: ZeekctlCommand {
         [
             .value("--name"), .value("--controller"), .value("--state-dir"), .value("--node-program"),
             .value("--node-token-file"), .value("--log-dir"), .value("--log-format"), .value("--log-level"),
+            .value("--address"),
         ] + ClientAccess.options
 
     var instance: String
@@ -47,6 +53,7 @@ struct AgentCommand: ZeekctlCommand {
     var nodeTokenFile: String?
     var access: ClientAccess
     var logs: LogArguments
+    var address: String?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -69,6 +76,9 @@ struct AgentCommand: ZeekctlCommand {
         nodeProgram = arguments.value("--node-program")
         nodeTokenFile = arguments.value("--node-token-file")
         logs = try LogArguments(arguments: arguments, defaultDirectory: stateDirectory, takesLevel: true)
+        address = try arguments.value("--address").map { text throws(UsageError) in
+            try RemoteBackend.localAddress(text, option: "--address")
+        }
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -113,6 +123,11 @@ struct AgentCommand: ZeekctlCommand {
                 )
             )
             prepared.apply(to: &configuration.backend)
+            configuration.address =
+                address
+                ?? context.environment[AgentProcess.addressEnvironmentKey].flatMap {
+                    $0.isEmpty ? nil : $0
+                }
             let logs = try self.logs.open(context: context)
             defer { logs?.close() }
             try TerminationSignals.install()

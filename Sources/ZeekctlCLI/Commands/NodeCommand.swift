@@ -6,7 +6,7 @@ struct NodeCommand: ZeekctlCommand {
     static let summary = "run one cluster node that joins a WebSocket hub and answers requests"
     static let usage = """
         usage: zeekctl node --name NAME --hub ws://HOST:PORT [--layout FILE] [--set ID=JSON]...
-                            [--cluster-backend broker|zeromq]
+                            [--cluster-backend broker|zeromq] [--address ADDR]
                             [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
                             [--token-file FILE] [--log-dir DIR [--log-format ascii|json]]
 
@@ -31,6 +31,9 @@ struct NodeCommand: ZeekctlCommand {
         format: 'got hello from NAME (ID)' and 'node down: NAME' as other nodes come and go; --log-format ascii
         (default, tab-separated as Zeek writes it) or json. A log that cannot be written is reported once.
 
+        --address ADDR connects from the local IP address ADDR (the address of the node's host, which the hub
+        then sees; an agent started with --address passes its own to its nodes).
+
         --hub takes a wss:// URL for TLS. \(ClientAccess.usage)
 
         exit status: 0 stopped by a signal or a shutdown request, 1 the node could not start or lost its hub,
@@ -40,7 +43,7 @@ struct NodeCommand: ZeekctlCommand {
     static let options: [Arguments.Option] =
         [
             .value("--name"), .value("--hub"), .value("--layout"), .repeated("--set"), .value("--cluster-backend"),
-            .value("--log-dir"), .value("--log-format"),
+            .value("--log-dir"), .value("--log-format"), .value("--address"),
         ] + ClientAccess.options
 
     var nodeName: String?
@@ -50,6 +53,7 @@ struct NodeCommand: ZeekctlCommand {
     var access: ClientAccess
     var scheme: TopicScheme
     var logs: LogArguments
+    var address: String?
 
     init(arguments: Arguments) throws(UsageError) {
         guard arguments.positionals.isEmpty else {
@@ -67,6 +71,9 @@ struct NodeCommand: ZeekctlCommand {
         settings = try arguments.zeekSettings("--set")
         logs = try LogArguments(arguments: arguments, defaultDirectory: nil, takesLevel: false)
         scheme = try Self.scheme(arguments)
+        address = try arguments.value("--address").map { text throws(UsageError) in
+            try RemoteBackend.localAddress(text, option: "--address")
+        }
     }
 
     /// The topic naming `--cluster-backend` names (default Broker's).
@@ -88,6 +95,7 @@ struct NodeCommand: ZeekctlCommand {
                 environment: context.environment
             )
             try access.prepared(context: context).apply(to: &configuration.backend)
+            if let address { configuration.backend.client.localAddress = address }
             configuration.useClusterBackend(scheme)
             try TerminationSignals.install()
             let terminal = context.terminal

@@ -8,6 +8,14 @@ enum RemoteBackend {
         WebSocketBackend(url: url, options: access.backendOptions())
     }
 
+    /// The IP address given to `option` (`--address`), or a usage error naming the option.
+    static func localAddress(_ text: String, option: String) throws(UsageError) -> String {
+        guard Broker.Address(text) != nil else {
+            throw UsageError("invalid value '\(text)' for '\(option)' (expected an IPv4 or IPv6 address)")
+        }
+        return text
+    }
+
     /// The full URL for an address given to `option`, or a usage error naming the option.
     static func address(_ text: String, option: String, defaultPort: Int) throws(UsageError) -> String {
         do {

@@ -234,6 +234,17 @@ import Testing
         #expect(!command.arguments.contains { $0.contains("sesame") })
         let plain = ProcessNodeHost.nodeCommand(executablePath: "/bin/zeekctl", hubURL: "ws://h")(launch, config)
         #expect(plain.environment.isEmpty)
+        #expect(!plain.arguments.contains("--address"))
+        let fromAddress = ProcessNodeHost.nodeCommand(
+            executablePath: "/bin/zeekctl",
+            hubURL: "ws://h",
+            hubAccess: ProcessNodeHost.HubAccess(localAddress: "10.0.0.2")
+        )(launch, config)
+        #expect(
+            fromAddress.arguments.starts(with: [
+                "node", "--name", "worker-1", "--hub", "ws://h", "--address", "10.0.0.2",
+            ])
+        )
     }
 
     @Test func aNodeProcessWithTheTokenIsANodeAndOneWithoutIsAClient() async throws {
