@@ -20,15 +20,23 @@ extension AgentProcess {
         /// A Boolean value indicating whether the agent may listen on an address other hosts can reach; default
         /// `false`.
         public var allowsRemotePeers: Bool
+        /// Called with the listener's URL once it listens (with the port chosen when ``webSocket`` asked for 0).
+        public var onListening: (@Sendable (String) -> Void)?
 
         /// Creates listening settings.
         ///
         /// - Parameters:
         ///   - webSocket: Where to listen.
         ///   - allowsRemotePeers: Whether a non-loopback address is allowed.
-        public init(webSocket: WebSocketServer.Options, allowsRemotePeers: Bool = false) {
+        ///   - onListening: Gets the listener's URL once it listens; default none.
+        public init(
+            webSocket: WebSocketServer.Options,
+            allowsRemotePeers: Bool = false,
+            onListening: (@Sendable (String) -> Void)? = nil
+        ) {
             self.webSocket = webSocket
             self.allowsRemotePeers = allowsRemotePeers
+            self.onListening = onListening
         }
     }
 
@@ -63,7 +71,6 @@ extension AgentProcess {
             clock: clock,
             log: log
         )
-        log?("agent \(instance): listening on \(server.url)")
         var hubAccess = configuration.hubAccess
         if let address = configuration.address { hubAccess.localAddress = address }
         let nodeHost = ProcessNodeHost(
@@ -90,6 +97,7 @@ extension AgentProcess {
             managementLog: managementLog
         )
         let peers = hub.peerSubscriptions(to: AgentAPI.topic(instance))
+        listening.onListening?(server.url)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await server.run() }
             group.addTask { try? await agent.run() }
