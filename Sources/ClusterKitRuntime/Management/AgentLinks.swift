@@ -100,8 +100,10 @@ public final class AgentLinks: Sendable {
         return "\(usesTLS ? "wss" : "ws")://\(literal):\(port.number)\(WebSocketAPIServer.path)"
     }
 
-    /// Links the instances that have a listening port, unless linked to the same URL already (an instance whose
-    /// address or port changed is linked anew); the others are left to agents that connect. Returns at once.
+    /// Links the instances that have a listening port; returns at once.
+    ///
+    /// An instance linked to the same URL already keeps its link; one whose address or port changed is linked
+    /// anew. Instances without a port are left to agents that connect.
     ///
     /// - Parameter instances: The instances of a configuration being deployed.
     public func connect(_ instances: [Management.Instance]) {
