@@ -179,10 +179,11 @@ enum MembershipBenchmark {
     }
 }
 
-/// `clusterkit-bench agents [--workers N] [--rounds N] [--zeekctl PATH] [--addresses] [--listening]`: a two-instance
-/// configuration deployed to two `zeekctl agent` processes of a `zeekctl controller --agents remote`: the time from
-/// `deploy` to its response, and to every node's hello (all `RUNNING` in `get_nodes`), over `--rounds` deployments
-/// (default 5; each one replaces every node process). `--addresses` runs the agents on 127.0.0.2 and 127.0.0.3
+/// `clusterkit-bench agents [--workers N] [--rounds N] [--zeekctl PATH] [--addresses] [--listening]`.
+///
+/// A two-instance configuration deployed to two `zeekctl agent` processes of a `zeekctl controller --agents remote`:
+/// the time from `deploy` to its response, and to every node's hello (all `RUNNING` in `get_nodes`), over `--rounds`
+/// deployments (default 5; each one replaces every node process). `--addresses` runs the agents on 127.0.0.2 and 127.0.0.3
 /// (`--address`), standing in for two hosts; `--listening` also makes agent-b listen (`--listen 127.0.0.3:0`), the
 /// controller connecting to it.
 enum AgentsBenchmark {
