@@ -2,7 +2,7 @@ public import ClusterKitModel
 import ClusterKitWebSocket
 
 /// A controller's connections to the agents that listen for it (`zeekctl agent --listen`), one
-/// ``AgentLinkStateMachine`` each, and the relay that joins each agent's hub to the controller's.
+/// `AgentLinkStateMachine` each, and the relay that joins each agent's hub to the controller's.
 ///
 /// A controller with remote agents connects to every instance of a deployed configuration that has an address and
 /// a port (the INI's `agent-x = 10.0.0.2:2151`), as Zeek's controller peers with them. Over the link the two hubs
