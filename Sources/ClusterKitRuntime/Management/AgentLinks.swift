@@ -183,7 +183,11 @@ public final class AgentLinks: Sendable {
                     input = .connectFailed(Task.isCancelled ? "cancelled" : "\(error)")
                 }
             case .relay:
-                if let connection { input = .connectionLost(await relay(connection)) }
+                if let open = connection {
+                    // The relay closes both sides when either ends.
+                    input = .connectionLost(await relay(open))
+                    connection = nil
+                }
             case .wait(let delay):
                 do { try await clock.sleep(for: delay) } catch { input = .stop }
                 if input == nil { input = .retryDue }
