@@ -138,9 +138,17 @@ public final class AgentLinks: Sendable {
         for stop in stops { stop.finish() }
     }
 
-    /// Each linked instance's URL and whether its link is connected.
-    public var status: [String: (url: String, isConnected: Bool)] {
-        links.withLock { $0.mapValues { ($0.url, $0.phase == .connected) } }
+    /// Where one link stands.
+    public struct LinkStatus: Sendable, Hashable {
+        /// The agent's URL.
+        public var url: String
+        /// A Boolean value indicating whether the link is connected (else it is connecting or waiting to).
+        public var isConnected: Bool
+    }
+
+    /// Each linked instance's link.
+    public var status: [String: LinkStatus] {
+        links.withLock { $0.mapValues { LinkStatus(url: $0.url, isConnected: $0.phase == .connected) } }
     }
 
     /// Runs the links until cancelled.
