@@ -168,6 +168,9 @@ import Glibc
             ])
             #expect(both.status == 64)
             #expect(both.error.contains("'--controller' and '--listen' exclude each other"), "\(both.error)")
+            let tls = try await BinaryRunner.run(["agent", "--name", "a", "--listen", "0", "--tls-insecure"])
+            #expect(tls.status == 64)
+            #expect(tls.error.contains("'--listen' takes no client access options"), "\(tls.error)")
         }
     }
 }

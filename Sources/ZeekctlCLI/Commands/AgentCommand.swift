@@ -90,6 +90,9 @@ struct AgentCommand: ZeekctlCommand {
         allowsRemotePeers = arguments.flag("--allow-remote")
         if allowsRemotePeers, listen == nil { throw UsageError("'--allow-remote' goes with '--listen'") }
         access = try ClientAccess(arguments: arguments, urls: self.controller.map { [$0] } ?? [])
+        if listen != nil, access.hasTLSOptions || access.tokenFile != nil {
+            throw UsageError("'--listen' takes no client access options: the agent connects to nothing")
+        }
         stateDirectory = arguments.value("--state-dir")
         nodeProgram = arguments.value("--node-program")
         nodeTokenFile = arguments.value("--node-token-file")
