@@ -53,7 +53,7 @@ func runClusterBenchmark(arguments: [String]) async throws {
         throw error
     }
     let stopAt = clock.now
-    let pids = try await LocalCluster.stop(controller: started.url)
+    let pids = try await LocalCluster.stop(controller: started.url).pids
     let stopTime = clock.now - stopAt
     print(
         "  stop until no process is left: \(Measure.format(Measure.seconds(stopTime) * 1000, digits: 1)) ms "

@@ -5,7 +5,7 @@ enum Invocation {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any ZeekctlCommand.Type] = [
         CheckCommand.self, LayoutCommand.self, NodesCommand.self, DispatchCommand.self, ControllerCommand.self,
-        NodeCommand.self, AgentCommand.self, ClusterCommand.self, MigrateCommand.self,
+        NodeCommand.self, AgentCommand.self, ClusterCommand.self, SupervisorCommand.self, MigrateCommand.self,
     ]
 
     /// What the command line asks for.

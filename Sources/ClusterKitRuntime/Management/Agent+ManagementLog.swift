@@ -18,7 +18,7 @@ extension Agent {
         switch message {
         case .request(let request):
             switch request {
-            case .agentWelcome(let reqid), .agentStandby(let reqid), .deploy(let reqid, _), .getNodes(let reqid),
+            case .agentWelcome(let reqid), .agentStandby(let reqid), .deploy(let reqid, _, _), .getNodes(let reqid),
                 .restart(let reqid, _):
                 "rx \(eventName) \(reqid)"
             case .nodeDispatch(let reqid, let action, _):

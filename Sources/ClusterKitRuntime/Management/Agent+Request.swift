@@ -10,8 +10,9 @@ extension Agent {
         case agentWelcome(reqid: String)
         /// `agent_standby_request(reqid)`.
         case agentStandby(reqid: String)
-        /// `deploy_request(reqid, config, force)`; `force` is not read (Zeek's agent ignores it too).
-        case deploy(reqid: String, Management.Configuration)
+        /// `deploy_request(reqid, config, force)`: without `force`, an agent already running the configuration (by
+        /// id) answers at once and leaves its nodes alone, as Zeek's does.
+        case deploy(reqid: String, Management.Configuration, force: Bool = false)
         /// `get_nodes_request(reqid)`.
         case getNodes(reqid: String)
         /// `node_dispatch_request(reqid, action, nodes)`; no nodes means every node.
@@ -96,7 +97,15 @@ extension Agent {
                     "a Management::Configuration",
                     of: name
                 )
-                self = .deploy(reqid: reqid, configuration)
+                let force: Bool = try RequestArgumentError.read(
+                    arguments,
+                    2,
+                    "force",
+                    "a boolean",
+                    of: name,
+                    default: false
+                )
+                self = .deploy(reqid: reqid, configuration, force: force)
             case .getNodes:
                 self = .getNodes(reqid: reqid)
             case .nodeDispatch:

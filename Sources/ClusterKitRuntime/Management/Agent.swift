@@ -161,6 +161,15 @@ public final class Agent: Sendable {
 
     /// Decodes an event once and hands it to the state machine; a malformed request is answered.
     private func handle(_ event: Broker.Event) async throws {
+        if event.name == ClusterKitControllerAPI.agentGetNodeProcessesRequest {
+            // ClusterKit's: what `zeekctl cluster status` shows, with start times and restarts.
+            guard event.arguments.count == 1, case .string(let reqid) = event.arguments[0] else { return }
+            try await publish(
+                ClusterKitControllerAPI.agentGetNodeProcessesResponse,
+                [.string(reqid), .vector(processStatuses.map(\.brokerValue))]
+            )
+            return
+        }
         let message: Message
         do throws(DecodingError) {
             guard let decoded = try Message.decode(event) else { return }
@@ -275,6 +284,12 @@ public final class Agent: Sendable {
         case .launchNodes(let id, let nodes, let configuration):
             var failed: [String] = []
             for launch in AgentStateMachine.launches(of: nodes, in: configuration, settings: options.nodeSettings) {
+                if await host.adopt(launch) {
+                    // Still running from an earlier agent of this instance: it will not say hello again.
+                    note(.info, "node \(launch.name) is already running; adopted")
+                    try await perform(step(.nodeHello(launch.name)))
+                    continue
+                }
                 note(.info, "starting node \(launch.name)")
                 if let error = await host.launch(launch) {
                     failed.append(launch.name)

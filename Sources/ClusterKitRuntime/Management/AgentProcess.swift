@@ -35,6 +35,11 @@ public struct AgentProcess: Sendable {
         public var hubAccess: ProcessNodeHost.HubAccess
         /// How long the agent waits for its nodes' answers (Zeek's 5 s).
         public var requestTimeout: Duration
+        /// The supervisor that runs the agent's nodes (``SupervisedNodeHost``), as Zeek's agents have theirs run by
+        /// the supervisor of their host; `nil` (the default) runs them as the agent's own children.
+        ///
+        /// With a supervisor the nodes outlive the agent, and an agent started again takes over those still running.
+        public var supervisor: SupervisorAccess?
         /// The address of the agent's host (`zeekctl agent --address`), or `nil` (the default) for the system's
         /// choice.
         ///
@@ -42,9 +47,29 @@ public struct AgentProcess: Sendable {
         /// instance's host (`get-instances`), and so do its nodes' connections (``ProcessNodeHost/HubAccess/localAddress``).
         /// Zeek's agent takes its address from `Management::Agent::listen_address` (`ZEEK_AGENT_ADDR`).
         public var address: String?
-        /// Where the agent listens for its controller, which then connects to it (``AgentProcess/Listening``);
-        /// `nil` (the default) connects to ``controllerURL`` instead, which is unused while listening.
+        /// Where the agent listens for its controller, which then connects to it (``AgentProcess/Listening``).
+        ///
+        /// `nil` (the default) connects to ``controllerURL`` instead, which is unused while listening. A listening
+        /// agent runs its nodes as its own children (``supervisor`` is not used).
         public var listening: Listening?
+
+        /// How an agent reaches the supervisor of its host.
+        public struct SupervisorAccess: Sendable, Hashable {
+            /// The supervisor's WebSocket URL (on a loopback address).
+            public var url: String
+            /// The supervisor's node token, which the agent presents.
+            public var token: String
+
+            /// Creates access to a supervisor.
+            ///
+            /// - Parameters:
+            ///   - url: The supervisor's URL.
+            ///   - token: Its node token.
+            public init(url: String, token: String) {
+                self.url = url
+                self.token = token
+            }
+        }
 
         /// Creates a configuration.
         ///
@@ -160,18 +185,20 @@ public struct AgentProcess: Sendable {
                 }
             }
         )
-        let host = ProcessNodeHost(
-            configuration: ProcessSupervisor.Configuration(
-                runtimeDirectory: configuration.stateDirectory + "/" + instance,
-                environment: configuration.environment
-            ),
-            command: ProcessNodeHost.nodeCommand(
-                executablePath: configuration.executablePath,
-                hubURL: configuration.controllerURL,
-                nodeToken: configuration.nodeToken,
-                hubAccess: hubAccess
+        let host: any NodeHost
+        if let supervisor = configuration.supervisor {
+            var supervisorOptions = WebSocketBackend.Options(
+                applicationName: NodeProcess.applicationName("zeekctl-agent-", instance),
+                reconnect: WebSocketBackend.Options.Reconnect(maximumAttempts: Int.max)
             )
-        )
+            supervisorOptions.headers.append(name: WebSocketAPIServer.nodeTokenHeader, value: supervisor.token)
+            host = SupervisedNodeHost(
+                backend: WebSocketBackend(url: supervisor.url, options: supervisorOptions, clock: clock, log: log),
+                clock: clock
+            )
+        } else {
+            host = processNodeHost(hubAccess: hubAccess)
+        }
         let agent = Agent(
             options: Agent.Options(instance: instance, requestTimeout: configuration.requestTimeout),
             backend: backend,
@@ -202,9 +229,27 @@ public struct AgentProcess: Sendable {
             defer { group.cancelAll() }
             return await group.next() ?? nil
         }
-        await agent.stopNodes()
+        // Nodes the supervisor runs outlive the agent, as in Zeek: the supervisor stops them when it stops, and an
+        // agent started again takes them over.
+        if configuration.supervisor == nil { await agent.stopNodes() }
         await backend.close()
         guard let failure, !Task.isCancelled else { return }
         throw failure
+    }
+
+    /// The node host of an agent without a supervisor: the nodes as its own children.
+    private func processNodeHost(hubAccess: ProcessNodeHost.HubAccess) -> ProcessNodeHost {
+        ProcessNodeHost(
+            configuration: ProcessSupervisor.Configuration(
+                runtimeDirectory: configuration.stateDirectory + "/" + configuration.instance,
+                environment: configuration.environment
+            ),
+            command: ProcessNodeHost.nodeCommand(
+                executablePath: configuration.executablePath,
+                hubURL: configuration.controllerURL,
+                nodeToken: configuration.nodeToken,
+                hubAccess: hubAccess
+            )
+        )
     }
 }

@@ -100,7 +100,12 @@ struct AgentStateMachine {
             return [.publish(Response(.agentWelcome, reqid, [Management.Result(reqid: reqid, instance: instance)]))]
         case .agentStandby(let reqid):
             return [.stopNodes(nodes.keys.sorted(), then: .standby(reqid: reqid))]
-        case .deploy(let reqid, let configuration):
+        case .deploy(let reqid, let configuration, let force):
+            if !force, let current = self.configuration, current.id == configuration.id {
+                // Zeek's agent: "already running config" — nothing is stopped or started. A controller that comes
+                // back with its persisted configuration, or redeploys it to an agent that rejoins, relies on it.
+                return [.publish(Response(.deploy, reqid, [Management.Result(reqid: reqid, instance: instance)]))]
+            }
             // Every old node is gone before any new one starts (they may share ports and names).
             return [.stopNodes(nodes.keys.sorted(), then: .deploy(reqid: reqid, configuration))]
         case .getNodes(let reqid):

@@ -27,8 +27,16 @@ public enum ClusterKitControllerAPI: Sendable {
     /// `shutdown_response(reqid, pids)`.
     public static let shutdownResponse = prefix + "shutdown_response"
 
-    /// The four events' signatures, for a WebSocket API server's catalog.
+    /// `ClusterKit::Agent::API::get_node_processes_request(reqid)`, from the controller to an agent process on its
+    /// topic (`zeek/management/agent/<instance>`), for `get_node_processes` with ``ControllerService/AgentMode/remote``.
+    public static let agentGetNodeProcessesRequest = "ClusterKit::Agent::API::get_node_processes_request"
+    /// `ClusterKit::Agent::API::get_node_processes_response(reqid, result)`: the agent's node processes.
+    public static let agentGetNodeProcessesResponse = "ClusterKit::Agent::API::get_node_processes_response"
+
+    /// The events' signatures, for a WebSocket API server's catalog.
     public static let catalog = EventCatalog([
+        EventCatalog.Signature(agentGetNodeProcessesRequest, [("reqid", .string)]),
+        EventCatalog.Signature(agentGetNodeProcessesResponse, [("reqid", .string), ("result", .vector)]),
         EventCatalog.Signature(getNodeProcessesRequest, [("reqid", .string)]),
         EventCatalog.Signature(getNodeProcessesResponse, [("reqid", .string), ("result", .vector)]),
         EventCatalog.Signature(shutdownRequest, [("reqid", .string)]),

@@ -34,6 +34,10 @@ extension Controller {
         /// The controller's management log (Zeek's `management-<name>.log`), or `nil` for none: what arrives and
         /// leaves, timeouts, drops and errors, at Zeek's levels.
         public var managementLog: ManagementLog?
+        /// Called with every configuration the controller deploys (a new id), before it goes to the agents: where
+        /// it is persisted, as Zeek's controller keeps its deployed configuration in its state directory; default
+        /// none.
+        public var onDeployed: (@Sendable (Management.Configuration) -> Void)?
 
         /// Creates options with Zeek's defaults.
         ///

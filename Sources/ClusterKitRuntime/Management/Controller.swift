@@ -205,7 +205,13 @@ public final class Controller: Sendable {
 
     /// One step of the state machine, in one lock scope.
     private func step(_ input: ControllerStateMachine.Input) -> [Effect] {
-        machine.withLock { $0.step(input) }
+        let (effects, deployed) = machine.withLock { machine in
+            let before = machine.deployed?.id
+            let effects = machine.step(input)
+            return (effects, machine.deployed?.id == before ? nil : machine.deployed)
+        }
+        if let deployed { options.onDeployed?(deployed) }
+        return effects
     }
 
     /// A tracker callback: it runs inside whatever ended the request, so what needs waiting is spawned.

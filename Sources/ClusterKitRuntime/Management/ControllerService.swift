@@ -82,6 +82,18 @@ public final class ControllerService: Sendable {
         /// ``ControllerService/run(deploying:onReady:)`` flushes them every ``LogDirectory/Options/flushInterval``
         /// and closes them when it returns.
         public var logs: LogDirectory?
+        /// The file where the controller keeps the configuration it deployed last; default `nil`, none.
+        ///
+        /// As Zeek's controller keeps it in its state directory: a controller started again (revived by its
+        /// supervisor) deploys it again with ``ControllerService/persistedConfiguration(at:)``, and agents already
+        /// running it leave their nodes alone. Written atomically with mode 0600 after every deployment of a new
+        /// configuration.
+        public var deployedConfigurationFile: String?
+        /// The process id of the supervisor that runs this controller (`zeekctl cluster start`); default `nil`.
+        ///
+        /// A `shutdown` request then has the supervisor stop everything (SIGTERM to it, when it is still this
+        /// process's parent), and its answer names the supervisor's pid too.
+        public var supervisorPID: Int?
 
         /// Creates options; every argument has the documented default.
         ///
@@ -184,6 +196,10 @@ public final class ControllerService: Sendable {
     public let agentLinks: AgentLinks?
     /// The nodes' topic naming.
     private let scheme: TopicScheme
+    /// Who runs the instances.
+    let agentMode: AgentMode
+    /// The supervisor running this controller, if any.
+    let supervisorPID: Int?
 
     /// Creates the service and binds its port.
     ///
@@ -208,6 +224,16 @@ public final class ControllerService: Sendable {
         if let logs = options.logs, options.controller.managementLog == nil {
             options.controller.managementLog = logs.managementLog(node: options.controller.name, role: .controller)
         }
+        if let path = options.deployedConfigurationFile {
+            let log = options.controller.log
+            options.controller.onDeployed = { configuration in
+                do {
+                    try Self.persist(configuration, at: path)
+                } catch {
+                    log?("cannot keep the deployed configuration in \(path): \(error)")
+                }
+            }
+        }
         let hub = InMemoryBackend.Hub()
         // A fresh secret per run unless given: only the node processes this service starts get it (in their
         // environment), and agent processes when it is given.
@@ -218,6 +244,8 @@ public final class ControllerService: Sendable {
             // Agents are processes with the node token: the agent API is theirs to publish.
             let agentEvents = Set(EventCatalog.managementAgent.signatures.keys)
             nodeOnlyEvents.formUnion(agentEvents)
+            nodeOnlyEvents.insert(ClusterKitControllerAPI.agentGetNodeProcessesResponse)
+            inProcessOnlyEvents.remove(ClusterKitControllerAPI.agentGetNodeProcessesResponse)
             inProcessOnlyEvents.subtract(agentEvents)
         }
         let server = try WebSocketAPIServer(
@@ -267,6 +295,8 @@ public final class ControllerService: Sendable {
         )
         logs = options.logs
         scheme = options.scheme
+        agentMode = options.agents
+        supervisorPID = options.supervisorPID
     }
 
     /// Who runs a controller's instances.
@@ -385,7 +415,7 @@ public final class ControllerService: Sendable {
                 guard case .string(let reqid)? = event.arguments.first, event.arguments.count == 1 else { continue }
                 switch event.name {
                 case ClusterKitControllerAPI.getNodeProcessesRequest:
-                    let statuses = processStatuses.map { $0.brokerValue }
+                    let statuses = await currentProcesses().nodes.map { $0.brokerValue }
                     try await backend.publish(
                         Broker.Event(
                             ClusterKitControllerAPI.getNodeProcessesResponse,
@@ -394,7 +424,8 @@ public final class ControllerService: Sendable {
                         to: ClusterKitControllerAPI.topic
                     )
                 case ClusterKitControllerAPI.shutdownRequest:
-                    let pids = [Int(getpid())] + processStatuses.compactMap(\.pid)
+                    let processes = await currentProcesses(withOthers: true)
+                    let pids = [Int(getpid())] + processes.nodes.compactMap(\.pid) + processes.others
                     try await backend.publish(
                         Broker.Event(
                             ClusterKitControllerAPI.shutdownResponse,
@@ -404,7 +435,12 @@ public final class ControllerService: Sendable {
                     )
                     // Let the response reach the client before its connection is closed.
                     try? await Task.sleep(for: .milliseconds(100))
-                    await shutdown()
+                    if let supervisorPID, getppid() == pid_t(supervisorPID) {
+                        // The supervisor that runs this controller, its agent and their nodes stops them all.
+                        kill(pid_t(supervisorPID), SIGTERM)
+                    } else {
+                        await shutdown()
+                    }
                 default:
                     continue
                 }

@@ -10,6 +10,9 @@ public struct ControllerServiceError: Error, Sendable, Hashable {
         /// The listening address is not a loopback address and remote clients are not allowed
         /// (``ControllerService/Options/allowsRemoteClients``).
         case remoteClientsNotAllowed
+        /// The file of the deployed configuration (``ControllerService/Options/deployedConfigurationFile``) cannot
+        /// be read or written.
+        case unreadablePersistedConfiguration
     }
 
     /// The broad kind of problem, for programs to branch on.

@@ -96,6 +96,15 @@ public protocol NodeHost: Sendable {
     /// - Returns: `nil` when the node is starting, else the error text.
     func launch(_ launch: NodeLaunch) async -> String?
 
+    /// Takes over a node that already runs as `launch` describes it (started for an earlier agent of this instance
+    /// that is gone), instead of starting it again: the agent then counts it as running without a new hello.
+    ///
+    /// The default adopts nothing.
+    ///
+    /// - Parameter launch: What the node should be running.
+    /// - Returns: Whether the node runs exactly so and is now this host's.
+    func adopt(_ launch: NodeLaunch) async -> Bool
+
     /// Stops a node and waits until it is gone (bounded).
     ///
     /// - Parameter name: The node's name.
@@ -152,6 +161,9 @@ extension NodeHost {
     public func notRunning() -> [String: String] {
         status().compactMapValues { $0.isRunning ? nil : ($0.notRunning ?? "its process is not running") }
     }
+
+    /// Adopts nothing: every node this host runs, it started.
+    public func adopt(_ launch: NodeLaunch) async -> Bool { false }
 
     /// A sequence that ends at once: no node of this host exits on its own.
     public var exits: AsyncStream<HostedNodeExit> { AsyncStream { $0.finish() } }

@@ -392,7 +392,11 @@ public final class ProcessNodeHost: NodeHost {
 
     // MARK: - Tracking the processes
 
-    private static func launch(for config: Supervisor.NodeConfig) -> NodeLaunch {
+    /// The launch description of a supervised configuration alone (no settings; the node's instance unknown).
+    ///
+    /// - Parameter config: The configuration.
+    /// - Returns: The launch.
+    public static func launch(for config: Supervisor.NodeConfig) -> NodeLaunch {
         let layout = Supervisor.clusterLayout(for: config) ?? Cluster.Layout()
         let role = config.cluster[config.name]?.role ?? .none
         let node = Management.Node(name: config.name, instance: "", role: role)

@@ -99,6 +99,14 @@ package enum LocalCluster: Sendable {
         package var deployment: String
     }
 
+    /// A stopped cluster.
+    package struct Stopped: Sendable, Hashable {
+        /// Every process id that was stopped, the controller's first: nodes, agents, the supervisor.
+        package var pids: [Int]
+        /// How many of them were nodes.
+        package var nodeCount: Int
+    }
+
     /// Why a local cluster could not be started, queried or stopped.
     package struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
         /// What went wrong.
@@ -157,9 +165,17 @@ package enum LocalCluster: Sendable {
             throw Failure(code: .unusableStateDirectory, message: "state directory \(error)")
         }
         let logPath = directory.file("controller.log")
-        var arguments = [
-            "controller", "--processes", "--listen", options.listen, "--state-dir", directory.path,
-        ]
+        // Without TLS or a client token, a supervisor runs the controller and a local agent per instance as its
+        // children, as Zeek's boot.zeek does (each revived when killed, the nodes running on); with them, the
+        // controller runs its agents and nodes itself.
+        let supervised = !options.controllerArguments.contains { $0.hasPrefix("--tls-") || $0 == "--token-file" }
+        var arguments =
+            supervised
+            ? [
+                "supervisor", "--listen", options.listen, "--state-dir", directory.path, "--timeout",
+                "\(options.timeout.components.seconds)",
+            ]
+            : ["controller", "--processes", "--listen", options.listen, "--state-dir", directory.path]
         if let nodeProgram = options.nodeProgram { arguments += ["--node-program", nodeProgram] }
         if options.allowsRemoteClients { arguments.append("--allow-remote") }
         if options.allowsOtherUsers { arguments.append("--allow-other-users") }
@@ -340,7 +356,7 @@ package enum LocalCluster: Sendable {
     ///   - timeout: How long to wait for the processes to be gone (the stop sequence gives nodes up to 26 s
     ///     of SIGTERM before SIGKILL); default 60 s.
     ///   - isAlive: Whether a process id still names a process; default `kill(pid, 0)` on this machine.
-    /// - Returns: The process ids that were stopped, the controller's first.
+    /// - Returns: The process ids that were stopped, the controller's first, and how many were nodes.
     /// - Throws: ``BackendError`` when the controller cannot be reached; ``Failure``: `noAnswer`,
     ///   `processesLeft` naming the pids still alive.
     package static func stop(
@@ -348,15 +364,17 @@ package enum LocalCluster: Sendable {
         access: ClientAccess = ClientAccess(),
         timeout: Duration = .seconds(60),
         isAlive: @Sendable (Int) -> Bool = LocalCluster.processExists
-    ) async throws -> [Int] {
-        let pids = try await withControllerClient(url, access: access, timeout: .seconds(10)) {
-            try await $0.shutdownController()
+    ) async throws -> Stopped {
+        let (pids, nodeCount) = try await withControllerClient(url, access: access, timeout: .seconds(10)) { client in
+            // Counted first: the shutdown's pids also name agents and a supervisor, when there are.
+            let nodeCount = try await client.getNodeProcesses().count
+            return (try await client.shutdownController(), nodeCount)
         }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while true {
             let alive = pids.filter(isAlive)
-            if alive.isEmpty { return pids }
+            if alive.isEmpty { return Stopped(pids: pids, nodeCount: nodeCount) }
             if clock.now >= deadline {
                 throw Failure(
                     code: .processesLeft,

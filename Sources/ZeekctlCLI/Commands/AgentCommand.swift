@@ -9,6 +9,7 @@ struct AgentCommand: ZeekctlCommand {
                              [--address ADDR] [--state-dir DIR] [--node-program PATH] [--node-token-file FILE]
                              [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
                              [--token-file FILE] [--log-dir DIR] [--log-format ascii|json] [--log-level LEVEL]
+                             [--supervisor ws://127.0.0.1:PORT]
 
         Runs the Management agent of instance NAME until SIGTERM or SIGINT: it connects to the controller at
         --controller (ws://HOST:PORT, ws://HOST:PORT/v1/messages/json or HOST:PORT; a controller started with
@@ -24,7 +25,8 @@ struct AgentCommand: ZeekctlCommand {
         listens, and says hello each time the controller connects. Its nodes join its own listener. Only
         connections with the node token are served (the controller's and the agent's nodes'), from this host only
         by your own user (and root); it listens on loopback addresses only unless --allow-remote is given (for a
-        trusted network: the node token travels in clear without TLS).
+        trusted network: the node token travels in clear without TLS). A listening agent runs its nodes itself
+        (not with --supervisor).
 
         --address ADDR is the IP address of the agent's host (default: ZEEK_AGENT_ADDR when set, as Zeek's agent
         takes it; else the system chooses): the agent's connection to the controller comes from ADDR, so that
@@ -41,6 +43,10 @@ struct AgentCommand: ZeekctlCommand {
         nowhere; --log-format ascii (default) or json, --log-level debug, info (default), warning or error, as
         for 'zeekctl controller'.
 
+        --supervisor URL has the supervisor there run the nodes (Zeek's SupervisorControl requests, with the
+        supervisor's token from CLUSTERKIT_SUPERVISOR_TOKEN): they then outlive the agent, and an agent started
+        again takes over those still running as deployed. 'zeekctl supervisor' starts its agents so.
+
         --controller takes a wss:// URL for TLS. \(ClientAccess.usage)
 
         exit status: 0 stopped by a signal, 1 could not start (no token, controller unreachable, unsafe state
@@ -51,6 +57,7 @@ struct AgentCommand: ZeekctlCommand {
         [
             .value("--name"), .value("--controller"), .value("--state-dir"), .value("--node-program"),
             .value("--node-token-file"), .value("--log-dir"), .value("--log-format"), .value("--log-level"),
+            .value("--supervisor"),
             .value("--address"), .value("--listen"), .flag("--allow-remote"),
         ] + ClientAccess.options
 
@@ -63,6 +70,8 @@ struct AgentCommand: ZeekctlCommand {
     var nodeTokenFile: String?
     var access: ClientAccess
     var logs: LogArguments
+    /// The supervisor that runs the agent's nodes (`--supervisor URL`, set by `zeekctl supervisor`).
+    var supervisor: String?
     var address: String?
 
     init(arguments: Arguments) throws(UsageError) {
@@ -93,10 +102,14 @@ struct AgentCommand: ZeekctlCommand {
         if listen != nil, access.hasTLSOptions || access.tokenFile != nil {
             throw UsageError("'--listen' takes no client access options: the agent connects to nothing")
         }
+        if listen != nil, arguments.value("--supervisor") != nil {
+            throw UsageError("'--listen' and '--supervisor' exclude each other: a listening agent runs its nodes")
+        }
         stateDirectory = arguments.value("--state-dir")
         nodeProgram = arguments.value("--node-program")
         nodeTokenFile = arguments.value("--node-token-file")
         logs = try LogArguments(arguments: arguments, defaultDirectory: stateDirectory, takesLevel: true)
+        supervisor = arguments.value("--supervisor")
         address = try arguments.value("--address").map { text throws(UsageError) in
             try RemoteBackend.localAddress(text, option: "--address")
         }
@@ -154,6 +167,15 @@ struct AgentCommand: ZeekctlCommand {
                 )
             )
             prepared.apply(to: &configuration.backend)
+            if let supervisor {
+                guard let token = context.environment[ClusterSupervisor.tokenEnvironmentKey], !token.isEmpty else {
+                    terminal.error(
+                        "'--supervisor' needs the supervisor's token in \(ClusterSupervisor.tokenEnvironmentKey)"
+                    )
+                    return .failure
+                }
+                configuration.supervisor = AgentProcess.Configuration.SupervisorAccess(url: supervisor, token: token)
+            }
             configuration.address =
                 address
                 ?? context.environment[AgentProcess.addressEnvironmentKey].flatMap {

@@ -136,12 +136,12 @@ struct ClusterCommand: ZeekctlCommand {
                 )
                 return .success
             case .stop:
-                let pids = try await LocalCluster.stop(
+                let stopped = try await LocalCluster.stop(
                     controller: controller,
                     access: try access.prepared(context: context),
                     timeout: timeout ?? .seconds(60)
                 )
-                let nodes = max(0, pids.count - 1)
+                let nodes = stopped.nodeCount
                 context.terminal.writeOutput(
                     "stopped the controller and \(nodes) node process\(nodes == 1 ? "" : "es")\n"
                 )

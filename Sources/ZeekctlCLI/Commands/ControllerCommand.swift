@@ -148,9 +148,6 @@ struct ControllerCommand: ZeekctlCommand {
         subscriptionTimeout = try arguments.seconds("--subscription-timeout") ?? .seconds(10)
         maxEventQueueSize = try arguments.integer("--max-event-queue-size", in: 0...1_000_000) ?? 32
         readyDescriptor = try arguments.integer("--ready-fd", in: 3...65_535).map(Int32.init)
-        if (stateDirectory != nil || nodeProgram != nil) && !processes {
-            throw UsageError("'--state-dir' and '--node-program' need '--processes'")
-        }
         listen.tls = Cluster.WebSocketTLSOptions(
             certFile: arguments.value("--tls-certificate"),
             keyFile: arguments.value("--tls-key"),
@@ -181,6 +178,11 @@ struct ControllerCommand: ZeekctlCommand {
         scheme = try NodeCommand.scheme(arguments)
         if agents == .remote && nodeTokenFile == nil {
             throw UsageError("'--agents remote' needs '--node-token-file FILE' (the token agents present)")
+        }
+        if (stateDirectory != nil && agents != .remote || nodeProgram != nil) && !processes {
+            throw UsageError(
+                "'--state-dir' and '--node-program' need '--processes' ('--state-dir' also goes with '--agents remote')"
+            )
         }
         logs = try LogArguments(arguments: arguments, defaultDirectory: stateDirectory, takesLevel: true)
         switch (arguments.value("--tls-node-certificate"), arguments.value("--tls-node-key")) {
@@ -288,6 +290,21 @@ struct ControllerCommand: ZeekctlCommand {
             }
         }
         options.maxEventQueueSize = maxEventQueueSize
+        if let pid = context.environment[ClusterSupervisor.pidEnvironmentKey].flatMap(Int.init), pid > 1 {
+            options.supervisorPID = pid
+        }
+        if agents == .remote, let stateDirectory {
+            // As Zeek's controller: the deployed configuration is kept in the state directory, and deployed again
+            // at start when no other is given (agents already running it leave their nodes alone).
+            do {
+                let directory = try PrivateDirectory(checking: context.resolve(stateDirectory))
+                let file = directory.file("deployed-configuration.json")
+                options.deployedConfigurationFile = file
+                if configuration == nil { configuration = try ControllerService.persistedConfiguration(at: file) }
+            } catch {
+                return fail("state directory \(error)")
+            }
+        }
         var temporaryDirectory: PrivateDirectory?
         var nodeAccess: ProcessNodeHost.HubAccess?
         if processes {

@@ -142,6 +142,24 @@ struct AgentMachine {
         #expect(machine.machine.nodes.mapValues(\.state) == ["n1": .pending])
     }
 
+    /// Zeek's agent: "already running config" — a deployment of the configuration it runs (same id) is answered at
+    /// once and leaves its nodes alone, unless forced.
+    @Test func theConfigurationItRunsIsNotDeployedAgainUnlessForced() throws {
+        var machine = AgentMachine()
+        let first = Self.configuration("c1", nodes: ["w1"])
+        _ = machine.step(.request(.deploy(reqid: "d1", first)))
+        _ = machine.step(.nodesStopped(.deploy(reqid: "d1", first)))
+        _ = machine.step(.nodeHello("w1"))
+        #expect(machine.machine.nodes["w1"]?.state == .running)
+
+        let again = machine.step(.request(.deploy(reqid: "d2", first)))
+        #expect(again == [.publish(Response(.deploy, "d2", [Management.Result(reqid: "d2", instance: "a")]))])
+        #expect(machine.machine.nodes["w1"]?.state == .running)
+
+        let forced = machine.step(.request(.deploy(reqid: "d3", first, force: true)))
+        #expect(forced == [.stopNodes(["w1"], then: .deploy(reqid: "d3", first))])
+    }
+
     @Test func deployResultsCarryTheOutputOfNodesThatDidNotStart() {
         let outputs = Management.NodeOutputs(stdout: "out", stderr: "fatal error")
         let report = DeployReport(agentRequest: "d1", nodes: ["w1", "w2", "w3"], running: ["w1"], timedOut: true)

@@ -1,0 +1,196 @@
+import ClusterKit
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An agent's ``SupervisedNodeHost`` and the supervisor's ``SupervisorControlResponder`` on one hub, with nodes that
+/// run `/bin/sleep`: Zeek's SupervisorControl requests, nodes that outlive their agent, and adoption.
+@Suite(.timeLimit(.minutes(1))) struct SupervisedNodeHostTests {
+    /// Runs `body` with a responder on a fresh hub, then stops its nodes.
+    static func withResponder(
+        _ body: (InMemoryBackend.Hub, SupervisorControlResponder, Observed<Int>) async throws -> Void
+    ) async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let hub = InMemoryBackend.Hub()
+        let stops = Observed(0)
+        let responder = SupervisorControlResponder(
+            backend: hub.makeBackend(name: "supervisor"),
+            configuration: ProcessSupervisor.Configuration(
+                runtimeDirectory: directory,
+                environment: ["PATH": "/usr/bin:/bin"],
+                stopSequence: .init(terminateAttempts: 2, interval: .milliseconds(200))
+            ),
+            command: { _ in ProcessSupervisor.NodeCommand(executable: "/bin/sleep", arguments: ["60"]) },
+            onStop: { stops.update { $0 += 1 } }
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await responder.run() }
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: .seconds(10))
+            while !hub.hasSubscribers("zeek/supervisor", eventName: SupervisorControl.stopRequest) {
+                guard clock.now < deadline else { throw WaitTimeout(description: "the responder never subscribed") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            do {
+                try await body(hub, responder, stops)
+            } catch {
+                try? await responder.shutdown()
+                group.cancelAll()
+                throw error
+            }
+            try await responder.shutdown()
+            group.cancelAll()
+        }
+    }
+
+    /// Runs `body` with an agent's host on `hub` (its `run()` in a child task, cancelled afterwards: the agent gone).
+    static func withHost<T: Sendable>(
+        _ hub: InMemoryBackend.Hub,
+        _ body: (SupervisedNodeHost) async throws -> T
+    ) async throws -> T {
+        let host = SupervisedNodeHost(
+            backend: hub.makeBackend(name: "agent"),
+            options: SupervisedNodeHost.Options(requestTimeout: .seconds(5), stopTimeout: .seconds(5))
+        )
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await host.run() }
+            defer { group.cancelAll() }
+            return try await body(host)
+        }
+    }
+
+    static func launch(_ name: String, interface: String? = nil) -> NodeLaunch {
+        NodeLaunch(
+            name: name,
+            node: Management.Node(name: name, instance: "a", role: .worker, interface: interface),
+            layout: Cluster.Layout()
+        )
+    }
+
+    /// The pid of a running node, once the host has heard of it.
+    static func runningPID(_ host: SupervisedNodeHost, _ name: String) async throws -> Int {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(10))
+        while clock.now < deadline {
+            if let status = host.status()[name], status.isRunning, let pid = status.pid { return pid }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw WaitTimeout(description: "\(name) never ran: \(host.status())")
+    }
+
+    @Test func nodesOutliveTheirAgentAndANewAgentAdoptsOnlyWhatRunsAsItsDeploymentSays() async throws {
+        try await Self.withResponder { hub, responder, _ in
+            let pid = try await Self.withHost(hub) { host in
+                #expect(await host.launch(Self.launch("w1")) == nil)
+                return try await Self.runningPID(host, "w1")
+            }
+            // The first agent is gone; its node runs on under the supervisor.
+            #expect(kill(pid_t(pid), 0) == 0)
+            #expect(responder.status("w1").nodes["w1"]?.pid == pid)
+
+            try await Self.withHost(hub) { host in
+                #expect(await host.adopt(Self.launch("w1", interface: "eth1")) == false)
+                #expect(await host.adopt(Self.launch("w1")))
+                #expect(host.status()["w1"]?.pid == pid)
+                #expect(host.status()["w1"]?.isRunning == true)
+                #expect(await host.adopt(Self.launch("w2")) == false)
+
+                // Another configuration under the same name: the old process is destroyed first, as the supervisor
+                // refuses a second node of that name.
+                #expect(await host.launch(Self.launch("w1", interface: "eth1")) == nil)
+                let replaced = try await Self.runningPID(host, "w1")
+                #expect(replaced != pid)
+                #expect(kill(pid_t(pid), 0) != 0)
+                #expect(responder.status("w1").nodes["w1"]?.node.interface == "eth1")
+
+                await host.stop("w1")
+                #expect(kill(pid_t(replaced), 0) != 0)
+                #expect(responder.status().nodes.isEmpty)
+                #expect(host.status().isEmpty)
+            }
+        }
+    }
+
+    @Test func theSupervisorsRefusalsAndExitsReachTheAgent() async throws {
+        try await Self.withResponder { hub, _, stops in
+            try await Self.withHost(hub) { host in
+                let refused = await host.launch(Self.launch("a b"))
+                #expect(refused == "node a b could not start: node names must not contain spaces: 'a b'")
+                #expect(host.status()["a b"] == nil)
+
+                #expect(await host.launch(Self.launch("w1")) == nil)
+                let pid = try await Self.runningPID(host, "w1")
+                var exits = host.exits.makeAsyncIterator()
+                kill(pid_t(pid), SIGKILL)
+                let exit = await exits.next()
+                #expect(exit?.name == "w1")
+                // Revived by the supervisor (1 s after its start at the latest): a new pid, one restart.
+                let clock = ContinuousClock()
+                let deadline = clock.now.advanced(by: .seconds(10))
+                while clock.now < deadline, host.status()["w1"]?.pid == pid || host.status()["w1"]?.isRunning != true {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(host.status()["w1"]?.pid != pid)
+                #expect(host.status()["w1"]?.restarts == 1)
+                #expect(await host.restart("w1"))
+                #expect(await host.restart("nobody") == false)
+                #expect(stops.value == 0)
+            }
+        }
+    }
+
+    @Test func aStopRequestReachesTheSupervisorsOwner() async throws {
+        try await Self.withResponder { hub, _, stops in
+            let client = hub.makeBackend(name: "agent")
+            try await client.connect()
+            try await client.publish(Broker.Event(SupervisorControl.stopRequest, []), to: "zeek/supervisor")
+            try await stops.wait(for: "the stop request") { $0 == 1 }
+            await client.close()
+        }
+    }
+
+    @Test func responsesGoToZeeksPerRequestTopics() {
+        #expect(
+            SupervisorControl.responseTopic(SupervisorControl.createResponse, reqid: "r1").name
+                == "zeek/supervisor/create_response/r1"
+        )
+    }
+}
+
+/// The controller's deployed configuration in its state directory.
+@Suite struct PersistedConfigurationTests {
+    @Test func aDeployedConfigurationIsReadBackAndAMissingOrBrokenFileIsNamed() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/deployed-configuration.json"
+        #expect(try ControllerService.persistedConfiguration(at: path) == nil)
+
+        let configuration = Management.Configuration(
+            id: "c1",
+            instances: [Management.Instance(name: "agent-a", host: "127.0.0.1")],
+            nodes: [Management.Node(name: "w1", instance: "agent-a", role: .worker, interface: "eth0")]
+        )
+        var options = ControllerService.Options(webSocket: WebSocketServer.Options(port: 0))
+        options.deployedConfigurationFile = path
+        options.agents = .remote
+        options.nodeToken = "0123456789abcdef0123456789abcdef"
+        let service = try ControllerService(options: options)
+        service.cluster.controller.options.onDeployed?(configuration)
+        #expect(try ControllerService.persistedConfiguration(at: path) == configuration)
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+
+        try Data("[1, 2".utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try ControllerService.persistedConfiguration(at: path)
+        } throws: { error in
+            guard let error = error as? ControllerServiceError else { return false }
+            return error.code == .unreadablePersistedConfiguration && error.message.hasPrefix(path + ": ")
+        }
+    }
+}

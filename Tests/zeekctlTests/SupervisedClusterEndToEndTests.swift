@@ -1,0 +1,91 @@
+import ClusterKit
+import Foundation
+import Testing
+import ZeekctlCLI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `zeekctl cluster start` as Zeek's `boot.zeek`: a supervisor with the controller and a local agent as children;
+/// either killed with SIGKILL is revived, the nodes run on, and `cluster status` answers again within 5 s.
+@Suite(.timeLimit(.minutes(2))) struct SupervisedClusterEndToEndTests {
+    /// The pid of the only process whose command line contains `pattern` and whose parent is `parent`.
+    static func child(of parent: Int, matching pattern: String) -> Int? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int(entry),
+                let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, Int(fields[1]) == parent else { continue }
+            if command.replacingOccurrences(of: "\0", with: " ").contains(pattern) { return pid }
+        }
+        return nil
+    }
+
+    /// The node pids of `cluster status --format json`, by name, once every node runs; `nil` until the limit.
+    static func runningPIDs(_ port: Int, nodes: Int, within limit: Duration) async throws -> [String: Int]? {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: limit)
+        while clock.now < deadline {
+            let run = try await BinaryRunner.run(
+                ["cluster", "status", "--controller", "127.0.0.1:\(port)", "--format", "json"]
+            )
+            if run.status == 0, let document = try? JSONValue.parse(run.output),
+                let members = document["nodes"]?.objectMembers, members.count == nodes
+            {
+                var pids: [String: Int] = [:]
+                for member in members where member.value["state"] == .string("RUNNING") {
+                    if case .integer(let pid)? = member.value["pid"] { pids[member.key] = Int(pid) }
+                }
+                if pids.count == nodes { return pids }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    @Test func aKilledControllerOrAgentIsRevivedAndTheNodesRunOn() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            let port = try await ClusterEndToEndTests.freePort()
+            let start = try await BinaryRunner.run(
+                ["cluster", "start", "--listen", "127.0.0.1:\(port)", "--state-dir", directory + "/state"],
+                currentDirectory: directory
+            )
+            try #require(start.status == 0, "\(start.output)\(start.error)")
+            let supervisor = try #require(ClusterEndToEndTests.controllerPID(start.output))
+            defer { if LocalCluster.processExists(supervisor) { kill(pid_t(supervisor), SIGTERM) } }
+            let before = try #require(try await Self.runningPIDs(port, nodes: 5, within: .seconds(10)))
+
+            for child in ["controller --agents remote", "agent --name"] {
+                let victim = try #require(Self.child(of: supervisor, matching: child), "no \(child) process")
+                kill(pid_t(victim), SIGKILL)
+                let clock = ContinuousClock()
+                let killedAt = clock.now
+                let after = try await Self.runningPIDs(port, nodes: 5, within: .seconds(5))
+                #expect(after == before, "after killing \(child): \(String(describing: after))")
+                #expect(clock.now - killedAt < .seconds(5))
+                // Revived by the supervisor with a new pid, and the nodes still answer.
+                let revived = try #require(Self.child(of: supervisor, matching: child), "\(child) not revived")
+                #expect(revived != victim)
+                let values = try await BinaryRunner.run(
+                    ["dispatch", "get_id_value", "Cluster::node", "--controller", "127.0.0.1:\(port)"]
+                )
+                #expect(values.status == 0, "\(values.output)\(values.error)")
+            }
+
+            let agent = try #require(Self.child(of: supervisor, matching: "agent --name"))
+            let controller = try #require(Self.child(of: supervisor, matching: "controller --agents remote"))
+            let stop = try await BinaryRunner.run(["cluster", "stop", "--controller", "127.0.0.1:\(port)"])
+            #expect(stop.status == 0, "\(stop.error)")
+            #expect(stop.output == "stopped the controller and 5 node processes\n")
+            for pid in Array(before.values) + [agent, controller, supervisor] {
+                #expect(!LocalCluster.processExists(pid), "pid \(pid) left")
+            }
+        }
+    }
+}
