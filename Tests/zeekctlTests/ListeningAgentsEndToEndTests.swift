@@ -171,6 +171,14 @@ import Glibc
             let tls = try await BinaryRunner.run(["agent", "--name", "a", "--listen", "0", "--tls-insecure"])
             #expect(tls.status == 64)
             #expect(tls.error.contains("'--listen' takes no client access options"), "\(tls.error)")
+            let supervised = try await BinaryRunner.run([
+                "agent", "--name", "a", "--listen", "0", "--supervisor", "ws://127.0.0.1:1",
+            ])
+            #expect(supervised.status == 64)
+            #expect(
+                supervised.error.contains("'--listen' and '--supervisor' exclude each other"),
+                "\(supervised.error)"
+            )
         }
     }
 }
