@@ -179,14 +179,19 @@ enum MembershipBenchmark {
     }
 }
 
-/// `clusterkit-bench agents [--workers N] [--rounds N] [--zeekctl PATH]`: a two-instance configuration deployed to
-/// two `zeekctl agent` processes of a `zeekctl controller --agents remote`: the time from `deploy` to its response,
-/// and to every node's hello (all `RUNNING` in `get_nodes`), over `--rounds` deployments (default 5; each one replaces
-/// every node process).
+/// `clusterkit-bench agents [--workers N] [--rounds N] [--zeekctl PATH] [--addresses] [--listening]`.
+///
+/// A two-instance configuration deployed to two `zeekctl agent` processes of a `zeekctl controller --agents remote`:
+/// the time from `deploy` to its response, and to every node's hello (all `RUNNING` in `get_nodes`), over `--rounds`
+/// deployments (default 5; each one replaces every node process). `--addresses` runs the agents on 127.0.0.2 and 127.0.0.3
+/// (`--address`), standing in for two hosts; `--listening` also makes agent-b listen (`--listen 127.0.0.3:0`), the
+/// controller connecting to it.
 enum AgentsBenchmark {
     static func run(arguments: [String]) async throws {
         let workers = Int(value(of: "--workers", in: arguments) ?? "") ?? 4
         let rounds = Int(value(of: "--rounds", in: arguments) ?? "") ?? 5
+        let listening = arguments.contains("--listening")
+        let addresses = listening || arguments.contains("--addresses")
         let benchDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let zeekctl = value(of: "--zeekctl", in: arguments) ?? benchDirectory + "/zeekctl"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agents-\(getpid())").path
@@ -194,21 +199,7 @@ enum AgentsBenchmark {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try "0123456789abcdef0123456789abcdef".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
         chmod(directory + "/token", 0o600)
-        var ini = "[instances]\nagent-a\nagent-b\n\n[manager]\ninstance = agent-a\nrole = manager\n"
-        ini += "\n[proxy-1]\ninstance = agent-b\nrole = proxy\n"
-        for index in 1...workers {
-            ini += "\n[worker-a\(index)]\ninstance = agent-a\nrole = worker\n"
-            ini += "\n[worker-b\(index)]\ninstance = agent-b\nrole = worker\n"
-        }
-        try ini.write(toFile: directory + "/cluster.ini", atomically: true, encoding: .utf8)
         let nodeCount = 2 + 2 * workers
-        guard
-            let configuration = try ControllerService.startupConfiguration(
-                loading: directory + "/cluster.ini",
-                format: .ini
-            ).configuration
-        else { throw ControllerBenchmarkError("the INI does not load") }
-
         let controller = try SpawnedProcess(
             zeekctl,
             ["controller", "--listen", "127.0.0.1:0", "--agents", "remote", "--node-token-file", directory + "/token"],
@@ -216,25 +207,50 @@ enum AgentsBenchmark {
         )
         defer { controller.stop() }
         let url = try controller.waitForLine(prefix: "listening on ", timeout: .seconds(30))
-        let agents = try ["agent-a", "agent-b"].map { name in
-            try SpawnedProcess(
-                zeekctl,
-                [
-                    "agent", "--name", name, "--controller", url, "--node-token-file", directory + "/token",
-                    "--state-dir", directory + "/" + name,
-                ],
-                outputPath: "/dev/null"
-            )
+        var agentBLine = "agent-b"
+        let agents = try [("agent-a", "127.0.0.2"), ("agent-b", "127.0.0.3")].map { name, address in
+            var words = ["agent", "--name", name, "--node-token-file", directory + "/token"]
+            words += ["--state-dir", directory + "/" + name]
+            if listening, name == "agent-b" {
+                words += ["--listen", address + ":0"]
+            } else {
+                words += ["--controller", url] + (addresses ? ["--address", address] : [])
+            }
+            return try SpawnedProcess(zeekctl, words, outputPath: directory + "/\(name).out")
         }
         defer { for agent in agents { agent.stop() } }
-        print("agents: \(nodeCount) nodes on two agent processes, \(rounds) deployments")
+        if listening {
+            let agentURL = try agents[1].waitForLine(prefix: "listening on ", timeout: .seconds(30))
+            let port = agentURL.split(separator: ":").last?.split(separator: "/").first ?? ""
+            agentBLine = "agent-b = 127.0.0.3:\(port)"
+        }
+        var ini = "[instances]\nagent-a\n\(agentBLine)\n\n[manager]\ninstance = agent-a\nrole = manager\n"
+        ini += "\n[proxy-1]\ninstance = agent-b\nrole = proxy\n"
+        for index in 1...workers {
+            ini += "\n[worker-a\(index)]\ninstance = agent-a\nrole = worker\n"
+            ini += "\n[worker-b\(index)]\ninstance = agent-b\nrole = worker\n"
+        }
+        try ini.write(toFile: directory + "/cluster.ini", atomically: true, encoding: .utf8)
+        guard
+            let configuration = try ControllerService.startupConfiguration(
+                loading: directory + "/cluster.ini",
+                format: .ini
+            ).configuration
+        else { throw ControllerBenchmarkError("the INI does not load") }
+        let placement = listening ? " (agent-b listening)" : addresses ? " on 127.0.0.2 and 127.0.0.3" : ""
+        print("agents: \(nodeCount) nodes on two agent processes\(placement), \(rounds) deployments")
         let backend = WebSocketBackend(url: url)
         let clock = ContinuousClock()
         let (responses, hellos) = try await withDispatcher(backend: backend, protocols: [.managementController]) {
             dispatcher in
             let client = ControllerClient(dispatcher: dispatcher)
+            // A listening agent is connected to at the first deployment only.
             for _ in 0..<300 {
-                if case .vector(let instances)? = try await client.getInstances().data, instances.count == 2 { break }
+                if case .vector(let instances)? = try await client.getInstances().data,
+                    instances.count == (listening ? 1 : 2)
+                {
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(20))
             }
             var responses: [Double] = []

@@ -188,6 +188,18 @@ import Glibc
             ])
             #expect(run.status == 1)
             #expect(run.error.contains("cannot bind 192.0.2.7: cannot assign requested address"), "\(run.error)")
+            // ZEEK_AGENT_ADDR is the default address, as for Zeek's agents.
+            var environment = ProcessInfo.processInfo.environment
+            environment["ZEEK_AGENT_ADDR"] = "192.0.2.8"
+            let fromEnvironment = try await BinaryRunner.run(
+                [
+                    "agent", "--name", "agent-a", "--controller", "127.0.0.1:1", "--node-token-file",
+                    directory + "/node-token", "--state-dir", directory + "/state",
+                ],
+                environment: environment
+            )
+            #expect(fromEnvironment.status == 1)
+            #expect(fromEnvironment.error.contains("cannot bind 192.0.2.8"), "\(fromEnvironment.error)")
         }
     }
 }

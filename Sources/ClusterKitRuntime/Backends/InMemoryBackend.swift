@@ -198,7 +198,9 @@ public final class InMemoryBackend: ClusterBackend {
         let backlog = HubBacklog()
         /// Who holds which node id topic, for the membership notices.
         let membership = Guarded(MembershipTable())
-        private let participants = Guarded<[UInt64: Participant]>([:])
+        /// Who watches for WebSocket clients' subscriptions (``peerSubscriptions(to:)``).
+        let peerWatches = Guarded(PeerWatches())
+        let participants = Guarded<[UInt64: Participant]>([:])
         private let nextID = Atomic<UInt64>(1)
         private let overruns = Atomic<Int>(0)
         private let waits = Atomic<Int>(0)
@@ -378,6 +380,7 @@ public final class InMemoryBackend: ClusterBackend {
                 router.subscribe(prefix, id)
             }
             joinMembership(id, topic: prefix)
+            notePeerSubscription(prefix, by: id)
         }
 
         func unsubscribe(_ prefix: Topic, for id: UInt64) {

@@ -47,6 +47,11 @@ public struct AgentProcess: Sendable {
         /// instance's host (`get-instances`), and so do its nodes' connections (``ProcessNodeHost/HubAccess/localAddress``).
         /// Zeek's agent takes its address from `Management::Agent::listen_address` (`ZEEK_AGENT_ADDR`).
         public var address: String?
+        /// Where the agent listens for its controller, which then connects to it (``AgentProcess/Listening``).
+        ///
+        /// `nil` (the default) connects to ``controllerURL`` instead, which is unused while listening. A listening
+        /// agent runs its nodes as its own children (``supervisor`` is not used).
+        public var listening: Listening?
 
         /// How an agent reaches the supervisor of its host.
         public struct SupervisorAccess: Sendable, Hashable {
@@ -107,10 +112,10 @@ public struct AgentProcess: Sendable {
 
     /// The agent and its controller.
     public let configuration: Configuration
-    private let clock: any Clock<Duration>
-    private let log: (@Sendable (String) -> Void)?
+    let clock: any Clock<Duration>
+    let log: (@Sendable (String) -> Void)?
     /// The agent's management log (`management-<instance>.log`), or `nil`.
-    private let managementLog: ManagementLog?
+    let managementLog: ManagementLog?
 
     /// Creates an agent process; nothing happens until ``run(until:)``.
     ///
@@ -146,9 +151,18 @@ public struct AgentProcess: Sendable {
     /// Runs the agent until the task is cancelled or `stop` returns; then stops its nodes and closes the connection.
     ///
     /// - Parameter stop: Returns when the agent should stop; `nil` runs until cancelled.
+    /// With ``Configuration/listening`` the agent instead listens, and says hello to the controller that connects
+    /// (every time one does).
+    ///
     /// - Throws: ``NodeProcessError`` with `hubUnreachable` when the first connection fails (later losses are
-    ///   reconnected), `connectionLost` when reconnecting gives up.
+    ///   reconnected), `connectionLost` when reconnecting gives up; while listening, ``ControllerServiceError``
+    ///   for a non-loopback address that is not allowed and ``WebSocketError`` when the address cannot be
+    ///   listened on.
     public func run(until stop: (@Sendable () async -> Void)? = nil) async throws {
+        if let listening = configuration.listening {
+            try await runListening(listening, until: stop)
+            return
+        }
         var options = configuration.backend
         var hubAccess = configuration.hubAccess
         if let address = configuration.address {

@@ -72,6 +72,9 @@ public final class ControllerService: Sendable {
         /// Remote agents need it, so a service that expects them is given one (`zeekctl controller
         /// --node-token-file`).
         public var nodeToken: String?
+        /// How the controller connects to agents that listen (instances with an address and a port), with
+        /// ``AgentMode/remote``; default ``AgentLinks/Options/init(backend:usesTLS:initialDelay:maximumDelay:)``'s.
+        public var agentLinks = AgentLinks.Options()
         /// Where the service writes its logs in Zeek's formats; default `nil`, none.
         ///
         /// The logs are the controller's and each agent's management log (`management-<name>.log`, unless
@@ -189,6 +192,8 @@ public final class ControllerService: Sendable {
     public let server: WebSocketAPIServer
     /// Where the service writes its logs, or `nil`.
     public let logs: LogDirectory?
+    /// The connections to agents that listen, with ``AgentMode/remote``; `nil` with local agents.
+    public let agentLinks: AgentLinks?
     /// The nodes' topic naming.
     private let scheme: TopicScheme
     /// Who runs the instances.
@@ -266,6 +271,16 @@ public final class ControllerService: Sendable {
             }
         }
         self.server = server
+        let agentLinks =
+            options.agents == .remote
+            ? AgentLinks(
+                hub: hub,
+                nodeToken: nodeToken,
+                options: options.agentLinks,
+                clock: clock,
+                log: options.controller.log
+            ) : nil
+        self.agentLinks = agentLinks
         cluster = ManagementCluster(
             hub: hub,
             controllerOptions: options.controller,
@@ -275,7 +290,8 @@ public final class ControllerService: Sendable {
             makeNodeHost: makeNodeHost ?? { [scheme = options.scheme] _ in InProcessNodeHost(hub: hub, scheme: scheme)
             },
             launchesAgents: options.agents == .local,
-            logs: options.logs
+            logs: options.logs,
+            connectAgents: agentLinks.map { links in { @Sendable instances in links.connect(instances) } }
         )
         logs = options.logs
         scheme = options.scheme
@@ -351,6 +367,7 @@ public final class ControllerService: Sendable {
             )
             try await responder.connect()
             group.addTask { await self.answerClusterKitRequests(on: responder) }
+            if let agentLinks { group.addTask { await agentLinks.run() } }
             if let clusterLog = logs?.clusterLog(node: controller.options.name) {
                 // The hub's cluster.log also says which nodes said hello and which went down.
                 let observer = MembershipObserver(
@@ -364,6 +381,7 @@ public final class ControllerService: Sendable {
             // stopped gracefully, and the cluster.
             await server.run()
             await stopNodes()
+            agentLinks?.stopAll()
             await responder.close()
             group.cancelAll()
             try await group.waitForAll()

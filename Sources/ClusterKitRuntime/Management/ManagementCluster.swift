@@ -39,6 +39,8 @@ public final class ManagementCluster: Sendable {
     ///     their hellos.
     ///   - logs: Where each agent writes its management log (`management-<instance>.log`); default none. (The
     ///     controller's log is ``Controller/Options/managementLog``; the owner flushes and closes the logs.)
+    ///   - connectAgents: Without `launchesAgents`, called with the instances a deployment has no agent for yet,
+    ///     to connect to those that listen (``AgentLinks/connect(_:)``); it must return at once. Default none.
     public init(
         hub: InMemoryBackend.Hub = InMemoryBackend.Hub(),
         controllerOptions: Controller.Options = Controller.Options(),
@@ -47,7 +49,8 @@ public final class ManagementCluster: Sendable {
         clock: any Clock<Duration> = ContinuousClock(),
         makeNodeHost: (@Sendable (String) -> any NodeHost)? = nil,
         launchesAgents: Bool = true,
-        logs: LogDirectory? = nil
+        logs: LogDirectory? = nil,
+        connectAgents: (@Sendable ([Management.Instance]) async -> Void)? = nil
     ) {
         self.hub = hub
         self.logs = logs
@@ -61,9 +64,9 @@ public final class ManagementCluster: Sendable {
             options.launchAgents = { instances in await launcher.launch?(instances) }
             options.stopAgents = { names in await launcher.stop?(names) }
         } else {
-            // Remote agents come on their own; one whose instance leaves the configuration gets Zeek's
-            // agent_standby_request (the controller's default without a stopAgents).
-            options.launchAgents = nil
+            // Remote agents come on their own, or are connected to when they listen; one whose instance leaves the
+            // configuration gets Zeek's agent_standby_request (the controller's default without a stopAgents).
+            options.launchAgents = connectAgents
             options.stopAgents = nil
         }
         // Where an agent's connection comes from, for get-instances (a WebSocket client's address).

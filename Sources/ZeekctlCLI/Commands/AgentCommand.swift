@@ -5,8 +5,8 @@ struct AgentCommand: ZeekctlCommand {
     static let name = "agent"
     static let summary = "run a Management agent that serves one instance for a controller with --agents remote"
     static let usage = """
-        usage: zeekctl agent --name NAME --controller ws://HOST:PORT [--address ADDR] [--state-dir DIR]
-                             [--node-program PATH] [--node-token-file FILE]
+        usage: zeekctl agent --name NAME (--controller ws://HOST:PORT | --listen HOST:PORT [--allow-remote])
+                             [--address ADDR] [--state-dir DIR] [--node-program PATH] [--node-token-file FILE]
                              [--tls-ca FILE] [--tls-certificate FILE --tls-key FILE] [--tls-insecure]
                              [--token-file FILE] [--log-dir DIR] [--log-format ascii|json] [--log-level LEVEL]
                              [--supervisor ws://127.0.0.1:PORT]
@@ -18,6 +18,15 @@ struct AgentCommand: ZeekctlCommand {
         that join the controller's hub. When the controller goes away it keeps its nodes running and reconnects
         (1 s, doubling up to 30 s, for as long as it takes); on every new connection it says hello again, and the
         controller deploys the instance's part of its configuration to it again. Its nodes stop with it.
+
+        With --listen HOST:PORT (PORT alone: 127.0.0.1:PORT; Zeek's agents listen on 2151) the agent does not
+        connect: it listens, and the controller connects to it, as to every instance whose address and port its
+        configuration gives (Management INI: 'agent-x = 10.0.0.2:2151'). It prints 'listening on URL' once it
+        listens, and says hello each time the controller connects. Its nodes join its own listener. Only
+        connections with the node token are served (the controller's and the agent's nodes'), from this host only
+        by your own user (and root); it listens on loopback addresses only unless --allow-remote is given (for a
+        trusted network: the node token travels in clear without TLS). A listening agent runs its nodes itself
+        (not with --supervisor).
 
         --address ADDR is the IP address of the agent's host (default: ZEEK_AGENT_ADDR when set, as Zeek's agent
         takes it; else the system chooses): the agent's connection to the controller comes from ADDR, so that
@@ -49,11 +58,13 @@ struct AgentCommand: ZeekctlCommand {
             .value("--name"), .value("--controller"), .value("--state-dir"), .value("--node-program"),
             .value("--node-token-file"), .value("--log-dir"), .value("--log-format"), .value("--log-level"),
             .value("--supervisor"),
-            .value("--address"),
+            .value("--address"), .value("--listen"), .flag("--allow-remote"),
         ] + ClientAccess.options
 
     var instance: String
-    var controller: String
+    var controller: String?
+    var listen: WebSocketServer.Options?
+    var allowsRemotePeers = false
     var stateDirectory: String?
     var nodeProgram: String?
     var nodeTokenFile: String?
@@ -70,16 +81,30 @@ struct AgentCommand: ZeekctlCommand {
         guard let instance = arguments.value("--name"), !instance.isEmpty else {
             throw UsageError("'zeekctl agent' needs '--name NAME'")
         }
-        guard let controller = arguments.value("--controller") else {
-            throw UsageError("'zeekctl agent' needs '--controller ws://HOST:PORT'")
+        let controller = arguments.value("--controller")
+        let listen = arguments.value("--listen")
+        switch (controller, listen) {
+        case (nil, nil):
+            throw UsageError("'zeekctl agent' needs '--controller ws://HOST:PORT' or '--listen HOST:PORT'")
+        case (.some, .some):
+            throw UsageError("'--controller' and '--listen' exclude each other: the agent connects or it listens")
+        default:
+            break
         }
         self.instance = instance
-        self.controller = try RemoteBackend.address(
-            controller,
-            option: "--controller",
-            defaultPort: ControllerService.defaultPort
-        )
-        access = try ClientAccess(arguments: arguments, urls: [self.controller])
+        self.controller = try controller.map { text throws(UsageError) in
+            try RemoteBackend.address(text, option: "--controller", defaultPort: ControllerService.defaultPort)
+        }
+        self.listen = try listen.map(Self.listenOptions)
+        allowsRemotePeers = arguments.flag("--allow-remote")
+        if allowsRemotePeers, listen == nil { throw UsageError("'--allow-remote' goes with '--listen'") }
+        access = try ClientAccess(arguments: arguments, urls: self.controller.map { [$0] } ?? [])
+        if listen != nil, access.hasTLSOptions || access.tokenFile != nil {
+            throw UsageError("'--listen' takes no client access options: the agent connects to nothing")
+        }
+        if listen != nil, arguments.value("--supervisor") != nil {
+            throw UsageError("'--listen' and '--supervisor' exclude each other: a listening agent runs its nodes")
+        }
         stateDirectory = arguments.value("--state-dir")
         nodeProgram = arguments.value("--node-program")
         nodeTokenFile = arguments.value("--node-token-file")
@@ -87,6 +112,16 @@ struct AgentCommand: ZeekctlCommand {
         supervisor = arguments.value("--supervisor")
         address = try arguments.value("--address").map { text throws(UsageError) in
             try RemoteBackend.localAddress(text, option: "--address")
+        }
+    }
+
+    /// The server options for `--listen HOST:PORT` (`:PORT` and `PORT` listen on 127.0.0.1; port 0 picks a
+    /// free one).
+    static func listenOptions(_ text: String) throws(UsageError) -> WebSocketServer.Options {
+        do {
+            return try WebSocketAPIServer.listenOptions(text, defaultPort: AgentProcess.defaultListenPort)
+        } catch {
+            throw UsageError("invalid value '\(text)' for '--listen' (expected HOST:PORT): \(error.reason)")
         }
     }
 
@@ -119,7 +154,7 @@ struct AgentCommand: ZeekctlCommand {
             let prepared = try access.prepared(context: context)
             var configuration = AgentProcess.Configuration(
                 instance: instance,
-                controllerURL: controller,
+                controllerURL: controller ?? "",
                 nodeToken: token,
                 stateDirectory: directory.path,
                 executablePath: nodeProgram.map(context.resolve) ?? context.executablePath,
@@ -146,6 +181,17 @@ struct AgentCommand: ZeekctlCommand {
                 ?? context.environment[AgentProcess.addressEnvironmentKey].flatMap {
                     $0.isEmpty ? nil : $0
                 }
+            if let listen {
+                // The agent's address is the one it listens on, unless that is every address.
+                if configuration.address == nil, listen.host != "0.0.0.0", listen.host != "::" {
+                    configuration.address = listen.host
+                }
+                configuration.listening = AgentProcess.Listening(
+                    webSocket: listen,
+                    allowsRemotePeers: allowsRemotePeers,
+                    onListening: { terminal.writeOutput("listening on \($0)\n") }
+                )
+            }
             let logs = try self.logs.open(context: context)
             defer { logs?.close() }
             try TerminationSignals.install()
