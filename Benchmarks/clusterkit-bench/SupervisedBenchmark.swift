@@ -90,15 +90,21 @@ enum SupervisedBenchmark {
     static func pids(_ url: String, nodeCount: Int, limit: Duration) async throws -> [String: Int] {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: limit)
+        var last = "no answer"
         while clock.now < deadline {
-            if let statuses = try? await LocalCluster.status(controller: url, timeout: .seconds(5)),
-                statuses.count == nodeCount, statuses.allSatisfy({ $0.state == .running && $0.pid != nil })
-            {
-                return Dictionary(uniqueKeysWithValues: statuses.map { ($0.node, $0.pid ?? 0) })
+            do {
+                let statuses = try await LocalCluster.status(controller: url, timeout: .seconds(5))
+                if statuses.count == nodeCount, statuses.allSatisfy({ $0.state == .running && $0.pid != nil }) {
+                    return Dictionary(uniqueKeysWithValues: statuses.map { ($0.node, $0.pid ?? 0) })
+                }
+                last = statuses.map { "\($0.node) \($0.state) \($0.pid.map(String.init) ?? "-")" }
+                    .joined(separator: ", ")
+            } catch {
+                last = "\(error)"
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw ControllerBenchmarkError("the nodes were not all running within \(limit)")
+        throw ControllerBenchmarkError("the nodes were not all running within \(limit); last status: \(last)")
     }
 
     /// The pid of the child of `parent` whose command line contains `pattern`.

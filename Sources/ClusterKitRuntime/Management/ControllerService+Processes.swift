@@ -9,12 +9,27 @@ extension ControllerService {
     /// for `get_node_processes` and `shutdown`.
     ///
     /// Agents in this process report what their node hosts know. Agent processes (``AgentMode/remote``) are asked with
-    /// ClusterKit's `get_node_processes_request` on their topics; one that does not answer within 2 s is left out. The
+    /// ClusterKit's `get_node_processes_request` on their topics; one that does not answer within 2 s, or whose connection
+    /// goes away meanwhile, is left out. The
     /// agents' own pids come from `get_nodes`, only when `withOthers` asks for them.
     func currentProcesses(withOthers: Bool = false) async -> (nodes: [NodeProcessStatus], others: [Int]) {
         guard agentMode == .remote else { return (processStatuses, []) }
         var others: [Int] = supervisorPID.map { [$0] } ?? []
-        let instances = cluster.controller.agents.keys.sorted()
+        // Agents whose connection is gone are not asked (they would only be waited for); those that reached the hub
+        // through an agent link (`zeekctl agent --listen`) have no client entry and are asked.
+        let connected = Set(server.clients.map(\.endpoint))
+        let asked = cluster.controller.agents.values.filter { agent in
+            agent.listenPort != nil || connected.contains(agent.nodeID)
+        }
+        let instances = asked.map(\.instance).sorted()
+        // How many of the asked agents can still answer: one that goes away meanwhile is not waited for.
+        let linked = asked.filter { $0.listenPort != nil }.count
+        let endpoints = Set(asked.filter { $0.listenPort == nil }.map(\.nodeID))
+        let server = self.server
+        let reachable = { @Sendable in
+            linked + endpoints.intersection(server.clients.map(\.endpoint)).count
+        }
+        let answers = AnswerCount()
         guard !instances.isEmpty else { return ([], others) }
         let backend = cluster.hub.makeBackend(name: "clusterkit-processes")
         let reqid = UniqueID.make()
@@ -43,6 +58,7 @@ extension ControllerService {
                             else { continue }
                             collected += values.compactMap { try? NodeProcessStatus(brokerValue: $0) }
                             answered += 1
+                            answers.count.withLock { $0 = answered }
                             if answered == instances.count { break }
                         }
                     } catch {
@@ -51,7 +67,11 @@ extension ControllerService {
                     return collected
                 }
                 group.addTask {
-                    try? await Task.sleep(for: .seconds(2))
+                    // At most 2 s, and no longer than the agents that can still answer have answered.
+                    for _ in 0..<40 {
+                        try? await Task.sleep(for: .milliseconds(50))
+                        if answers.count.withLock({ $0 }) >= reachable() { break }
+                    }
                     return nil
                 }
                 // The answers, or at the limit nothing more: closing the backend ends the collector.
@@ -96,4 +116,9 @@ extension ControllerService {
             return []
         }
     }
+}
+
+/// How many agents answered so far, shared by the collector and the timer of ``ControllerService/currentProcesses(withOthers:)``.
+private final class AnswerCount: Sendable {
+    let count = Guarded(0)
 }

@@ -49,6 +49,9 @@ struct ControllerStateMachine {
     private(set) var deployed: Management.Configuration?
     /// The deployment in progress.
     private(set) var deployment: Deployment?
+    /// Agents that came back while a deployment's requests were already out: they get the deployed configuration
+    /// once it ends (an agent that runs it already changes nothing).
+    private(set) var rejoinedDuringDeployment: Set<String> = []
     /// Client request ids of requests still pending (answered later), deployments included.
     private(set) var pendingClientRequests: Set<String> = []
     /// The hub endpoint of each pending client request's sender, where its response goes.
@@ -500,7 +503,15 @@ struct ControllerStateMachine {
             self.deployment = nil
         }
         pendingClientRequests.remove(reqid)
-        return [.respond(Response(.deploy, reqid, results, delivery: delivery))]
+        var effects: [Effect] = [.respond(Response(.deploy, reqid, results, delivery: delivery))]
+        if self.deployment == nil, let deployed {
+            let rejoined = rejoinedDuringDeployment.filter { name in
+                agents[name]?.isReady == true && deployed.instances.contains { $0.name == name }
+            }
+            rejoinedDuringDeployment = []
+            for instance in rejoined.sorted() { effects += redeploy(deployed, to: instance) }
+        }
+        return effects
     }
 
     // MARK: - Tracking
@@ -542,6 +553,7 @@ struct ControllerStateMachine {
             if deployment == nil, let deployed, deployed.instances.contains(where: { $0.name == instance }) {
                 return redeploy(deployed, to: instance)
             }
+            if case .deploying? = deployment?.phase { rejoinedDuringDeployment.insert(instance) }
             return agentsChanged()
         case .fanOut(let request):
             for areq in request.children { subRequests[areq] = nil }

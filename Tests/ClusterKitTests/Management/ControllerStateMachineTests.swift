@@ -488,6 +488,37 @@ extension ControllerStateMachineTests {
         #expect(machine.machine.deployment == nil && machine.machine.pendingClientRequests == ["t"])
     }
 
+    /// An agent that comes back (a revived agent process) while a deployment's requests are out is not forgotten:
+    /// once the deployment ends, it gets the deployed configuration too (one that runs it already changes nothing).
+    @Test func anAgentThatRejoinsDuringADeploymentGetsTheConfigurationAfterIt() throws {
+        var machine = ControllerMachine()
+        _ = machine.welcome("agent-1")
+        _ = machine.request(.stageConfiguration(reqid: "s", Self.configuration))
+        let sent = machine.request(.deploy(reqid: "d"))
+        guard case .fanOut(let fanOut)? = sent.last, let child = fanOut.children.first else {
+            Issue.record("no deploy_request went out: \(sent)")
+            return
+        }
+        // The agent process dies and another says hello under the same instance before the first one answered.
+        let rejoined = machine.welcome("agent-1")
+        #expect(!rejoined.contains { if case .fanOut = $0 { true } else { false } }, "\(rejoined)")
+        #expect(machine.machine.rejoinedDuringDeployment == ["agent-1"])
+
+        let ended = machine.step(.agentResponse(Controller.AgentResponse(kind: .deploy, areq: child.areq, results: [])))
+        guard case .respond(let response)? = ended.first else {
+            Issue.record("the deployment did not end: \(ended)")
+            return
+        }
+        #expect(response.reqid == "d")
+        #expect(ended.contains(.log("agent agent-1 rejoined: deploying configuration cfg-1 to it")))
+        guard case .fanOut(let again)? = ended.last else {
+            Issue.record("no deploy_request after the deployment: \(ended)")
+            return
+        }
+        #expect(again.children.map(\.instance) == ["agent-1"])
+        #expect(machine.machine.rejoinedDuringDeployment.isEmpty)
+    }
+
     // MARK: - Requests to a deployed cluster
 
     @Test func getIDValueAnswersUnknownNodesFirstAndPassesValuesAsText() {
