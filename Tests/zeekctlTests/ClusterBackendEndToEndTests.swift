@@ -47,6 +47,27 @@ import Testing
         }
     }
 
+    /// In-process nodes too (a controller without `--processes`): ZeroMQ's names, and `Cluster::backend` says so.
+    @Test func inProcessNodesFollowTheBackendAndSayWhichItIs() async throws {
+        try await withTemporaryDirectory { directory in
+            try write(clusterNodeCfg, to: "node.cfg", in: directory)
+            try await withController(["--cluster-backend", "zeromq", "--layout", directory + "/node.cfg"]) {
+                controller in
+                let workers = try await Self.answers(to: "zeek.cluster.worker", controller: controller)
+                #expect(workers == ["worker-1-1", "worker-1-2"])
+                let run = try await BinaryRunner.run(
+                    [
+                        "dispatch", "get_id_value", "Cluster::backend", "--controller", "127.0.0.1:\(controller.port)",
+                        "--format", "json",
+                    ]
+                )
+                #expect(run.status == 0, "\(run.error)")
+                let values = try JSONValue.parse(run.output)["results"]
+                #expect(values?["manager"] == .string("Cluster::CLUSTER_BACKEND_ZEROMQ"), "\(run.output)")
+            }
+        }
+    }
+
     @Test func brokerNamingIsTheDefault() async throws {
         try await withTemporaryDirectory { directory in
             try write(clusterNodeCfg, to: "node.cfg", in: directory)

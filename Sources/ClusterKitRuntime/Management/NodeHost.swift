@@ -199,6 +199,9 @@ public final class InProcessNodeHost: NodeHost {
     ///   - scheme: Topic naming.
     public init(hub: InMemoryBackend.Hub, options: Cluster.Options = .standard, scheme: TopicScheme = .broker) {
         self.hub = hub
+        var options = options
+        // `Cluster::backend` says which backend's naming the nodes follow, as for node processes.
+        options.backend = scheme.backend == .broker ? .broker : .zeroMQ
         self.options = options
         self.scheme = scheme
     }
