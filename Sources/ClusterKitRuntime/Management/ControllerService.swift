@@ -375,7 +375,16 @@ public final class ControllerService: Sendable {
                     scheme: scheme,
                     log: { clusterLog.write($0) }
                 )
-                group.addTask { try? await observer.run() }
+                group.addTask {
+                    do {
+                        try await observer.run()
+                    } catch {
+                        // cluster.log then lacks hellos and node downs: say so where the controller's lines go.
+                        guard !Task.isCancelled else { return }
+                        controller.options.managementLog?.warning("cluster.log no longer follows membership: \(error)")
+                        controller.options.log?("cluster.log no longer follows membership: \(error)")
+                    }
+                }
             }
             // The server returns once it is shut down (by shutdown() or cancellation): then the nodes are
             // stopped gracefully, and the cluster.
