@@ -128,20 +128,7 @@ public struct ClusterSupervisor: Sendable {
     ) async throws {
         let token = WebSocketAPIServer.makeNodeToken()
         let hub = InMemoryBackend.Hub()
-        let server = try WebSocketAPIServer(
-            hub: hub,
-            options: WebSocketAPIServer.Options(
-                webSocket: WebSocketServer.Options(host: "127.0.0.1", port: 0),
-                catalog: SupervisorControl.catalog,
-                // Only agents (with the token) have anything to do here: one per instance.
-                clientLimit: 1,
-                nodeLimit: 1_024,
-                nodeToken: token,
-                nodeOnlyEvents: SupervisorControl.requests,
-                inProcessOnlyEvents: SupervisorControl.notifications
-            ),
-            log: log
-        )
+        let server = try WebSocketAPIServer(hub: hub, options: Self.listenerOptions(token: token), log: log)
         let (stopRequests, stopContinuation) = AsyncStream.makeStream(
             of: Void.self,
             bufferingPolicy: .bufferingNewest(1)
@@ -220,6 +207,25 @@ public struct ClusterSupervisor: Sendable {
             await server.shutdown()
             group.cancelAll()
         }
+    }
+
+    /// The options of the supervisor's listener for its agents: a fresh port on 127.0.0.1, this user's processes
+    /// only, Zeek's `SupervisorControl` events only, the requests from connections with `token` only, and the
+    /// supervisor's answers and reports from nobody but the supervisor.
+    ///
+    /// - Parameter token: The node token the agents present.
+    /// - Returns: The options.
+    public static func listenerOptions(token: String) -> WebSocketAPIServer.Options {
+        WebSocketAPIServer.Options(
+            webSocket: WebSocketServer.Options(host: "127.0.0.1", port: 0),
+            catalog: SupervisorControl.catalog,
+            // Only agents (with the token) have anything to do here: one per instance.
+            clientLimit: 1,
+            nodeLimit: 1_024,
+            nodeToken: token,
+            nodeOnlyEvents: SupervisorControl.requests,
+            inProcessOnlyEvents: SupervisorControl.notifications
+        )
     }
 
     /// The command of a child: the controller, or the agent.

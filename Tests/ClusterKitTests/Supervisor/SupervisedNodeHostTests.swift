@@ -153,6 +153,38 @@ import Glibc
         }
     }
 
+    /// The supervisor's listener: a client without its token can neither send requests nor pose as the supervisor;
+    /// an agent with it can send requests, but not answers.
+    @Test func onlyTheSupervisorsAgentsMaySendItRequests() async throws {
+        let hub = InMemoryBackend.Hub()
+        let supervisor = try await participant(hub, "supervisor", ["zeek/supervisor"])
+        let server = try WebSocketAPIServer(hub: hub, options: ClusterSupervisor.listenerOptions(token: "sesame"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await server.run() }
+            let create = Broker.Event(
+                SupervisorControl.createRequest,
+                [.string("r1"), Supervisor.NodeConfig(name: "evil").brokerValue]
+            )
+            let (client, _) = try await subscribeRaw(server, [])
+            try await client.send(text: dataFrame("zeek/supervisor", create))
+            #expect(try await receiveError(client)?.code == "not_permitted")
+            let answer = Broker.Event(SupervisorControl.createResponse, [.string("r1"), .string("")])
+            try await client.send(text: dataFrame("zeek/supervisor/create_response/r1", answer))
+            #expect(try await receiveError(client)?.code == "not_permitted")
+
+            let (agent, _) = try await subscribeRaw(server, [], nodeToken: "sesame")
+            try await agent.send(text: dataFrame("zeek/supervisor", create))
+            #expect(try await nextEvent(supervisor)?.event == create)
+            try await agent.send(text: dataFrame("zeek/supervisor/create_response/r1", answer))
+            #expect(try await receiveError(agent)?.code == "not_permitted")
+            #expect(server.diagnostics.refusedEvents == 3)
+            await client.close()
+            await agent.close()
+            await server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
     @Test func responsesGoToZeeksPerRequestTopics() {
         #expect(
             SupervisorControl.responseTopic(SupervisorControl.createResponse, reqid: "r1").name
