@@ -14,6 +14,9 @@ public import ClusterKitProcesses
 /// - the nodes' program is the one ``ProcessNodeHost/CommandProvider`` chooses from the configuration alone, as
 ///   Zeek's supervisor forks itself: settings beyond the `Supervisor::NodeConfig` do not travel.
 public final class SupervisorControlResponder: Sendable {
+    /// The most requests answered at once; further ones wait (read from the backend no sooner).
+    public static let maximumConcurrentRequests = 64
+
     /// The nodes' processes.
     public let host: ProcessNodeHost
     private let backend: any ClusterBackend
@@ -66,12 +69,21 @@ public final class SupervisorControlResponder: Sendable {
             group.addTask { await self.host.run() }
             group.addTask { await self.forwardStatuses() }
             group.addTask { await self.forwardExits() }
-            do {
-                for try await received in backend.events {
-                    group.addTask { await self.answer(received.event) }
+            await withTaskGroup(of: Void.self) { requests in
+                // At most this many requests at once (a destroy waits for its process): the next one waits.
+                var running = 0
+                do {
+                    for try await received in backend.events {
+                        if running == Self.maximumConcurrentRequests {
+                            await requests.next()
+                            running -= 1
+                        }
+                        running += 1
+                        requests.addTask { await self.answer(received.event) }
+                    }
+                } catch {
+                    log?("supervisor: requests ended: \(error)")
                 }
-            } catch {
-                log?("supervisor: requests ended: \(error)")
             }
             group.cancelAll()
         }
