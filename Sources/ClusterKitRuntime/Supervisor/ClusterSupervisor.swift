@@ -1,6 +1,6 @@
 public import ClusterKitModel
 import ClusterKitProcesses
-import ClusterKitWebSocket
+public import ClusterKitWebSocket
 
 #if canImport(Glibc)
 import Glibc
@@ -27,25 +27,43 @@ public struct ClusterSupervisor: Sendable {
         public var stateDirectory: String
         /// The children's base environment.
         public var environment: [String: String]
-        /// The instance the local agent serves, such as `agent-host1`.
+        /// The instance the local agent serves when the configuration names none, such as `agent-host1`.
         public var instance: String
-        /// The URL the controller listens on, for the agent, the nodes and the first deployment.
-        public var controllerURL: String
-        /// The controller's arguments beside those the supervisor gives (`--agents remote`, `--node-token-file`,
-        /// `--state-dir`): `--listen`, TLS and token options, `--cluster-backend`.
+        /// Where and how the controller listens: its address and port (a fixed one), TLS settings (absolute paths)
+        /// and the bearer token it requires of clients.
+        public var controller: WebSocketServer.Options
+        /// The file of the controller's client token (mode 0600), given to it and to the agents as `--token-file`;
+        /// `nil` when it requires none.
+        public var controllerTokenFile: String?
+        /// The certificate and key the agents, the nodes and the supervisor present to a controller that verifies its
+        /// peers (`--tls-node-certificate`); `nil` presents the controller's own.
+        public var nodeCertificate: NodeCertificate?
+        /// Further controller arguments: `--allow-remote`, `--allow-other-users`, `--cluster-backend`.
         public var controllerArguments: [String]
-        /// The agent's arguments for reaching the controller: TLS and token options.
-        public var agentArguments: [String]
-        /// The controller's node token, which the agent and the nodes present, and the file that holds it.
+        /// The controller's node token, which the agent and the nodes present.
         public var nodeToken: String
         /// The file of ``nodeToken`` (mode 0600), for the controller's and the agent's `--node-token-file`.
         public var nodeTokenFile: String
-        /// How the nodes reach the controller's hub (TLS, bearer token).
-        public var hubAccess: ProcessNodeHost.HubAccess
         /// The nodes' topic naming.
         public var scheme: TopicScheme
-        /// How the supervisor itself reaches the controller for the first deployment (TLS, bearer token).
-        public var client: WebSocketBackend.Options
+
+        /// A certificate and its key (PEM files).
+        public struct NodeCertificate: Sendable, Hashable {
+            /// The certificate chain.
+            public var certificate: String
+            /// Its private key.
+            public var key: String
+
+            /// Creates a certificate and key pair.
+            ///
+            /// - Parameters:
+            ///   - certificate: The certificate file.
+            ///   - key: The key file.
+            public init(certificate: String, key: String) {
+                self.certificate = certificate
+                self.key = key
+            }
+        }
 
         /// Creates a configuration.
         ///
@@ -53,8 +71,8 @@ public struct ClusterSupervisor: Sendable {
         ///   - executablePath: The `zeekctl` binary.
         ///   - stateDirectory: The state directory.
         ///   - environment: The children's environment.
-        ///   - instance: The local agent's instance.
-        ///   - controllerURL: The controller's URL.
+        ///   - instance: The default instance.
+        ///   - controller: The controller's listening address and TLS settings.
         ///   - nodeToken: The node token.
         ///   - nodeTokenFile: Its file.
         public init(
@@ -62,7 +80,7 @@ public struct ClusterSupervisor: Sendable {
             stateDirectory: String,
             environment: [String: String],
             instance: String,
-            controllerURL: String,
+            controller: WebSocketServer.Options,
             nodeToken: String,
             nodeTokenFile: String
         ) {
@@ -70,14 +88,78 @@ public struct ClusterSupervisor: Sendable {
             self.stateDirectory = stateDirectory
             self.environment = environment
             self.instance = instance
-            self.controllerURL = controllerURL
+            self.controller = controller
             self.nodeToken = nodeToken
             self.nodeTokenFile = nodeTokenFile
             controllerArguments = []
-            agentArguments = []
-            hubAccess = ProcessNodeHost.HubAccess()
             scheme = .broker
-            client = WebSocketBackend.Options()
+        }
+
+        /// The controller's URL: `ws://` or `wss://`, its address and port, Zeek's path.
+        public var controllerURL: String {
+            let host = controller.host.contains(":") ? "[\(controller.host)]" : controller.host
+            let scheme = controller.tls.isEnabled ? "wss" : "ws"
+            return "\(scheme)://\(host):\(controller.port)\(WebSocketAPIServer.path)"
+        }
+
+        /// How the agents, the nodes and the supervisor reach the controller: trusting its `ca_file`, presenting
+        /// ``nodeCertificate`` (else the controller's own certificate) when it verifies peers, sending its token.
+        public var access: ProcessNodeHost.HubAccess {
+            let tls = controller.tls
+            let verifiesPeers = tls.isEnabled && tls.enablePeerVerification
+            return ProcessNodeHost.HubAccess(
+                caFile: tls.isEnabled && !tls.caFile.isEmpty ? tls.caFile : nil,
+                certificateFile: verifiesPeers ? nodeCertificate?.certificate ?? tls.certFile : nil,
+                keyFile: verifiesPeers ? nodeCertificate?.key ?? tls.keyFile : nil,
+                bearerToken: controller.bearerToken
+            )
+        }
+
+        /// Checks, in memory, that a node presenting ``access`` completes a TLS handshake with the controller.
+        ///
+        /// - Throws: ``WebSocketError`` saying why it would fail (a certificate it refuses, an address the
+        ///   certificate does not name, ...).
+        public func checkNodeTLS() throws(WebSocketError) {
+            guard controller.tls.isEnabled else { return }
+            try access.checkTLS(against: controller, host: controller.host)
+        }
+
+        /// The controller's arguments: listening address, TLS, token, then ``controllerArguments``.
+        var controllerCommandArguments: [String] {
+            let host = controller.host.contains(":") ? "[\(controller.host)]" : controller.host
+            var arguments = ["--listen", "\(host):\(controller.port)"]
+            let tls = controller.tls
+            if tls.isEnabled, let certificate = tls.certFile, let key = tls.keyFile {
+                arguments += ["--tls-certificate", certificate, "--tls-key", key]
+                if !tls.caFile.isEmpty { arguments += ["--tls-ca", tls.caFile] }
+                if tls.enablePeerVerification { arguments.append("--tls-verify-peer") }
+                if !tls.ciphers.isEmpty { arguments += ["--tls-ciphers", tls.ciphers] }
+            }
+            if let controllerTokenFile { arguments += ["--token-file", controllerTokenFile] }
+            return arguments + controllerArguments
+        }
+
+        /// An agent's arguments for reaching the controller, from ``access``.
+        var agentAccessArguments: [String] {
+            let access = access
+            var arguments: [String] = []
+            if let caFile = access.caFile { arguments += ["--tls-ca", caFile] }
+            if let certificate = access.certificateFile, let key = access.keyFile {
+                arguments += ["--tls-certificate", certificate, "--tls-key", key]
+            }
+            if let controllerTokenFile { arguments += ["--token-file", controllerTokenFile] }
+            return arguments
+        }
+
+        /// The supervisor's own connection options to the controller, for the first deployment.
+        var clientOptions: WebSocketBackend.Options {
+            var options = WebSocketBackend.Options(applicationName: "zeekctl-supervisor")
+            let access = access
+            options.client.tls = access.tls
+            if let token = access.bearerToken {
+                options.headers.append(name: "Authorization", value: "Bearer \(token)")
+            }
+            return options
         }
     }
 
@@ -144,7 +226,7 @@ public struct ClusterSupervisor: Sendable {
                     executablePath: configuration.nodeProgram ?? configuration.executablePath,
                     hubURL: configuration.controllerURL,
                     nodeToken: configuration.nodeToken,
-                    hubAccess: configuration.hubAccess,
+                    hubAccess: configuration.access,
                     scheme: configuration.scheme
                 )(ProcessNodeHost.launch(for: config), config)
             },
@@ -242,7 +324,7 @@ public struct ClusterSupervisor: Sendable {
                 arguments: [
                     "controller", "--agents", "remote", "--node-token-file", configuration.nodeTokenFile, "--state-dir",
                     state + "/controller",
-                ] + configuration.controllerArguments,
+                ] + configuration.controllerCommandArguments,
                 environment: [pidEnvironmentKey: String(getpid())]
             )
         }
@@ -251,7 +333,7 @@ public struct ClusterSupervisor: Sendable {
             arguments: [
                 "agent", "--name", name, "--controller", configuration.controllerURL, "--node-token-file",
                 configuration.nodeTokenFile, "--state-dir", state + "/agent", "--supervisor", supervisorURL,
-            ] + configuration.agentArguments,
+            ] + configuration.agentAccessArguments,
             environment: [tokenEnvironmentKey: token]
         )
     }
@@ -269,7 +351,7 @@ public struct ClusterSupervisor: Sendable {
         let deadline = clock.now.advanced(by: timeout)
         var last = "no answer"
         while clock.now < deadline {
-            let backend = WebSocketBackend(url: configuration.controllerURL, options: configuration.client)
+            let backend = WebSocketBackend(url: configuration.controllerURL, options: configuration.clientOptions)
             do {
                 let remaining = deadline - clock.now
                 let results = try await withDispatcher(

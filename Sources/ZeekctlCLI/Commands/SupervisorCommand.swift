@@ -43,7 +43,6 @@ struct SupervisorCommand: ZeekctlCommand {
     ]
 
     var stateDirectory: String
-    var listen: String
     var file: String?
     var timeout: Duration
     var nodeProgram: String?
@@ -64,8 +63,7 @@ struct SupervisorCommand: ZeekctlCommand {
             throw UsageError("'zeekctl supervisor' needs '--state-dir DIR'")
         }
         self.stateDirectory = stateDirectory
-        listen = arguments.value("--listen") ?? "127.0.0.1:\(ControllerService.defaultPort)"
-        _ = try ControllerCommand.listenOptions(listen)
+        let listen = arguments.value("--listen") ?? "127.0.0.1:\(ControllerService.defaultPort)"
         if arguments.value("--layout") != nil && arguments.value("--config") != nil {
             throw UsageError("give '--layout' or '--config', not both")
         }
@@ -138,75 +136,44 @@ struct SupervisorCommand: ZeekctlCommand {
         } catch {
             return fail("\(error)")
         }
-        // The controller's TLS and token, as its children and the first deployment use them.
-        var tls = server.tls
-        tls.certFile = tls.certFile.map(context.resolve)
-        tls.keyFile = tls.keyFile.map(context.resolve)
-        if !tls.caFile.isEmpty { tls.caFile = context.resolve(tls.caFile) }
-        let caFile = tls.isEnabled && !tls.caFile.isEmpty ? tls.caFile : nil
-        let verifiesPeers = tls.isEnabled && tls.enablePeerVerification
-        let presented =
-            verifiesPeers
-            ? (nodeCertificate.map { (context.resolve($0.certificate), context.resolve($0.key)) }
-                ?? (tls.certFile ?? "", tls.keyFile ?? ""))
-            : nil
-        let bearerToken: String?
+        var controller = server
+        controller.tls.certFile = server.tls.certFile.map(context.resolve)
+        controller.tls.keyFile = server.tls.keyFile.map(context.resolve)
+        if !server.tls.caFile.isEmpty { controller.tls.caFile = context.resolve(server.tls.caFile) }
         do {
-            bearerToken = try clientTokenFile.map { try BearerTokenFile.read(context.resolve($0)) }
+            controller.bearerToken = try clientTokenFile.map { try BearerTokenFile.read(context.resolve($0)) }
         } catch {
             return fail("\(error)")
         }
-        let hubAccess = ProcessNodeHost.HubAccess(
-            caFile: caFile,
-            certificateFile: presented?.0,
-            keyFile: presented?.1,
-            bearerToken: bearerToken
-        )
-        var checked = server
-        checked.tls = tls
-        if tls.isEnabled {
-            do throws(WebSocketError) {
-                try hubAccess.checkTLS(against: checked, host: server.host)
-            } catch {
-                let hint =
-                    nodeCertificate == nil && error.message.hasPrefix("the server refuses")
-                    ? " (they present the controller's certificate; give them one for client authentication with "
-                        + "--tls-node-certificate and --tls-node-key)" : ""
-                return fail("node processes could not join the hub over TLS: \(error.message)\(hint)")
-            }
-        }
-        let shownHost = server.host.contains(":") ? "[\(server.host)]" : server.host
-        let url = "\(tls.isEnabled ? "wss" : "ws")://\(shownHost):\(server.port)\(WebSocketAPIServer.path)"
-        var serverArguments: [String] = []
-        if let certificate = tls.certFile, let key = tls.keyFile {
-            serverArguments += ["--tls-certificate", certificate, "--tls-key", key]
-        }
-        if let caFile { serverArguments += ["--tls-ca", caFile] }
-        if verifiesPeers { serverArguments.append("--tls-verify-peer") }
-        if tls.isEnabled, !tls.ciphers.isEmpty { serverArguments += ["--tls-ciphers", tls.ciphers] }
-        if let clientTokenFile { serverArguments += ["--token-file", context.resolve(clientTokenFile)] }
-        var agentArguments: [String] = []
-        if let caFile { agentArguments += ["--tls-ca", caFile] }
-        if let presented { agentArguments += ["--tls-certificate", presented.0, "--tls-key", presented.1] }
-        if let clientTokenFile { agentArguments += ["--token-file", context.resolve(clientTokenFile)] }
-        var client = WebSocketBackend.Options(applicationName: "zeekctl-supervisor")
-        client.client.tls = hubAccess.tls
-        if let bearerToken { client.headers.append(name: "Authorization", value: "Bearer \(bearerToken)") }
         var configuration = ClusterSupervisor.Configuration(
             executablePath: context.executablePath,
             stateDirectory: directory.path,
             environment: context.environment,
             instance: "agent-" + ControllerService.localHostName(),
-            controllerURL: url,
+            controller: controller,
             nodeToken: token,
             nodeTokenFile: tokenFile
         )
+        configuration.controllerTokenFile = clientTokenFile.map(context.resolve)
+        configuration.nodeCertificate = nodeCertificate.map {
+            ClusterSupervisor.Configuration.NodeCertificate(
+                certificate: context.resolve($0.certificate),
+                key: context.resolve($0.key)
+            )
+        }
         configuration.nodeProgram = nodeProgram.map(context.resolve)
-        configuration.controllerArguments = ["--listen", listen] + passThrough + serverArguments
-        configuration.agentArguments = agentArguments
-        configuration.hubAccess = hubAccess
-        configuration.client = client
+        configuration.controllerArguments = passThrough
         configuration.scheme = scheme
+        do {
+            try configuration.checkNodeTLS()
+        } catch {
+            let hint =
+                nodeCertificate == nil && error.message.hasPrefix("the server refuses")
+                ? " (they present the controller's certificate; give them one for client authentication with "
+                    + "--tls-node-certificate and --tls-node-key)" : ""
+            return fail("node processes could not join the hub over TLS: \(error.message)\(hint)")
+        }
+        let url = configuration.controllerURL
         let supervisor = ClusterSupervisor(
             configuration: configuration,
             log: { terminal.writeOutput($0 + "\n") }

@@ -2,6 +2,8 @@ import ClusterKit
 import Foundation
 import Testing
 
+@testable import ClusterKitRuntime
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -224,5 +226,66 @@ import Glibc
             guard let error = error as? ControllerServiceError else { return false }
             return error.code == .unreadablePersistedConfiguration && error.message.hasPrefix(path + ": ")
         }
+    }
+}
+
+/// How a supervisor's children reach its controller, from the controller's own settings.
+@Suite struct ClusterSupervisorConfigurationTests {
+    static func configuration(
+        _ tls: Cluster.WebSocketTLSOptions,
+        token: String? = nil
+    ) -> ClusterSupervisor.Configuration {
+        var controller = WebSocketServer.Options(host: "127.0.0.1", port: 2149)
+        controller.tls = tls
+        controller.bearerToken = token
+        var configuration = ClusterSupervisor.Configuration(
+            executablePath: "/bin/zeekctl",
+            stateDirectory: "/state",
+            environment: [:],
+            instance: "agent-a",
+            controller: controller,
+            nodeToken: "n",
+            nodeTokenFile: "/state/node-token"
+        )
+        configuration.controllerTokenFile = token == nil ? nil : "/etc/token"
+        return configuration
+    }
+
+    @Test func plainControllerNeedsNothingButItsAddress() {
+        let configuration = Self.configuration(Cluster.WebSocketTLSOptions())
+        #expect(configuration.controllerURL == "ws://127.0.0.1:2149/v1/messages/json")
+        #expect(configuration.controllerCommandArguments == ["--listen", "127.0.0.1:2149"])
+        #expect(configuration.agentAccessArguments.isEmpty)
+        #expect(configuration.access == ProcessNodeHost.HubAccess())
+    }
+
+    @Test func mutualTLSAndATokenReachEveryChild() {
+        let tls = Cluster.WebSocketTLSOptions(
+            certFile: "/c.pem",
+            keyFile: "/c.key",
+            enablePeerVerification: true,
+            caFile: "/ca.pem",
+            ciphers: "HIGH"
+        )
+        var configuration = Self.configuration(tls, token: "t")
+        #expect(configuration.controllerURL == "wss://127.0.0.1:2149/v1/messages/json")
+        #expect(
+            configuration.controllerCommandArguments == [
+                "--listen", "127.0.0.1:2149", "--tls-certificate", "/c.pem", "--tls-key", "/c.key", "--tls-ca",
+                "/ca.pem", "--tls-verify-peer", "--tls-ciphers", "HIGH", "--token-file", "/etc/token",
+            ]
+        )
+        // Without a node certificate they present the controller's own.
+        #expect(
+            configuration.agentAccessArguments == [
+                "--tls-ca", "/ca.pem", "--tls-certificate", "/c.pem", "--tls-key", "/c.key", "--token-file",
+                "/etc/token",
+            ]
+        )
+        configuration.nodeCertificate = .init(certificate: "/n.pem", key: "/n.key")
+        #expect(configuration.access.certificateFile == "/n.pem")
+        #expect(configuration.access.keyFile == "/n.key")
+        #expect(configuration.access.bearerToken == "t")
+        #expect(configuration.clientOptions.headers.values(for: "Authorization") == ["Bearer t"])
     }
 }
