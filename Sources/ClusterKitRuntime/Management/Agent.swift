@@ -283,7 +283,10 @@ public final class Agent: Sendable {
             try await perform(step(.nodesStopped(next)))
         case .launchNodes(let id, let nodes, let configuration):
             var failed: [String] = []
-            for launch in AgentStateMachine.launches(of: nodes, in: configuration, settings: options.nodeSettings) {
+            let launches = AgentStateMachine.launches(of: nodes, in: configuration, settings: options.nodeSettings)
+            // Nodes an earlier agent of this instance left running that this deployment does not have are stopped.
+            await host.retainOnly(Set(launches.map(\.name)))
+            for launch in launches {
                 if await host.adopt(launch) {
                     // Still running from an earlier agent of this instance: it will not say hello again.
                     note(.info, "node \(launch.name) is already running; adopted")

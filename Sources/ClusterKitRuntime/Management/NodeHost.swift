@@ -105,6 +105,14 @@ public protocol NodeHost: Sendable {
     /// - Returns: Whether the node runs exactly so and is now this host's.
     func adopt(_ launch: NodeLaunch) async -> Bool
 
+    /// Stops every node the host runs that is not named in `names` and that it did not start itself: nodes left by
+    /// an earlier agent of this instance that the deployment no longer has. Called after every deployment's launches.
+    ///
+    /// The default does nothing: a host whose nodes die with it has none left over.
+    ///
+    /// - Parameter names: The nodes of the deployment.
+    func retainOnly(_ names: Set<String>) async
+
     /// Stops a node and waits until it is gone (bounded).
     ///
     /// - Parameter name: The node's name.
@@ -164,6 +172,9 @@ extension NodeHost {
 
     /// Adopts nothing: every node this host runs, it started.
     public func adopt(_ launch: NodeLaunch) async -> Bool { false }
+
+    /// Nothing to do: no node of this host outlives the agent that started it.
+    public func retainOnly(_ names: Set<String>) async {}
 
     /// A sequence that ends at once: no node of this host exits on its own.
     public var exits: AsyncStream<HostedNodeExit> { AsyncStream { $0.finish() } }

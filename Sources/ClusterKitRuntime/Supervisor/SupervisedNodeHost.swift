@@ -145,6 +145,29 @@ public final class SupervisedNodeHost: NodeHost {
         return true
     }
 
+    /// Has the supervisor destroy every node it runs that is not in `names` (nor launched by this host): what an
+    /// earlier agent of this instance left and the deployment no longer has.
+    ///
+    /// - Parameter names: The deployment's nodes.
+    public func retainOnly(_ names: Set<String>) async {
+        guard let answer = await call(SupervisorControl.statusRequest, .string("")),
+            let value = answer.first, let status = try? Supervisor.Status(brokerValue: value)
+        else { return }
+        let mine = state.withLock { Set($0.nodes.keys) }
+        let leftovers = status.nodes.keys.filter { !names.contains($0) && !mine.contains($0) }
+        await withDiscardingTaskGroup { group in
+            for name in leftovers {
+                group.addTask {
+                    _ = await self.call(
+                        SupervisorControl.destroyRequest,
+                        .string(name),
+                        timeout: self.options.stopTimeout
+                    )
+                }
+            }
+        }
+    }
+
     /// Has the supervisor destroy the node and waits until it answers that the process is gone.
     ///
     /// - Parameter name: The node's name.
