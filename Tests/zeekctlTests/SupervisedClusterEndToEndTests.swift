@@ -78,6 +78,15 @@ import Glibc
                 #expect(values.status == 0, "\(values.output)\(values.error)")
             }
 
+            // A second cluster on the same port fails at once and leaves this one alone.
+            let second = try await BinaryRunner.run(
+                ["cluster", "start", "--listen", "127.0.0.1:\(port)", "--state-dir", directory + "/second"],
+                currentDirectory: directory
+            )
+            #expect(second.status == 1)
+            #expect(second.error.contains("address already in use"), "\(second.error)")
+            #expect(try await Self.runningPIDs(port, nodes: 5, within: .seconds(5)) == before)
+
             let agent = try #require(Self.child(of: supervisor, matching: "agent --name"))
             let controller = try #require(Self.child(of: supervisor, matching: "controller --agents remote"))
             let stop = try await BinaryRunner.run(["cluster", "stop", "--controller", "127.0.0.1:\(port)"])

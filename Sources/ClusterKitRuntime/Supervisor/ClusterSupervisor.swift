@@ -208,8 +208,14 @@ public struct ClusterSupervisor: Sendable {
         onReady: @escaping @Sendable (Outcome) async -> Void,
         until stop: @escaping @Sendable () async -> Void
     ) async throws {
+        // The controller's port must be free: otherwise the first deployment would reach whatever listens there (a
+        // cluster started before), and the controller, which cannot listen, would only be revived again and again.
+        var probe = configuration.controller
+        probe.tls = Cluster.WebSocketTLSOptions()
+        await (try WebSocketServer(options: probe)).shutdown()
         let token = WebSocketAPIServer.makeNodeToken()
         let hub = InMemoryBackend.Hub()
+        let controllerExit = StartupWatch()
         let server = try WebSocketAPIServer(hub: hub, options: Self.listenerOptions(token: token), log: log)
         let (stopRequests, stopContinuation) = AsyncStream.makeStream(
             of: Void.self,
@@ -242,7 +248,10 @@ public struct ClusterSupervisor: Sendable {
                 Self.childCommand(config.name, configuration: configuration, supervisorURL: url, token: token)
             },
             output: { [log] line in log?("[\(line.node)] \(line.message)") },
-            eventHandler: { [log] event in log?("\(event)") }
+            eventHandler: { [log] event in
+                if case .prematureExit(Self.controllerName, _, _) = event { controllerExit.note("\(event)") }
+                log?("\(event)")
+            }
         )
         await withDiscardingTaskGroup { group in
             group.addTask { await server.run() }
@@ -266,7 +275,9 @@ public struct ClusterSupervisor: Sendable {
             create([Self.controllerName])
             let agents = instances.isEmpty ? [configuration.instance] : instances
             if let deployment {
-                await onReady(await deploy(deployment, timeout: timeout, once: { create(agents) }))
+                await onReady(
+                    await deploy(deployment, timeout: timeout, controllerExit: controllerExit, once: { create(agents) })
+                )
             } else {
                 create(agents)
                 await onReady(.deployed([]))
@@ -344,6 +355,7 @@ public struct ClusterSupervisor: Sendable {
     private func deploy(
         _ deployment: Management.Configuration,
         timeout: Duration,
+        controllerExit: StartupWatch,
         once controllerAnswers: @escaping @Sendable () -> Void
     ) async -> Outcome {
         let started = Guarded(false)
@@ -351,6 +363,9 @@ public struct ClusterSupervisor: Sendable {
         let deadline = clock.now.advanced(by: timeout)
         var last = "no answer"
         while clock.now < deadline {
+            if let exit = controllerExit.first {
+                return .failed("the controller exited during start-up: \(exit) (its output is in the supervisor's log)")
+            }
             let backend = WebSocketBackend(url: configuration.controllerURL, options: configuration.clientOptions)
             do {
                 let remaining = deadline - clock.now
@@ -381,5 +396,19 @@ public struct ClusterSupervisor: Sendable {
             }
         }
         return .failed("the controller at \(configuration.controllerURL) did not deploy within \(timeout): \(last)")
+    }
+}
+
+/// The first premature exit of the controller during a supervisor's start-up, shared by the supervisor's event
+/// handler and its first deployment.
+private final class StartupWatch: Sendable {
+    private let exit = Guarded<String?>(nil)
+
+    /// The first exit noted, as the supervisor describes it.
+    var first: String? { exit.withLock { $0 } }
+
+    /// Notes an exit (only the first is kept).
+    func note(_ description: String) {
+        exit.withLock { if $0 == nil { $0 = description } }
     }
 }

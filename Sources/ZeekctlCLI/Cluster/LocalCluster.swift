@@ -9,14 +9,15 @@ import Glibc
 /// A cluster of local node processes run by a `zeekctl supervisor` in the background: what
 /// `zeekctl cluster start|status|stop` do.
 ///
-/// ``start(_:)`` starts the controller detached (its own session, output to a log file) and returns once
+/// ``start(_:)`` starts the supervisor detached (its own session, output to a log file), which starts the controller,
+/// the agents and the nodes, and returns once
 /// its start-up deployment finished with every node's hello; ``status(controller:timeout:)`` asks the
 /// controller for its node processes; ``stop(controller:timeout:isAlive:)`` has it stop everything and waits
 /// until no process of the cluster is left.
 package enum LocalCluster: Sendable {
     /// How to start a local cluster.
     package struct StartOptions: Sendable, Hashable {
-        /// The `zeekctl` binary to run as the controller (and, through it, as every node).
+        /// The `zeekctl` binary to run as the supervisor (and, through it, as the controller, the agents and the nodes).
         package var executablePath: String
         /// The layout to deploy (node.cfg, cluster-layout.zeek or Management INI); `nil` deploys ClusterKit's
         /// built-in example (``EmbeddedCluster/example``).
@@ -33,7 +34,7 @@ package enum LocalCluster: Sendable {
         package var stateDirectory: String?
         /// The controller's environment.
         package var environment: [String: String]
-        /// How long to wait for the controller to report its deployment; default 120 s.
+        /// How long to wait for the supervisor to report the deployment; default 120 s.
         package var timeout: Duration
         /// The program the nodes run instead of `executablePath` (`controller --node-program`); default `nil`.
         package var nodeProgram: String?
@@ -116,11 +117,11 @@ package enum LocalCluster: Sendable {
             case unusableStateDirectory
             /// The controller could not be spawned (or its log or configuration not written).
             case spawnFailed
-            /// The controller exited during start-up.
+            /// The supervisor (or its controller) exited during start-up, or reported that it could not start.
             case controllerExited
-            /// Nodes failed to start (the controller was stopped again).
+            /// Nodes failed to start (the supervisor was stopped again, and everything with it).
             case nodesFailed
-            /// No start-up report within the limit (the controller was stopped again).
+            /// No start-up report within the limit (the supervisor was stopped again).
             case timedOut
             /// Processes of the cluster were still alive at the limit of a stop.
             case processesLeft
@@ -137,7 +138,7 @@ package enum LocalCluster: Sendable {
         package var description: String { message }
     }
 
-    /// Starts the controller in the background and waits until its deployment is done.
+    /// Starts the supervisor in the background and waits until its deployment is done.
     ///
     /// The controller's standard output and error are appended to `controller.log` in the state directory (opened
     /// with `O_APPEND|O_NOFOLLOW`, mode 0600); the built-in example is written there as `example.ini`
@@ -245,7 +246,7 @@ package enum LocalCluster: Sendable {
                 await terminate(pid)
                 throw Failure(
                     code: .timedOut,
-                    message: "the controller reported no deployment within \(options.timeout.textForPeople) "
+                    message: "the cluster reported no deployment within \(options.timeout.textForPeople) "
                         + "(log: \(logPath)); it was stopped"
                 )
             }
@@ -276,7 +277,7 @@ package enum LocalCluster: Sendable {
         }
     }
 
-    /// Turns the controller's readiness report into a started cluster or a failure.
+    /// Turns the supervisor's readiness report into a started cluster or a failure.
     private static func finishStart(
         report: [UInt8],
         pid: pid_t,
@@ -289,7 +290,7 @@ package enum LocalCluster: Sendable {
             if !exited { await terminate(pid) }
             throw Failure(
                 code: .controllerExited,
-                message: "the controller exited during start-up without a report (log: \(logPath))"
+                message: "the cluster's supervisor exited during start-up without a report (log: \(logPath))"
             )
         }
         let readiness: ControllerReadiness
@@ -304,7 +305,7 @@ package enum LocalCluster: Sendable {
             await terminate(pid)
             throw Failure(
                 code: .controllerExited,
-                message: "the controller exited during start-up (log: \(logPath))\n" + error
+                message: "the cluster did not start (log: \(logPath))\n" + error
             )
         case .ready(let url, let deployment):
             if let deployment, !deployment.failures.isEmpty {
