@@ -95,7 +95,9 @@ struct AgentCommand: ZeekctlCommand {
         self.controller = try controller.map { text throws(UsageError) in
             try RemoteBackend.address(text, option: "--controller", defaultPort: ControllerService.defaultPort)
         }
-        self.listen = try listen.map(Self.listenOptions)
+        self.listen = try listen.map { text throws(UsageError) in
+            try ControllerCommand.listenOptions(text, defaultPort: AgentProcess.defaultListenPort)
+        }
         allowsRemotePeers = arguments.flag("--allow-remote")
         if allowsRemotePeers, listen == nil { throw UsageError("'--allow-remote' goes with '--listen'") }
         access = try ClientAccess(arguments: arguments, urls: self.controller.map { [$0] } ?? [])
@@ -112,16 +114,6 @@ struct AgentCommand: ZeekctlCommand {
         supervisor = arguments.value("--supervisor")
         address = try arguments.value("--address").map { text throws(UsageError) in
             try RemoteBackend.localAddress(text, option: "--address")
-        }
-    }
-
-    /// The server options for `--listen HOST:PORT` (`:PORT` and `PORT` listen on 127.0.0.1; port 0 picks a
-    /// free one).
-    static func listenOptions(_ text: String) throws(UsageError) -> WebSocketServer.Options {
-        do {
-            return try WebSocketAPIServer.listenOptions(text, defaultPort: AgentProcess.defaultListenPort)
-        } catch {
-            throw UsageError("invalid value '\(text)' for '--listen' (expected HOST:PORT): \(error.reason)")
         }
     }
 

@@ -148,25 +148,7 @@ struct ControllerCommand: ZeekctlCommand {
         subscriptionTimeout = try arguments.seconds("--subscription-timeout") ?? .seconds(10)
         maxEventQueueSize = try arguments.integer("--max-event-queue-size", in: 0...1_000_000) ?? 32
         readyDescriptor = try arguments.integer("--ready-fd", in: 3...65_535).map(Int32.init)
-        listen.tls = Cluster.WebSocketTLSOptions(
-            certFile: arguments.value("--tls-certificate"),
-            keyFile: arguments.value("--tls-key"),
-            enablePeerVerification: arguments.flag("--tls-verify-peer"),
-            caFile: arguments.value("--tls-ca") ?? "",
-            ciphers: arguments.value("--tls-ciphers") ?? ""
-        )
-        do {
-            try listen.tls.validate()
-        } catch {
-            throw UsageError("'--tls-certificate' and '--tls-key' go together (\(error))")
-        }
-        if !listen.tls.isEnabled,
-            listen.tls.enablePeerVerification || !listen.tls.caFile.isEmpty || !listen.tls.ciphers.isEmpty
-        {
-            throw UsageError(
-                "'--tls-ca', '--tls-verify-peer' and '--tls-ciphers' need '--tls-certificate' and '--tls-key'"
-            )
-        }
+        listen.tls = try Self.serverTLS(arguments)
         tokenFile = arguments.value("--token-file")
         declarationFiles = arguments.all("--declare")
         let mode = arguments.value("--agents") ?? "local"
@@ -207,12 +189,53 @@ struct ControllerCommand: ZeekctlCommand {
 
     /// The server options for `--listen HOST:PORT` (`:PORT` and `PORT` listen on 127.0.0.1; port 0 picks a
     /// free one).
-    static func listenOptions(_ text: String) throws(UsageError) -> WebSocketServer.Options {
+    ///
+    /// - Parameters:
+    ///   - text: The option's value.
+    ///   - defaultPort: The port of `HOST` alone; default the controller's, 2149.
+    static func listenOptions(
+        _ text: String,
+        defaultPort: Int = ControllerService.defaultPort
+    ) throws(UsageError) -> WebSocketServer.Options {
         do {
-            return try WebSocketAPIServer.listenOptions(text, defaultPort: ControllerService.defaultPort)
+            return try WebSocketAPIServer.listenOptions(text, defaultPort: defaultPort)
         } catch {
             throw UsageError("invalid value '\(text)' for '--listen' (expected HOST:PORT): \(error.reason)")
         }
+    }
+
+    /// The server's TLS settings from `--tls-certificate`, `--tls-key`, `--tls-verify-peer`, `--tls-ca` and
+    /// `--tls-ciphers` (paths as given), with Zeek's rules: the certificate and key go together, and the others
+    /// need them.
+    static func serverTLS(_ arguments: Arguments) throws(UsageError) -> Cluster.WebSocketTLSOptions {
+        let tls = Cluster.WebSocketTLSOptions(
+            certFile: arguments.value("--tls-certificate"),
+            keyFile: arguments.value("--tls-key"),
+            enablePeerVerification: arguments.flag("--tls-verify-peer"),
+            caFile: arguments.value("--tls-ca") ?? "",
+            ciphers: arguments.value("--tls-ciphers") ?? ""
+        )
+        do {
+            try tls.validate()
+        } catch {
+            throw UsageError("'--tls-certificate' and '--tls-key' go together (\(error))")
+        }
+        if !tls.isEnabled, tls.enablePeerVerification || !tls.caFile.isEmpty || !tls.ciphers.isEmpty {
+            throw UsageError(
+                "'--tls-ca', '--tls-verify-peer' and '--tls-ciphers' need '--tls-certificate' and '--tls-key'"
+            )
+        }
+        return tls
+    }
+
+    /// Why node processes could not join a hub over TLS, with a hint when they presented the controller's own
+    /// certificate and the hub refused it.
+    static func nodeTLSFailure(_ error: WebSocketError, hasNodeCertificate: Bool) -> String {
+        let hint =
+            !hasNodeCertificate && error.message.hasPrefix("the server refuses")
+            ? " (they present the controller's certificate; give them one for client authentication with "
+                + "--tls-node-certificate and --tls-node-key)" : ""
+        return "node processes could not join the hub over TLS: \(error.message)\(hint)"
     }
 
     func run(context: CommandContext) async -> ExitStatus {
@@ -365,12 +388,8 @@ struct ControllerCommand: ZeekctlCommand {
             do {
                 try nodeAccess.checkTLS(against: listen, host: listen.host)
             } catch {
-                let hint =
-                    nodeCertificate == nil && error.message.hasPrefix("the server refuses")
-                    ? " (they present the controller's certificate; give them one for client authentication with "
-                        + "--tls-node-certificate and --tls-node-key)" : ""
                 await service.shutdown()
-                return fail("node processes could not join the hub over TLS: \(error.message)\(hint)")
+                return fail(Self.nodeTLSFailure(error, hasNodeCertificate: nodeCertificate != nil))
             }
         }
         let url = service.url

@@ -78,25 +78,7 @@ struct SupervisorCommand: ZeekctlCommand {
         guard server.port != 0 else {
             throw UsageError("'zeekctl supervisor' needs a fixed port in '--listen' (its children must find it)")
         }
-        server.tls = Cluster.WebSocketTLSOptions(
-            certFile: arguments.value("--tls-certificate"),
-            keyFile: arguments.value("--tls-key"),
-            enablePeerVerification: arguments.flag("--tls-verify-peer"),
-            caFile: arguments.value("--tls-ca") ?? "",
-            ciphers: arguments.value("--tls-ciphers") ?? ""
-        )
-        do {
-            try server.tls.validate()
-        } catch {
-            throw UsageError("'--tls-certificate' and '--tls-key' go together (\(error))")
-        }
-        if !server.tls.isEnabled,
-            server.tls.enablePeerVerification || !server.tls.caFile.isEmpty || !server.tls.ciphers.isEmpty
-        {
-            throw UsageError(
-                "'--tls-ca', '--tls-verify-peer' and '--tls-ciphers' need '--tls-certificate' and '--tls-key'"
-            )
-        }
+        server.tls = try ControllerCommand.serverTLS(arguments)
         switch (arguments.value("--tls-node-certificate"), arguments.value("--tls-node-key")) {
         case (nil, nil): nodeCertificate = nil
         case (let certificate?, let key?):
@@ -167,11 +149,7 @@ struct SupervisorCommand: ZeekctlCommand {
         do {
             try configuration.checkNodeTLS()
         } catch {
-            let hint =
-                nodeCertificate == nil && error.message.hasPrefix("the server refuses")
-                ? " (they present the controller's certificate; give them one for client authentication with "
-                    + "--tls-node-certificate and --tls-node-key)" : ""
-            return fail("node processes could not join the hub over TLS: \(error.message)\(hint)")
+            return fail(ControllerCommand.nodeTLSFailure(error, hasNodeCertificate: nodeCertificate != nil))
         }
         let url = configuration.controllerURL
         let supervisor = ClusterSupervisor(
