@@ -281,14 +281,21 @@ public final class ProcessNodeHost: NodeHost {
     /// - Parameter launch: What to start.
     /// - Returns: `nil` when the process is starting, else the supervisor's error text.
     public func launch(_ launch: NodeLaunch) async -> String? {
+        let error = await create(launch)
+        return error.isEmpty ? nil : "node \(launch.name) could not start: \(error)"
+    }
+
+    /// Starts a node process, a node already running under the name stopped first, and answers as Zeek's
+    /// `Supervisor::create` does.
+    ///
+    /// - Parameter launch: What to start.
+    /// - Returns: `""` when the process is starting, else the supervisor's error text alone.
+    public func create(_ launch: NodeLaunch) async -> String {
         await stop(launch.name)
         tracker.state.withLock { $0.nodes[launch.name] = Node(launch: launch) }
         let error = supervisor.create(Self.nodeConfig(for: launch))
-        guard error.isEmpty else {
-            tracker.state.withLock { _ = $0.nodes.removeValue(forKey: launch.name) }
-            return "node \(launch.name) could not start: \(error)"
-        }
-        return nil
+        if !error.isEmpty { tracker.state.withLock { _ = $0.nodes.removeValue(forKey: launch.name) } }
+        return error
     }
 
     /// Stops a node with the stop sequence and waits until its process is gone, at most the whole stop sequence

@@ -169,13 +169,9 @@ public final class SupervisorControlResponder: Sendable {
             return false
         }
         if exists { return "node with name '\(name)' already exists" }
-        if let error = await host.launch(ProcessNodeHost.launch(for: config)) {
-            configs.withLock { _ = $0.removeValue(forKey: name) }
-            // Zeek's text alone: the agent says which node could not start.
-            let prefix = "node \(name) could not start: "
-            return error.hasPrefix(prefix) ? String(error.dropFirst(prefix.count)) : error
-        }
-        return ""
+        let error = await host.create(ProcessNodeHost.launch(for: config))
+        if !error.isEmpty { configs.withLock { _ = $0.removeValue(forKey: name) } }
+        return error
     }
 
     private func destroy(_ name: String) async -> Bool {
