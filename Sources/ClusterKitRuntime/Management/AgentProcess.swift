@@ -207,8 +207,8 @@ public struct AgentProcess: Sendable {
             managementLog: managementLog
         )
         agentHolder.withLock { $0 = agent }
-        let failure = await withTaskGroup(of: NodeProcessError?.self) { group in
-            group.addTask {
+        let failure = await NodeProcessError.first(
+            of: {
                 do {
                     try await agent.run()
                 } catch let error as BackendError {
@@ -219,16 +219,9 @@ public struct AgentProcess: Sendable {
                     return nil
                 }
                 return nil
-            }
-            if let stop {
-                group.addTask {
-                    await stop()
-                    return nil
-                }
-            }
-            defer { group.cancelAll() }
-            return await group.next() ?? nil
-        }
+            },
+            orStop: stop
+        )
         // Nodes the supervisor runs outlive the agent, as in Zeek: the supervisor stops them when it stops, and an
         // agent started again takes them over.
         if configuration.supervisor == nil { await agent.stopNodes() }

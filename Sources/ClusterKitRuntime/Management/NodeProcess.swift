@@ -129,8 +129,8 @@ public struct NodeProcess: Sendable {
             member: clusterMember
         )
         // Connecting and serving race `stop`, so that a stop during a slow connect is prompt too.
-        let failure = await withTaskGroup(of: NodeProcessError?.self) { group in
-            group.addTask {
+        let failure = await NodeProcessError.first(
+            of: {
                 do {
                     try await runtime.start()
                 } catch let error as BackendError {
@@ -146,16 +146,9 @@ public struct NodeProcess: Sendable {
                     return nil
                 }
                 return nil
-            }
-            if let stop {
-                group.addTask {
-                    await stop()
-                    return nil
-                }
-            }
-            defer { group.cancelAll() }
-            return await group.next() ?? nil
-        }
+            },
+            orStop: stop
+        )
         await backend.close()
         guard let failure, !Task.isCancelled else { return }
         throw failure

@@ -50,3 +50,29 @@ extension NodeProcessError: CustomStringConvertible {
     /// `ws://127.0.0.1:27759/v1/messages/json: connection refused` or `node 'x' is not in the layout node.cfg`.
     public var description: String { location.map { "\($0): \(message)" } ?? message }
 }
+
+extension NodeProcessError {
+    /// Runs `work` until it ends or `stop` returns, whichever comes first (the other is cancelled): how a node or
+    /// agent process runs its connection against its stop signal, so that a stop during a slow connect is prompt too.
+    ///
+    /// - Parameters:
+    ///   - work: The process's job; returns why it failed, or `nil`.
+    ///   - stop: Returns when the process should stop; `nil` runs `work` until it ends or the task is cancelled.
+    /// - Returns: `work`'s failure, or `nil` when it ended without one or `stop` came first.
+    static func first(
+        of work: @escaping @Sendable () async -> NodeProcessError?,
+        orStop stop: (@Sendable () async -> Void)?
+    ) async -> NodeProcessError? {
+        await withTaskGroup(of: NodeProcessError?.self) { group in
+            group.addTask { await work() }
+            if let stop {
+                group.addTask {
+                    await stop()
+                    return nil
+                }
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? nil
+        }
+    }
+}
