@@ -14,35 +14,13 @@ import Glibc
 func runClusterBenchmark(arguments: [String]) async throws {
     let nodeCount = Int(value(of: "--nodes", in: arguments) ?? "") ?? 32
     let requests = Int(value(of: "--requests", in: arguments) ?? "") ?? 300
-    let benchDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-    let zeekctl = value(of: "--zeekctl", in: arguments) ?? benchDirectory + "/zeekctl"
-    guard FileManager.default.isExecutableFile(atPath: zeekctl) else {
-        throw ControllerBenchmarkError(
-            "no zeekctl at \(zeekctl): run 'swift build -c release' first, or pass --zeekctl PATH"
-        )
-    }
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-bench-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    var ini = "[instances]\nagent-1\n\n[manager]\ninstance = agent-1\nrole = manager\n"
-    for index in 1..<nodeCount { ini += "\n[worker-\(index)]\ninstance = agent-1\nrole = worker\n" }
-    try ini.write(toFile: directory + "/cluster.ini", atomically: true, encoding: .utf8)
-    let probe = try WebSocketServer(options: WebSocketServer.Options(port: 0))
-    let port = probe.port
-    await probe.shutdown()
+    let cluster = try await BenchCluster(arguments: arguments, name: "cluster-bench", nodeCount: nodeCount)
+    defer { cluster.remove() }
 
     print("cluster: \(nodeCount) node processes ('zeekctl cluster start'), get_id_value Cluster::node over them")
     let clock = ContinuousClock()
     let startedAt = clock.now
-    let started = try await LocalCluster.start(
-        LocalCluster.StartOptions(
-            executablePath: zeekctl,
-            layoutPath: directory + "/cluster.ini",
-            listen: "127.0.0.1:\(port)",
-            stateDirectory: directory + "/state",
-            environment: ProcessInfo.processInfo.environment
-        )
-    )
+    let started = try await cluster.start()
     let startTime = clock.now - startedAt
     print("  start until every node said hello: \(Measure.format(Measure.seconds(startTime) * 1000, digits: 1)) ms")
     do {

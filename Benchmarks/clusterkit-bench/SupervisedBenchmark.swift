@@ -17,36 +17,13 @@ enum SupervisedBenchmark {
     static func run(arguments: [String]) async throws {
         let nodeCount = Int(value(of: "--nodes", in: arguments) ?? "") ?? 10
         let rounds = Int(value(of: "--rounds", in: arguments) ?? "") ?? 3
-        let benchDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        let zeekctl = value(of: "--zeekctl", in: arguments) ?? benchDirectory + "/zeekctl"
-        guard FileManager.default.isExecutableFile(atPath: zeekctl) else {
-            throw ControllerBenchmarkError(
-                "no zeekctl at \(zeekctl): run 'swift build -c release' first, or pass --zeekctl PATH"
-            )
-        }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("supervised-bench-\(getpid())")
-            .path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var ini = "[instances]\nagent-1\n\n[manager]\ninstance = agent-1\nrole = manager\n"
-        for index in 1..<nodeCount { ini += "\n[worker-\(index)]\ninstance = agent-1\nrole = worker\n" }
-        try ini.write(toFile: directory + "/cluster.ini", atomically: true, encoding: .utf8)
-        let probe = try WebSocketServer(options: WebSocketServer.Options(port: 0))
-        let port = probe.port
-        await probe.shutdown()
+        let cluster = try await BenchCluster(arguments: arguments, name: "supervised-bench", nodeCount: nodeCount)
+        defer { cluster.remove() }
 
         print("supervised: \(nodeCount) node processes, the controller and the agent killed with SIGKILL")
         let clock = ContinuousClock()
         let startedAt = clock.now
-        let started = try await LocalCluster.start(
-            LocalCluster.StartOptions(
-                executablePath: zeekctl,
-                layoutPath: directory + "/cluster.ini",
-                listen: "127.0.0.1:\(port)",
-                stateDirectory: directory + "/state",
-                environment: ProcessInfo.processInfo.environment
-            )
-        )
+        let started = try await cluster.start()
         print(
             "  start until every node said hello: \(Measure.format(Measure.seconds(clock.now - startedAt) * 1000)) ms"
         )
@@ -55,7 +32,7 @@ enum SupervisedBenchmark {
             var times: [String: [Double]] = [:]
             for _ in 0..<rounds {
                 for child in ["controller --agents remote", "agent --name"] {
-                    guard let victim = Self.child(of: started.pid, matching: child) else {
+                    guard let victim = LocalCluster.childProcess(of: started.pid, commandContaining: child) else {
                         throw ControllerBenchmarkError("no '\(child)' child of the supervisor")
                     }
                     kill(pid_t(victim), SIGKILL)
@@ -107,19 +84,4 @@ enum SupervisedBenchmark {
         throw ControllerBenchmarkError("the nodes were not all running within \(limit); last status: \(last)")
     }
 
-    /// The pid of the child of `parent` whose command line contains `pattern`.
-    static func child(of parent: Int, matching pattern: String) -> Int? {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries {
-            guard let pid = Int(entry),
-                let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
-                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 1, Int(fields[1]) == parent else { continue }
-            if command.replacingOccurrences(of: "\0", with: " ").contains(pattern) { return pid }
-        }
-        return nil
-    }
 }

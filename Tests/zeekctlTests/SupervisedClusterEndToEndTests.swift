@@ -10,21 +10,6 @@ import Glibc
 /// `zeekctl cluster start` as Zeek's `boot.zeek`: a supervisor with the controller and a local agent as children;
 /// either killed with SIGKILL is revived, the nodes run on, and `cluster status` answers again within 5 s.
 @Suite(.timeLimit(.minutes(2))) struct SupervisedClusterEndToEndTests {
-    /// The pid of the only process whose command line contains `pattern` and whose parent is `parent`.
-    static func child(of parent: Int, matching pattern: String) -> Int? {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries {
-            guard let pid = Int(entry),
-                let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
-                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 1, Int(fields[1]) == parent else { continue }
-            if command.replacingOccurrences(of: "\0", with: " ").contains(pattern) { return pid }
-        }
-        return nil
-    }
 
     /// The node pids of `cluster status --format json`, by name, once every node runs; `nil` until the limit.
     static func runningPIDs(_ port: Int, nodes: Int, within limit: Duration) async throws -> [String: Int]? {
@@ -62,7 +47,10 @@ import Glibc
             let before = try #require(try await Self.runningPIDs(port, nodes: 5, within: .seconds(10)))
 
             for child in ["controller --agents remote", "agent --name"] {
-                let victim = try #require(Self.child(of: supervisor, matching: child), "no \(child) process")
+                let victim = try #require(
+                    LocalCluster.childProcess(of: supervisor, commandContaining: child),
+                    "no \(child) process"
+                )
                 kill(pid_t(victim), SIGKILL)
                 let clock = ContinuousClock()
                 let killedAt = clock.now
@@ -70,7 +58,10 @@ import Glibc
                 #expect(after == before, "after killing \(child): \(String(describing: after))")
                 #expect(clock.now - killedAt < .seconds(5))
                 // Revived by the supervisor with a new pid, and the nodes still answer.
-                let revived = try #require(Self.child(of: supervisor, matching: child), "\(child) not revived")
+                let revived = try #require(
+                    LocalCluster.childProcess(of: supervisor, commandContaining: child),
+                    "\(child) not revived"
+                )
                 #expect(revived != victim)
                 let values = try await BinaryRunner.run(
                     ["dispatch", "get_id_value", "Cluster::node", "--controller", "127.0.0.1:\(port)"]
@@ -87,8 +78,10 @@ import Glibc
             #expect(second.error.contains("address already in use"), "\(second.error)")
             #expect(try await Self.runningPIDs(port, nodes: 5, within: .seconds(5)) == before)
 
-            let agent = try #require(Self.child(of: supervisor, matching: "agent --name"))
-            let controller = try #require(Self.child(of: supervisor, matching: "controller --agents remote"))
+            let agent = try #require(LocalCluster.childProcess(of: supervisor, commandContaining: "agent --name"))
+            let controller = try #require(
+                LocalCluster.childProcess(of: supervisor, commandContaining: "controller --agents remote")
+            )
             let stop = try await BinaryRunner.run(["cluster", "stop", "--controller", "127.0.0.1:\(port)"])
             #expect(stop.status == 0, "\(stop.error)")
             #expect(stop.output == "stopped the controller and 5 node processes\n")

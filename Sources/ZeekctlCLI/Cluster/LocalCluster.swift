@@ -425,6 +425,31 @@ package enum LocalCluster: Sendable {
         return stat[stat.index(after: close)...].trimmingPrefix(" ").first != "Z"
     }
 
+    /// The live child of `parent` whose command line contains `pattern`, from `/proc` (for example the controller a
+    /// cluster's supervisor runs: `controller --agents remote`); the first found when several match.
+    ///
+    /// - Parameters:
+    ///   - parent: The parent's process id.
+    ///   - pattern: Text of the command line, its arguments separated by spaces.
+    /// - Returns: The child's pid, or `nil`.
+    package static func childProcess(of parent: Int, commandContaining pattern: String) -> Int? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // `pid (comm) S PPID ...`: the state, then the parent's pid, follow the last parenthesis.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, fields[0] != "Z", Int(fields[1]) == parent,
+                let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+                command.replacingOccurrences(of: "\0", with: " ").contains(pattern)
+            else { continue }
+            return pid
+        }
+        return nil
+    }
+
     /// Starts `path` detached (its own session, standard input from /dev/null, standard output and error on
     /// `output`, no other descriptor, default signal handling); see `ck_spawn_detached`.
     ///
