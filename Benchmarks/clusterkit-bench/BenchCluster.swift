@@ -22,6 +22,7 @@ struct BenchCluster {
     ///   - arguments: The suite's arguments (`--zeekctl PATH`).
     ///   - name: The temporary directory's name, before the pid.
     ///   - nodeCount: The nodes, the manager included.
+    /// - Throws: ``ControllerBenchmarkError`` without `zeekctl`; file and socket errors.
     init(arguments: [String], name: String, nodeCount: Int) async throws {
         let benchDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         zeekctl = value(of: "--zeekctl", in: arguments) ?? benchDirectory + "/zeekctl"

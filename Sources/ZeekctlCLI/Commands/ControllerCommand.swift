@@ -193,6 +193,8 @@ struct ControllerCommand: ZeekctlCommand {
     /// - Parameters:
     ///   - text: The option's value.
     ///   - defaultPort: The port of `HOST` alone; default the controller's, 2149.
+    /// - Returns: The server options.
+    /// - Throws: ``UsageError`` naming the value.
     static func listenOptions(
         _ text: String,
         defaultPort: Int = ControllerService.defaultPort
