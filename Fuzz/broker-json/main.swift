@@ -6,28 +6,39 @@
 // - when the fast event path (`BrokerJSONDecoder.compactEvent`) reads a frame, the general decoder reads the same
 //   topic and event from it;
 // - the Codable bridge (`Broker.ValueDecoder`) reads any decoded value into a few user types, or throws a
-//   `Broker.ConversionError`; what it reads, `Broker.ValueEncoder` writes back to a value it reads the same way.
+//   `Broker.ConversionError`; what it reads, `Broker.ValueEncoder` writes back to a value it reads the same way; and
+//   a `BrokerStoredRecord` (written from its stored properties) is written as the same type's `encode(to:)` writes.
 import ClusterKitModel
 import FuzzSupport
 
-/// User types of the kinds the bridge maps: a record with optionals, nested records, collections and Broker types
-/// (no `Date` or floating point: a `Date` cannot hold every nanosecond, and NaN is not equal to itself).
-struct FuzzPort: Codable, Hashable {
+/// A marker: the user types of `Plain` are not `BrokerStoredRecord`s.
+enum Plain {}
+/// A marker: the user types of `Stored` are `BrokerStoredRecord`s.
+enum Stored {}
+
+/// User types of the kinds the bridge maps: a record with optionals, nested records, collections and Broker types.
+///
+/// No `Date` or floating point: a `Date` cannot hold every nanosecond, and NaN is not equal to itself. Each is
+/// generic over a marker that is not stored: `Stored` makes it a `BrokerStoredRecord`, `Plain` does not.
+struct FuzzPort<Marker>: Codable, Hashable {
     var number: UInt16
     var proto: String?
 }
 
-struct FuzzRule: Codable, Hashable {
+struct FuzzRule<Marker>: Codable, Hashable {
     var id: String
     var priority: Int8
     var comment: String?
-    var ports: Set<FuzzPort>
+    var ports: Set<FuzzPort<Marker>>
     var limits: [String: UInt32]
     var created: Broker.Timestamp?
     var timeout: Duration?
     var address: Broker.Address?
     var tags: [[Bool]]
 }
+
+extension FuzzPort: BrokerStoredRecord where Marker == Stored {}
+extension FuzzRule: BrokerStoredRecord where Marker == Stored {}
 
 /// Decodes `value` as `T`, and checks that encoding what it read gives a value that decodes to the same.
 func bridgeRoundTrip<T: Codable & Equatable>(_ type: T.Type, _ value: Broker.Value) {
@@ -44,6 +55,18 @@ func bridgeRoundTrip<T: Codable & Equatable>(_ type: T.Type, _ value: Broker.Val
     else { fatalError("the bridge does not read back what it wrote for \(T.self): \(Broker.JSON.encode(value))") }
 }
 
+/// Checks that a stored record is written as its synthesized `encode(to:)` writes it.
+func storedMatchesPlain(_ value: Broker.Value) {
+    let decoder = Broker.ValueDecoder()
+    guard let plain = try? decoder.decode(FuzzRule<Plain>.self, from: value),
+        let stored = try? decoder.decode(FuzzRule<Stored>.self, from: value)
+    else { return }
+    let encoder = Broker.ValueEncoder()
+    guard let plainValue = try? encoder.encode(plain), let storedValue = try? encoder.encode(stored),
+        plainValue == storedValue
+    else { fatalError("a stored record is written unlike its encode(to:): \(Broker.JSON.encode(value))") }
+}
+
 /// Checks one input.
 func brokerJSONFuzz(_ input: UnsafeBufferPointer<UInt8>) {
     let bytes = Array(input)
@@ -52,8 +75,10 @@ func brokerJSONFuzz(_ input: UnsafeBufferPointer<UInt8>) {
         let text = Broker.JSON.encode(value)
         guard let again = try? Broker.JSON.decode(text) else { fatalError("re-encoded value does not decode: \(text)") }
         guard Broker.JSON.encode(again) == text else { fatalError("value changed on a round trip: \(text)") }
-        bridgeRoundTrip(FuzzRule.self, value)
-        bridgeRoundTrip([FuzzPort].self, value)
+        bridgeRoundTrip(FuzzRule<Plain>.self, value)
+        bridgeRoundTrip(FuzzRule<Stored>.self, value)
+        bridgeRoundTrip([FuzzPort<Stored>].self, value)
+        storedMatchesPlain(value)
         bridgeRoundTrip([String: [Int]].self, value)
     }
 

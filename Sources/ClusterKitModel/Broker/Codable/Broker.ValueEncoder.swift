@@ -17,7 +17,8 @@ extension Broker {
     /// A record's fields are the keys its `encode(to:)` writes, in that order (synthesized conformances write
     /// them in declaration order), with `none` in the place of each `nil` optional property, which synthesized
     /// code skips; the places come from the type's stored properties. Custom coding keys that rename properties
-    /// keep the order in which they are written.
+    /// keep the order in which they are written. A ``BrokerStoredRecord`` is written from its stored properties
+    /// directly, to the same value, without calling its `encode(to:)`.
     ///
     /// ```swift
     /// struct Rule: Codable { var id: String; var priority: Int; var expires: Date? }
@@ -34,8 +35,16 @@ extension Broker {
         /// - Returns: Its Broker value.
         /// - Throws: The error the value's `encode(to:)` throws; the bridge itself writes any value.
         public func encode<T: Encodable>(_ value: T) throws -> Broker.Value {
+            // A run of stored records of one type: one atomic load, before the direct types' comparisons.
+            if let record = try BrokerStoredLayout.encodeIfRecent(value) { return record }
             if let direct = BrokerDirectType.of(T.self) { return direct.encode(value) }
-            return try BrokerValueEncoding.encode(value, into: BrokerEncoder(codingPath: []))
+            let type = Swift.type(of: value) as Any.Type
+            let info = BrokerCodableTypes.encoding(type)
+            if case .stored(let layout) = info.kind {
+                // No encoder unless a property needs one.
+                return try withUnsafePointer(to: value) { try layout.encode(at: UnsafeRawPointer($0), in: nil) }
+            }
+            return try BrokerValueEncoding.encode(value, into: BrokerEncoder(codingPath: [], knowing: (type, info)))
         }
     }
 }
@@ -80,6 +89,8 @@ enum BrokerValueEncoding {
             if let table = value as? any BrokerCodableTable {
                 return .table(Broker.ValueTable(try table.brokerEntries(in: encoder)))
             }
+        case .stored(let layout):
+            return try withUnsafePointer(to: value) { try layout.encode(at: UnsafeRawPointer($0), in: encoder) }
         case .plain: break
         }
         encoder.expect(info.keys)

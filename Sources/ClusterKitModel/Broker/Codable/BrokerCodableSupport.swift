@@ -118,10 +118,13 @@ extension Dictionary: BrokerDecodableTable where Key: Decodable, Value: Decodabl
 /// `Optional`, recognised in a stored property without knowing its wrapped type.
 protocol BrokerOptionalProperty {
     var isNil: Bool { get }
+    /// The type it wraps.
+    static var brokerWrappedType: Any.Type { get }
 }
 
 extension Optional: BrokerOptionalProperty {
     var isNil: Bool { self == nil }
+    static var brokerWrappedType: Any.Type { Wrapped.self }
 }
 
 /// The standard library types that are ``BrokerConvertible`` but that the decoder reads by its own rules.

@@ -13,6 +13,8 @@ enum BrokerCodableTypes {
         case set
         /// A `Dictionary`: a Broker `table`.
         case table
+        /// A ``BrokerStoredRecord``: its stored properties, read from its memory.
+        case stored(BrokerStoredLayout)
         /// Whatever its `encode(to:)` writes.
         case plain
     }
@@ -49,11 +51,19 @@ enum BrokerCodableTypes {
     /// What the encoder knows about `type` (a value's dynamic type).
     static func encoding(_ type: Any.Type) -> Encoding {
         let id = ObjectIdentifier(type)
-        if let known = encodings.withLock({ $0[id] }) { return known }
-        let info = Encoding(kind: encodingKind(type))
-        encodings.withLock { cache in
-            if cache.count < limit, cache[id] == nil { cache[id] = info }
+        if let known = encodings.withLock({ $0[id] }) {
+            if case .stored(let layout) = known.kind { layout.makeRecent() }
+            return known
         }
+        let info = Encoding(kind: encodingKind(type))
+        let kept = encodings.withLock { cache in
+            if cache[id] != nil { return true }
+            guard cache.count < limit else { return false }
+            cache[id] = info
+            return true
+        }
+        // (A layout the cache does not keep may be freed: it is not made the recent one.)
+        if kept, case .stored(let layout) = info.kind { layout.makeRecent() }
         return info
     }
 
@@ -94,6 +104,7 @@ enum BrokerCodableTypes {
         if let convertible = type as? any BrokerConvertible.Type { return .convertible(convertible) }
         if type is any BrokerCodableSet.Type { return .set }
         if type is any BrokerCodableTable.Type { return .table }
+        if type is any BrokerStoredRecord.Type, let layout = BrokerStoredLayout(type) { return .stored(layout) }
         return .plain
     }
 

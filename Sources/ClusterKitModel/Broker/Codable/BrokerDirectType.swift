@@ -71,32 +71,54 @@ enum BrokerDirectType {
 
     // MARK: - Encoding
 
-    /// The Broker value of `value`, which is of this type. (Each cast is to the type compared with.)
+    /// The Broker value of `value`, which is of this type.
+    @inline(__always)
     func encode<T>(_ value: T) -> Broker.Value {
+        withUnsafePointer(to: value) { encode(at: UnsafeRawPointer($0), optional: false) }
+    }
+
+    /// The Broker value of the value of this type at `pointer` (a stored property of a ``BrokerStoredRecord``).
+    func encode(at pointer: UnsafeRawPointer) -> Broker.Value {
+        encode(at: pointer, optional: false)
+    }
+
+    /// The Broker value of the `Optional` of this type at `pointer`: `none` when it is `nil`.
+    func encodeOptional(at pointer: UnsafeRawPointer) -> Broker.Value {
+        encode(at: pointer, optional: true)
+    }
+
+    /// The value at `pointer`, of this type or (`optional`) an `Optional` of it. (Each load is of the type compared
+    /// with.)
+    private func encode(at pointer: UnsafeRawPointer, optional: Bool) -> Broker.Value {
+        @inline(__always)
+        func read<Value>(_ type: Value.Type, _ make: (Value) -> Broker.Value) -> Broker.Value {
+            if optional { return pointer.load(as: Value?.self).map(make) ?? .none }
+            return make(pointer.load(as: Value.self))
+        }
         switch self {
-        case .string: .string(unsafeBitCast(value, to: String.self))
-        case .int: .integer(Int64(unsafeBitCast(value, to: Int.self)))
-        case .bool: .boolean(unsafeBitCast(value, to: Bool.self))
-        case .double: .real(unsafeBitCast(value, to: Double.self))
-        case .uint64: .count(unsafeBitCast(value, to: UInt64.self))
-        case .int64: .integer(unsafeBitCast(value, to: Int64.self))
-        case .address: .address(unsafeBitCast(value, to: Broker.Address.self))
-        case .port: .port(unsafeBitCast(value, to: Broker.Port.self))
-        case .timespan: .timespan(unsafeBitCast(value, to: Broker.Timespan.self))
-        case .timestamp: .timestamp(unsafeBitCast(value, to: Broker.Timestamp.self))
-        case .subnet: .subnet(unsafeBitCast(value, to: Broker.Subnet.self))
-        case .value: unsafeBitCast(value, to: Broker.Value.self)
-        case .strings: .vector(unsafeBitCast(value, to: [String].self).map { .string($0) })
-        case .date: .timestamp(BrokerValueEncoding.timestamp(unsafeBitCast(value, to: Date.self)))
-        case .duration: .timespan(Broker.Timespan(unsafeBitCast(value, to: Duration.self)))
-        case .int32: .integer(Int64(unsafeBitCast(value, to: Int32.self)))
-        case .uint32: .count(UInt64(unsafeBitCast(value, to: UInt32.self)))
-        case .uint16: .count(UInt64(unsafeBitCast(value, to: UInt16.self)))
-        case .uint8: .count(UInt64(unsafeBitCast(value, to: UInt8.self)))
-        case .uint: .count(UInt64(unsafeBitCast(value, to: UInt.self)))
-        case .int16: .integer(Int64(unsafeBitCast(value, to: Int16.self)))
-        case .int8: .integer(Int64(unsafeBitCast(value, to: Int8.self)))
-        case .float: .real(Double(unsafeBitCast(value, to: Float.self)))
+        case .string: return read(String.self) { .string($0) }
+        case .int: return read(Int.self) { .integer(Int64($0)) }
+        case .bool: return read(Bool.self) { .boolean($0) }
+        case .double: return read(Double.self) { .real($0) }
+        case .uint64: return read(UInt64.self) { .count($0) }
+        case .int64: return read(Int64.self) { .integer($0) }
+        case .address: return read(Broker.Address.self) { .address($0) }
+        case .port: return read(Broker.Port.self) { .port($0) }
+        case .timespan: return read(Broker.Timespan.self) { .timespan($0) }
+        case .timestamp: return read(Broker.Timestamp.self) { .timestamp($0) }
+        case .subnet: return read(Broker.Subnet.self) { .subnet($0) }
+        case .value: return read(Broker.Value.self) { $0 }
+        case .strings: return read([String].self) { .vector($0.map { .string($0) }) }
+        case .date: return read(Date.self) { .timestamp(BrokerValueEncoding.timestamp($0)) }
+        case .duration: return read(Duration.self) { .timespan(Broker.Timespan($0)) }
+        case .int32: return read(Int32.self) { .integer(Int64($0)) }
+        case .uint32: return read(UInt32.self) { .count(UInt64($0)) }
+        case .uint16: return read(UInt16.self) { .count(UInt64($0)) }
+        case .uint8: return read(UInt8.self) { .count(UInt64($0)) }
+        case .uint: return read(UInt.self) { .count(UInt64($0)) }
+        case .int16: return read(Int16.self) { .integer(Int64($0)) }
+        case .int8: return read(Int8.self) { .integer(Int64($0)) }
+        case .float: return read(Float.self) { .real(Double($0)) }
         }
     }
 

@@ -38,10 +38,11 @@ final class BrokerEncoder: Encoder {
     /// The last type this encoder (or a child it lent) looked up, and what it knows of it.
     @exclusivity(unchecked) private var known: (type: ObjectIdentifier, info: BrokerCodableTypes.Encoding)?
 
-    /// The encoder at the top, at `codingPath`.
-    init(codingPath: [any CodingKey]) {
+    /// The encoder at the top, at `codingPath`; `knowing` what was already looked up of the type it will encode.
+    init(codingPath: [any CodingKey], knowing type: (Any.Type, BrokerCodableTypes.Encoding)? = nil) {
         parent = nil
         topPath = codingPath
+        if let (type, info) = type { known = (ObjectIdentifier(type), info) }
     }
 
     /// An encoder at `key` below `parent` (at `parent`'s path when `key` is `nil`).
