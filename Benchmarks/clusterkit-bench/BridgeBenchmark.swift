@@ -1,6 +1,6 @@
 import ClusterKit
 
-/// `clusterkit-bench bridge [--records N] [--events N] [--runs N] [--only encode|decode|events]`.
+/// `clusterkit-bench bridge [--records N] [--events N] [--runs N] [--only encode|stored|decode|events]`.
 ///
 /// The Codable bridge against the hand-written paths (issue 16's targets), median of several runs. `--only` runs one
 /// part, the bridge's side alone for `encode` and `decode` (for `perf record`).
@@ -23,6 +23,33 @@ enum BridgeBenchmark {
         var address: Broker.Address
         var port: Broker.Port
         var timeout: Broker.Timespan
+    }
+
+    /// The same record, written from its stored properties (``BrokerStoredRecord``).
+    struct StoredRecord: Codable, Equatable, Sendable, BrokerStoredRecord {
+        var id: String
+        var priority: Int
+        var hits: UInt64
+        var ratio: Double
+        var enabled: Bool
+        var comment: String?
+        var tags: [String]
+        var address: Broker.Address
+        var port: Broker.Port
+        var timeout: Broker.Timespan
+
+        init(_ typed: TypedRecord) {
+            id = typed.id
+            priority = typed.priority
+            hits = typed.hits
+            ratio = typed.ratio
+            enabled = typed.enabled
+            comment = typed.comment
+            tags = typed.tags
+            address = typed.address
+            port = typed.port
+            timeout = typed.timeout
+        }
     }
 
     struct HandRecord: BrokerRecord, Equatable {
@@ -98,6 +125,11 @@ enum BridgeBenchmark {
             let encoder = Broker.ValueEncoder()
             let time = try nanoseconds(count: records, runs: runs) { _ = try encoder.encode(sample) }
             print("bridge encode: \(format(time))")
+        case "stored"?:
+            let encoder = Broker.ValueEncoder()
+            let stored = StoredRecord(sample)
+            let time = try nanoseconds(count: records, runs: runs) { _ = try encoder.encode(stored) }
+            print("bridge encode, stored record: \(format(time))")
         case "decode"?:
             let decoder = Broker.ValueDecoder()
             let value = HandRecord(sample).brokerValue
@@ -118,7 +150,8 @@ enum BridgeBenchmark {
     private static func measureRecords(count: Int, runs: Int) throws {
         let hand = HandRecord(sample)
         let value = hand.brokerValue
-        guard try Broker.ValueEncoder().encode(sample) == value,
+        let stored = StoredRecord(sample)
+        guard try Broker.ValueEncoder().encode(sample) == value, try Broker.ValueEncoder().encode(stored) == value,
             try Broker.ValueDecoder().decode(TypedRecord.self, from: value) == sample
         else { throw ControllerBenchmarkError("the bridge and the hand-written record disagree") }
         print("bridge: a 10-field record, \(count) encodes and decodes per run, \(runs) runs (ns per record)")
@@ -129,6 +162,7 @@ enum BridgeBenchmark {
             try BridgeFloor.Decoder(value).decoding(TypedRecord.self) == sample
         else { throw ControllerBenchmarkError("the floor coders and the hand-written record disagree") }
         let typedEncode = try nanoseconds(count: count, runs: runs) { _ = try encoder.encode(sample) }
+        let storedEncode = try nanoseconds(count: count, runs: runs) { _ = try encoder.encode(stored) }
         let handEncode = try nanoseconds(count: count, runs: runs) { _ = hand.brokerValue }
         let floorEncode = try nanoseconds(count: count, runs: runs) { _ = try BridgeFloor.Encoder().encoding(sample) }
         let typedDecode = try nanoseconds(count: count, runs: runs) {
@@ -141,6 +175,10 @@ enum BridgeBenchmark {
         print(
             "  encode: bridge \(format(typedEncode)), hand-written \(format(handEncode)), ratio \(ratio(typedEncode, handEncode))"
                 + "; a minimal Encoder \(format(floorEncode))"
+        )
+        print(
+            "  encode, BrokerStoredRecord: bridge \(format(storedEncode)), hand-written \(format(handEncode)), ratio "
+                + ratio(storedEncode, handEncode)
         )
         print(
             "  decode: bridge \(format(typedDecode)), hand-written \(format(handDecode)), ratio \(ratio(typedDecode, handDecode))"
