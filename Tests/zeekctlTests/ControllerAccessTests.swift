@@ -91,6 +91,14 @@ extension WebSocketMessage {
         #expect(run.error.hasPrefix("error: invalid value '\(arguments[1])' for '\(arguments[0])'"), "\(run.error)")
     }
 
+    /// `cluster start` and `supervisor` pass the queue size on to their controller, and check it as it does.
+    @Test(arguments: [["cluster", "start"], ["supervisor", "--state-dir", "/nonexistent"]])
+    func aBadEventQueueSizeIsAUsageErrorOfClusterStartAndSupervisor(command: [String]) async throws {
+        let run = try await BinaryRunner.run(command + ["--max-event-queue-size", "-1"])
+        #expect(run.status == 64)
+        #expect(run.error.hasPrefix("error: invalid value '-1' for '--max-event-queue-size'"), "\(run.error)")
+    }
+
     /// Zeek's max_event_queue_size at its smallest: every client event waits until the controller has taken the one
     /// before, and requests are still answered.
     @Test func aControllerWithAnEventQueueOfOneStillAnswers() async throws {

@@ -38,7 +38,10 @@ import Glibc
             try write(clusterNodeCfg, to: "node.cfg", in: directory)
             let port = try await ClusterEndToEndTests.freePort()
             let start = try await BinaryRunner.run(
-                ["cluster", "start", "--listen", "127.0.0.1:\(port)", "--state-dir", directory + "/state"],
+                [
+                    "cluster", "start", "--listen", "127.0.0.1:\(port)", "--state-dir", directory + "/state",
+                    "--max-event-queue-size", "7",
+                ],
                 currentDirectory: directory
             )
             try #require(start.status == 0, "\(start.output)\(start.error)")
@@ -82,6 +85,9 @@ import Glibc
             let controller = try #require(
                 LocalCluster.childProcess(of: supervisor, commandContaining: "controller --agents remote")
             )
+            // The revived controller still has the queue size `cluster start` was given.
+            let command = try String(contentsOfFile: "/proc/\(controller)/cmdline", encoding: .utf8)
+            #expect(command.split(separator: "\0").suffix(2) == ["--max-event-queue-size", "7"], "\(command)")
             let stop = try await BinaryRunner.run(["cluster", "stop", "--controller", "127.0.0.1:\(port)"])
             #expect(stop.status == 0, "\(stop.error)")
             #expect(stop.output == "stopped the controller and 5 node processes\n")

@@ -15,6 +15,7 @@ struct ClusterCommand: ZeekctlCommand {
                                      [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
                                       [--tls-ciphers LIST] [--tls-node-certificate FILE --tls-node-key FILE]]
                                      [--token-file FILE] [--cluster-backend broker|zeromq]
+                                     [--max-event-queue-size N]
                zeekctl cluster status [--controller ws://HOST:PORT] [--format table|json] [ACCESS]
                zeekctl cluster stop [--controller ws://HOST:PORT] [--timeout SECONDS] [ACCESS]
 
@@ -29,7 +30,8 @@ struct ClusterCommand: ZeekctlCommand {
         zeekctl-cluster-XXXXXX under $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp, left in place after stop.
         If nodes fail it prints them, stops what it started and exits 1. Default listen 127.0.0.1:2149;
         --timeout in seconds, default 120, at most 86400; --node-program, --allow-remote,
-        --allow-other-users, --cluster-backend and the TLS and token options as for 'zeekctl controller'.
+        --allow-other-users, --cluster-backend, --max-event-queue-size and the TLS and token options as for
+        'zeekctl controller'.
 
         status lists every node process: node, type, state, pid, port, uptime, restarts (JSON:
         {"nodes": {NAME: {"type", "state", "pid", "port", "uptime", "restarts"}}}, uptime in seconds).
@@ -50,7 +52,7 @@ struct ClusterCommand: ZeekctlCommand {
             .value("--layout"), .value("--listen"), .value("--state-dir"), .value("--timeout"), .value("--controller"),
             .value("--format"), .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
             .flag("--tls-verify-peer"), .value("--tls-ciphers"), .value("--tls-node-certificate"),
-            .value("--tls-node-key"), .value("--cluster-backend"),
+            .value("--tls-node-key"), .value("--cluster-backend"), .value("--max-event-queue-size"),
         ] + ClientAccess.options
 
     enum Action: String {
@@ -68,7 +70,7 @@ struct ClusterCommand: ZeekctlCommand {
     var allowsRemoteClients: Bool
     var allowsOtherUsers: Bool
     var access: ClientAccess
-    /// The controller's TLS and token options for `start`, as given.
+    /// The controller's TLS, token, backend and queue options for `start`, as given.
     var serverSecurity: [(option: String, value: String?)] = []
 
     init(arguments: Arguments) throws(UsageError) {
@@ -84,6 +86,7 @@ struct ClusterCommand: ZeekctlCommand {
                 "--layout", "--listen", "--state-dir", "--timeout", "--node-program", "--allow-remote",
                 "--allow-other-users", "--tls-certificate", "--tls-key", "--tls-ca", "--tls-verify-peer",
                 "--tls-ciphers", "--token-file", "--tls-node-certificate", "--tls-node-key", "--cluster-backend",
+                "--max-event-queue-size",
             ],
             .status: Set(["--controller", "--format"] + ClientAccess.options.map(\.primaryName)),
             .stop: Set(["--controller", "--timeout"] + ClientAccess.options.map(\.primaryName)),
@@ -111,9 +114,10 @@ struct ClusterCommand: ZeekctlCommand {
         access = try ClientAccess(arguments: arguments, urls: action == .start ? [] : [controller])
         if action == .start {
             _ = try NodeCommand.scheme(arguments)
+            _ = try ControllerCommand.maxEventQueueSize(arguments)
             for option in [
                 "--tls-certificate", "--tls-key", "--tls-ca", "--tls-ciphers", "--token-file", "--tls-node-certificate",
-                "--tls-node-key", "--cluster-backend",
+                "--tls-node-key", "--cluster-backend", "--max-event-queue-size",
             ] {
                 if let value = arguments.value(option) { serverSecurity.append((option, value)) }
             }
@@ -173,7 +177,7 @@ struct ClusterCommand: ZeekctlCommand {
                 allowsOtherUsers: allowsOtherUsers,
                 controllerArguments: serverSecurity.flatMap { option, value in
                     guard let value else { return [option] }
-                    let isFile = option != "--tls-ciphers" && option != "--cluster-backend"
+                    let isFile = !["--tls-ciphers", "--cluster-backend", "--max-event-queue-size"].contains(option)
                     return [option, isFile ? context.resolve(value) : value]
                 }
             )

@@ -146,7 +146,7 @@ struct ControllerCommand: ZeekctlCommand {
         clientLimit = try arguments.integer("--client-limit", in: 1...100_000) ?? 100
         nodeLimit = try arguments.integer("--node-limit", in: 1...100_000) ?? 4_096
         subscriptionTimeout = try arguments.seconds("--subscription-timeout") ?? .seconds(10)
-        maxEventQueueSize = try arguments.integer("--max-event-queue-size", in: 0...1_000_000) ?? 32
+        maxEventQueueSize = try Self.maxEventQueueSize(arguments) ?? 32
         readyDescriptor = try arguments.integer("--ready-fd", in: 3...65_535).map(Int32.init)
         listen.tls = try Self.serverTLS(arguments)
         tokenFile = arguments.value("--token-file")
@@ -185,6 +185,15 @@ struct ControllerCommand: ZeekctlCommand {
     /// Whether clients must authenticate: mutual TLS or a token.
     var requiresAuthentication: Bool {
         (listen.tls.isEnabled && listen.tls.enablePeerVerification) || tokenFile != nil
+    }
+
+    /// `--max-event-queue-size N` (0 to 1,000,000), if given.
+    ///
+    /// - Parameter arguments: The command's arguments.
+    /// - Returns: The size, or `nil` when the option is not given.
+    /// - Throws: ``UsageError`` naming the value.
+    static func maxEventQueueSize(_ arguments: Arguments) throws(UsageError) -> Int? {
+        try arguments.integer("--max-event-queue-size", in: 0...1_000_000)
     }
 
     /// The server options for `--listen HOST:PORT` (`:PORT` and `PORT` listen on 127.0.0.1; port 0 picks a

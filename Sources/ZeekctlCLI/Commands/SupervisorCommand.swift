@@ -11,7 +11,7 @@ struct SupervisorCommand: ZeekctlCommand {
     static let usage = """
         usage: zeekctl supervisor --state-dir DIR [--listen HOST:PORT] [--layout FILE | --config INI]
                                   [--timeout SECONDS] [--node-program PATH] [--allow-remote] [--allow-other-users]
-                                  [--cluster-backend broker|zeromq] [--ready-fd N]
+                                  [--cluster-backend broker|zeromq] [--max-event-queue-size N] [--ready-fd N]
                                   [--tls-certificate FILE --tls-key FILE [--tls-ca FILE] [--tls-verify-peer]
                                    [--tls-ciphers LIST] [--tls-node-certificate FILE --tls-node-key FILE]]
                                   [--token-file FILE]
@@ -26,7 +26,8 @@ struct SupervisorCommand: ZeekctlCommand {
         --timeout, default 120 s); --ready-fd N gets one JSON line then, as for 'zeekctl controller'.
         Everything goes under --state-dir DIR (a private directory): the node token, controller/, agent/ and
         nodes/. SIGTERM or SIGINT (or 'zeekctl cluster stop') stops the nodes, the agents and the controller.
-        The TLS and token options are the controller's (see 'zeekctl controller'); the agents, the nodes and the
+        --max-event-queue-size, --cluster-backend and the TLS and token options are the controller's (see
+        'zeekctl controller'); the agents, the nodes and the
         first deployment reach it with them: trusting --tls-ca, presenting --tls-node-certificate (else the
         controller's certificate) when it verifies peers, sending the token of --token-file. A handshake they
         could not complete stops the start with the reason.
@@ -37,7 +38,8 @@ struct SupervisorCommand: ZeekctlCommand {
     static let options: [Arguments.Option] = [
         .value("--state-dir"), .value("--listen"), .value("--layout"), .value("--config"), .value("--timeout"),
         .value("--node-program"), .flag("--allow-remote"), .flag("--allow-other-users"),
-        .value("--cluster-backend"), .value("--ready-fd"), .value("--tls-certificate"), .value("--tls-key"),
+        .value("--cluster-backend"), .value("--max-event-queue-size"), .value("--ready-fd"),
+        .value("--tls-certificate"), .value("--tls-key"),
         .value("--tls-ca"), .flag("--tls-verify-peer"), .value("--tls-ciphers"), .value("--tls-node-certificate"),
         .value("--tls-node-key"), .value("--token-file"),
     ]
@@ -73,6 +75,9 @@ struct SupervisorCommand: ZeekctlCommand {
         scheme = try NodeCommand.scheme(arguments)
         for flag in ["--allow-remote", "--allow-other-users"] where arguments.flag(flag) { passThrough.append(flag) }
         if let backend = arguments.value("--cluster-backend") { passThrough += ["--cluster-backend", backend] }
+        if let size = try ControllerCommand.maxEventQueueSize(arguments) {
+            passThrough += ["--max-event-queue-size", "\(size)"]
+        }
         readyDescriptor = try arguments.integer("--ready-fd", in: 3...65_535).map(Int32.init)
         server = try ControllerCommand.listenOptions(listen)
         guard server.port != 0 else {
