@@ -39,7 +39,7 @@ extension Broker {
             if let record = try BrokerStoredLayout.encodeIfRecent(value) { return record }
             if let direct = BrokerDirectType.of(T.self) { return direct.encode(value) }
             let type = Swift.type(of: value) as Any.Type
-            let info = BrokerCodableTypes.encoding(type)
+            let info = BrokerCodableTypes.encoding(type, makingRecent: true)
             if case .stored(let layout) = info.kind {
                 // No encoder unless a property needs one.
                 return try withUnsafePointer(to: value) { try layout.encode(at: UnsafeRawPointer($0), in: nil) }

@@ -48,11 +48,12 @@ enum BrokerCodableTypes {
     private static let encodings = Guarded<[ObjectIdentifier: Encoding]>([:])
     private static let decodings = Guarded<[ObjectIdentifier: Decoding]>([:])
 
-    /// What the encoder knows about `type` (a value's dynamic type).
-    static func encoding(_ type: Any.Type) -> Encoding {
+    /// What the encoder knows about `type` (a value's dynamic type); for a top-level value (`makingRecent`), a
+    /// stored record's layout becomes the one ``BrokerStoredLayout`` finds without a lock.
+    static func encoding(_ type: Any.Type, makingRecent: Bool = false) -> Encoding {
         let id = ObjectIdentifier(type)
         if let known = encodings.withLock({ $0[id] }) {
-            if case .stored(let layout) = known.kind { layout.makeRecent() }
+            if makingRecent, case .stored(let layout) = known.kind { layout.makeRecent() }
             return known
         }
         let info = Encoding(kind: encodingKind(type))
@@ -63,7 +64,7 @@ enum BrokerCodableTypes {
             return true
         }
         // (A layout the cache does not keep may be freed: it is not made the recent one.)
-        if kept, case .stored(let layout) = info.kind { layout.makeRecent() }
+        if makingRecent, kept, case .stored(let layout) = info.kind { layout.makeRecent() }
         return info
     }
 
