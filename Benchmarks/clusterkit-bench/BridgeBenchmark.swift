@@ -10,7 +10,8 @@ import ClusterKit
 ///   (target: the bridge within 2x).
 /// - events: that record as the one argument of an event, client -> server over one loopback WebSocket
 ///   connection, published with the typed `publish(_:_:to:)` and received with the typed `events(named:as:)`,
-///   against a hand-built `Broker.Event` and the plain event stream (target: typed at least 80% of untyped).
+///   against a hand-built `Broker.Event` and the plain event stream (target: typed at least 80% of untyped); and
+///   the same with the record as a ``BrokerStoredRecord``.
 enum BridgeBenchmark {
     struct TypedRecord: Codable, Equatable, Sendable {
         var id: String
@@ -211,54 +212,82 @@ enum BridgeBenchmark {
             defer { group.cancelAll() }
             print("bridge: \(count) events carrying the record per run, client -> server over one loopback connection")
             var typed: [Double] = []
+            var stored: [Double] = []
             var untyped: [Double] = []
             for _ in 0..<runs {
                 // Alternating, each on a fresh connection and participant.
-                untyped.append(try await eventsPerSecond(hub: hub, url: server.url, count: count, typed: false))
-                typed.append(try await eventsPerSecond(hub: hub, url: server.url, count: count, typed: true))
+                untyped.append(try await eventsPerSecond(hub: hub, url: server.url, count: count, mode: .untyped))
+                typed.append(try await eventsPerSecond(hub: hub, url: server.url, count: count, mode: .typed))
+                stored.append(try await eventsPerSecond(hub: hub, url: server.url, count: count, mode: .stored))
             }
             let typedMedian = Measure.quantile(typed, 0.5)
+            let storedMedian = Measure.quantile(stored, 0.5)
             let untypedMedian = Measure.quantile(untyped, 0.5)
             print(
                 "  typed \(Int(typedMedian)) events/s, untyped \(Int(untypedMedian)) events/s, typed/untyped "
                     + ratio(typedMedian, untypedMedian)
             )
+            print(
+                "  typed BrokerStoredRecord \(Int(storedMedian)) events/s, stored/untyped "
+                    + ratio(storedMedian, untypedMedian)
+            )
             await server.shutdown()
         }
+    }
+
+    /// How the events of a run are published and received.
+    enum EventMode {
+        /// A hand-built `Broker.Event` (its value made once), read with the hand-written record.
+        case untyped
+        /// The `Codable` record, published and received typed.
+        case typed
+        /// The ``StoredRecord``, published and received typed.
+        case stored
     }
 
     private static func eventsPerSecond(
         hub: InMemoryBackend.Hub,
         url: String,
         count: Int,
-        typed: Bool
+        mode: EventMode
     ) async throws
         -> Double
     {
-        let participant = hub.makeBackend(name: "participant-\(typed)-\(UniqueID.make())")
+        let participant = hub.makeBackend(name: "participant-\(mode)-\(UniqueID.make())")
         try await participant.subscribe("bench/bridge")
         try await participant.connect()
         let client = WebSocketBackend(url: url)
         try await client.connect()
         let handValue = HandRecord(sample).brokerValue
+        let storedSample = StoredRecord(sample)
         let start = ContinuousClock.now
         async let publishing: Void = {
             for _ in 0..<count {
-                if typed {
-                    try await client.publish("Bench::record", sample, to: "bench/bridge")
-                } else {
+                switch mode {
+                case .typed: try await client.publish("Bench::record", sample, to: "bench/bridge")
+                case .stored: try await client.publish("Bench::record", storedSample, to: "bench/bridge")
+                case .untyped:
                     try await client.publish(Broker.Event("Bench::record", [handValue]), to: "bench/bridge")
                 }
             }
         }()
         var received = 0
-        if typed {
+        switch mode {
+        case .typed:
             for try await (record) in participant.events(named: "Bench::record", as: TypedRecord.self) {
                 guard record == sample else { throw ControllerBenchmarkError("a typed event came back different") }
                 received += 1
                 if received == count { break }
             }
-        } else {
+        case .stored:
+            for try await (record) in participant.events(named: "Bench::record", as: StoredRecord.self) {
+                guard record == storedSample else {
+                    throw ControllerBenchmarkError("a stored record event came back different")
+                }
+                received += 1
+                if received == count { break }
+            }
+        case .untyped:
             for try await event in participant.events {
                 guard (try? HandRecord(brokerValue: event.event.arguments[0])) != nil else {
                     throw ControllerBenchmarkError("an event came back different")
