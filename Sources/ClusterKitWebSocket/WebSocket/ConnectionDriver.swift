@@ -351,7 +351,10 @@ final class ConnectionDriver {
             core.delivered(receiveQueueIsFull: isFull)
         case .open(var info):
             if let tls {
-                info.tls = WebSocketConnection.TLSDetails(protocolVersion: tls.protocolVersion, isResumed: tls.isResumed)
+                info.tls = WebSocketConnection.TLSDetails(
+                    protocolVersion: tls.protocolVersion,
+                    isResumed: tls.isResumed
+                )
             }
             guard shared.open(info: info) else {
                 abort(closeInfo: .abnormal(.local), error: nil)

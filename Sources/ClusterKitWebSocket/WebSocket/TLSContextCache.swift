@@ -82,9 +82,11 @@ final class TLSContextCache: Sendable {
         state.withLock { state in
             // Contexts of the same options made from files since changed are stale: they go at once.
             state.entries.removeAll { $0.key.options == options }
-            if state.entries.count >= capacity, let oldest = state.entries.indices.min(by: {
-                state.entries[$0].lastUse < state.entries[$1].lastUse
-            }) {
+            if state.entries.count >= capacity,
+                let oldest = state.entries.indices.min(by: {
+                    state.entries[$0].lastUse < state.entries[$1].lastUse
+                })
+            {
                 state.entries.remove(at: oldest)
             }
             state.clock += 1
