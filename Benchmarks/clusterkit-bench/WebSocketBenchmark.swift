@@ -1,19 +1,21 @@
 import ClusterKit
 import Foundation
 
-/// `clusterkit-bench websocket [--messages N] [--runs N] [--size BYTES] [--tls] [--handshakes N]`.
+/// `clusterkit-bench websocket [--messages N] [--runs N] [--size BYTES] [--tls [--no-resume]] [--handshakes N]`.
 ///
 /// Text messages per second over one loopback connection, client to server and server to client, median of several
 /// runs; then handshakes per second (connect, upgrade, close, one after another). `--tls` uses `wss://` with the
-/// test certificates of Tests/ClusterKitTests/Fixtures/tls.
+/// test certificates of Tests/ClusterKitTests/Fixtures/tls; its handshakes resume the TLS session (the client's
+/// default) unless `--no-resume` makes every one a full handshake.
 func runWebSocketBenchmark(_ arguments: [String]) async throws {
     var messages = 200_000
     var runs = 5
     var size = 100
     var handshakes = 200
     let tls = arguments.contains("--tls")
+    let resumes = !arguments.contains("--no-resume")
     var index = 0
-    let valued = arguments.filter { $0 != "--tls" }
+    let valued = arguments.filter { $0 != "--tls" && $0 != "--no-resume" }
     while index + 1 < valued.count {
         let value = Int(valued[index + 1]) ?? 0
         switch valued[index] {
@@ -35,6 +37,7 @@ func runWebSocketBenchmark(_ arguments: [String]) async throws {
             keyFile: benchmarkCertificate("server.key")
         )
         clientOptions.tls.caFile = benchmarkCertificate("ca.pem")
+        clientOptions.tls.resumesSessions = resumes
     }
     let scheme = tls ? "wss" : "ws"
     let server = try WebSocketServer(options: options)
@@ -71,15 +74,18 @@ func runWebSocketBenchmark(_ arguments: [String]) async throws {
     await client.close()
 
     let start = ContinuousClock.now
+    var resumed = 0
     for _ in 0..<handshakes {
         let connection = try await WebSocketClient.connect(to: url, options: clientOptions)
+        if connection.tls?.isResumed == true { resumed += 1 }
         guard let peer = try await server.accept() else { return }
         await connection.close()
         _ = try await peer.receive()
     }
     let elapsed = start.duration(to: .now)
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    print("handshakes: \(Int(Double(handshakes) / seconds)) per second (\(handshakes), one after another)")
+    let kind = tls ? ", \(resumed) of them resumed TLS sessions" : ""
+    print("handshakes: \(Int(Double(handshakes) / seconds)) per second (\(handshakes), one after another\(kind))")
     await server.shutdown()
 }
 

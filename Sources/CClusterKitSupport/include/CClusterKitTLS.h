@@ -39,13 +39,33 @@ typedef struct ck_tls_context_options {
     int verify_peer;
     /// The OpenSSL cipher list for TLS 1.2 (TLS 1.3 keeps OpenSSL's suites), or NULL for OpenSSL's default.
     const char *ciphers;
+    /// Client: non-zero to keep the newest session per "host:port" (`session_key` of `ck_tls_session_new`) and
+    /// offer it on the next connection there (TLS 1.3 tickets, TLS 1.2 tickets or session ids). Sessions of a server
+    /// that asked for a client certificate are neither kept nor offered: a server that verifies peers without a
+    /// session id context fails a handshake that offers one. Ignored for a server, which always sets a session id
+    /// context and issues OpenSSL's default tickets.
+    int resumes_sessions;
 } ck_tls_context_options;
 
-/// Makes a context (an `SSL_CTX`), or returns NULL with a one-line message in `error`.
-void *ck_tls_context_new(const ck_tls_context_options *options, char *error, size_t error_size);
+/// An `SSL_CTX` with a client's kept sessions.
+typedef struct ck_tls_context ck_tls_context;
 
-/// Frees a context; sessions made from it keep their own reference.
-void ck_tls_context_free(void *context);
+/// How many sessions a client context keeps, one per "host:port", least recently used first out.
+#define CK_TLS_KEPT_SESSIONS 64
+
+/// Makes a context, or returns NULL with a one-line message in `error`.
+ck_tls_context *ck_tls_context_new(const ck_tls_context_options *options, char *error, size_t error_size);
+
+/// Frees a context and the sessions it keeps. The sessions (connections) made from it must be freed first.
+void ck_tls_context_free(ck_tls_context *context);
+
+/// How many sessions the context keeps (for tests).
+size_t ck_tls_context_kept_sessions(ck_tls_context *context);
+
+/// The system's default CA file and directory, as OpenSSL finds them (`SSL_CERT_FILE` and `SSL_CERT_DIR` when set),
+/// or NULL before `ck_tls_load` succeeded.
+const char *ck_tls_default_ca_file(void);
+const char *ck_tls_default_ca_directory(void);
 
 /// One connection's TLS state.
 typedef struct ck_tls_session ck_tls_session;
@@ -60,11 +80,12 @@ enum {
     CK_TLS_FAILED = -3,
 };
 
-/// Makes a session. A client sends `host` as SNI (unless it is an IP literal) and, when `verify_host` is non-zero,
-/// checks that the certificate names it (a DNS name, or an IP address SAN for a literal). NULL with a message in
-/// `error` on failure.
-ck_tls_session *ck_tls_session_new(void *context, int is_server, const char *host, int verify_host, char *error,
-                                   size_t error_size);
+/// Makes a session of the context's side. A client sends `host` as SNI (unless it is an IP literal) and, when
+/// `verify_host` is non-zero, checks that the certificate names it (a DNS name, or an IP address SAN for a literal).
+/// A client of a context that resumes sessions offers the one kept for `session_key` ("host:port") and keeps the
+/// ones the server issues under it; NULL for neither. NULL with a message in `error` on failure.
+ck_tls_session *ck_tls_session_new(ck_tls_context *context, const char *host, int verify_host,
+                                   const char *session_key, char *error, size_t error_size);
 
 /// Frees a session.
 void ck_tls_session_free(ck_tls_session *session);
@@ -96,6 +117,14 @@ int ck_tls_is_established(ck_tls_session *session);
 
 /// Queues a close_notify alert (take it with `ck_tls_take_output`).
 void ck_tls_close_notify(ck_tls_session *session);
+
+/// Marks the connection as ended in order (both ways shut down), so that OpenSSL keeps its session resumable when
+/// the session is freed. A session freed without this after its handshake (an aborted connection) has its
+/// OpenSSL session marked not resumable; the next connection then makes a full handshake.
+void ck_tls_mark_orderly_end(ck_tls_session *session);
+
+/// Non-zero when the handshake resumed an earlier session.
+int ck_tls_is_resumed(ck_tls_session *session);
 
 /// The negotiated protocol, as in `TLSv1.3`.
 const char *ck_tls_protocol(ck_tls_session *session);

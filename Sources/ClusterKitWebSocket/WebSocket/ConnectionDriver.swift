@@ -249,7 +249,11 @@ final class ConnectionDriver {
         guard let client, let remote else { return }
         if let tlsContext {
             do {
-                tls = try TLSSession(context: tlsContext, host: client.url.host)
+                tls = try TLSSession(
+                    context: tlsContext,
+                    host: client.url.host,
+                    sessionKey: "\(client.url.host):\(client.url.port)"
+                )
             } catch {
                 abort(closeInfo: .abnormal(.local), error: error)
                 return
@@ -345,7 +349,13 @@ final class ConnectionDriver {
             core.takeMessages(&received)
             let isFull = shared.deliver(&received)
             core.delivered(receiveQueueIsFull: isFull)
-        case .open(let info):
+        case .open(var info):
+            if let tls {
+                info.tls = WebSocketConnection.TLSDetails(
+                    protocolVersion: tls.protocolVersion,
+                    isResumed: tls.isResumed
+                )
+            }
             guard shared.open(info: info) else {
                 abort(closeInfo: .abnormal(.local), error: nil)
                 return
@@ -369,6 +379,10 @@ final class ConnectionDriver {
         case .schedule(let kind, let instant):
             reactor.arm(kind, for: shared.id, at: instant)
         case .close(let closeInfo, let error):
+            // Both close frames went through TLS, so nothing was cut off: the session stays resumable. Otherwise
+            // OpenSSL marks it not resumable as the TLS session is freed, which is done before anyone is told.
+            if closeInfo.wasClean { tls?.markOrderlyEnd() }
+            tls = nil
             closeDescriptor()
             let location = client?.url.text ?? remote?.text ?? "?"
             shared.finish(closeInfo: closeInfo, error: error?.located(at: location))

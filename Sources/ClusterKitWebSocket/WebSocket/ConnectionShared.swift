@@ -6,6 +6,8 @@ struct HandshakeInfo: Sendable, Hashable {
     var requestHeaders: WebSocketHeaders
     var responseHeaders: WebSocketHeaders
     var remote: SocketAddress
+    /// What TLS negotiated, when the connection uses it (set by the driver).
+    var tls: WebSocketConnection.TLSDetails?
 }
 
 /// The part of a connection both the application's tasks and the reactor touch, behind one `Mutex`.

@@ -44,7 +44,7 @@ enum TLSLibrary {
 /// freed once, in `deinit`, when no session can be made from it any more.
 // Safe because the pointer is never changed after init and OpenSSL makes a finished SSL_CTX safe to share.
 final class TLSContext: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
+    let pointer: OpaquePointer
     let isServer: Bool
     let verifiesPeer: Bool
 
@@ -58,6 +58,8 @@ final class TLSContext: @unchecked Sendable {
     ///   - caPath: A hashed directory of trusted CAs.
     ///   - verifiesPeer: Client: verify the server. Server: require and verify client certificates.
     ///   - ciphers: OpenSSL cipher list for TLS 1.2.
+    ///   - resumesSessions: Client: keep the newest session per `host:port` and offer it on the next connection
+    ///     there (not for servers that ask for a client certificate; see CClusterKitTLS.h).
     /// - Throws: ``WebSocketError`` with code `tlsUnavailable` or `tlsFailed`.
     init(
         isServer: Bool,
@@ -66,7 +68,8 @@ final class TLSContext: @unchecked Sendable {
         caFile: String?,
         caPath: String?,
         verifiesPeer: Bool,
-        ciphers: String?
+        ciphers: String?,
+        resumesSessions: Bool = false
     ) throws(WebSocketError) {
         try TLSLibrary.load()
         for (what, path) in [("certificate", certificateFile), ("private key", keyFile), ("CA", caFile)] {
@@ -76,11 +79,11 @@ final class TLSContext: @unchecked Sendable {
             }
         }
         var error = [CChar](repeating: 0, count: 1024)
-        let made = Self.withOptionalCString(certificateFile) { certificate in
-            Self.withOptionalCString(keyFile) { key in
-                Self.withOptionalCString(caFile) { caFilePointer in
-                    Self.withOptionalCString(caPath) { caPathPointer in
-                        Self.withOptionalCString(ciphers) { ciphersPointer in
+        let made = withOptionalCString(certificateFile) { certificate in
+            withOptionalCString(keyFile) { key in
+                withOptionalCString(caFile) { caFilePointer in
+                    withOptionalCString(caPath) { caPathPointer in
+                        withOptionalCString(ciphers) { ciphersPointer in
                             var options = ck_tls_context_options(
                                 is_server: isServer ? 1 : 0,
                                 certificate_file: certificate,
@@ -88,7 +91,8 @@ final class TLSContext: @unchecked Sendable {
                                 ca_file: caFilePointer,
                                 ca_path: caPathPointer,
                                 verify_peer: verifiesPeer ? 1 : 0,
-                                ciphers: ciphersPointer
+                                ciphers: ciphersPointer,
+                                resumes_sessions: resumesSessions ? 1 : 0
                             )
                             return ck_tls_context_new(&options, &error, error.count)
                         }
@@ -106,13 +110,15 @@ final class TLSContext: @unchecked Sendable {
         ck_tls_context_free(pointer)
     }
 
-    private static func withOptionalCString<Result>(
-        _ text: String?,
-        _ body: (UnsafePointer<CChar>?) -> Result
-    ) -> Result {
-        guard let text else { return body(nil) }
-        return text.withCString { body($0) }
-    }
+    /// How many sessions the context keeps to resume.
+    var keptSessionCount: Int { ck_tls_context_kept_sessions(pointer) }
+
+}
+
+/// Calls `body` with `text` as a C string, or with `nil`.
+func withOptionalCString<Result>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> Result) -> Result {
+    guard let text else { return body(nil) }
+    return text.withCString { body($0) }
 }
 
 /// One connection's TLS state over memory buffers: ciphertext in, plaintext out, and back.
@@ -144,21 +150,15 @@ final class TLSSession {
     /// - Parameters:
     ///   - context: The context.
     ///   - host: A client's server name (SNI unless a literal, and the name its certificate must carry).
+    ///   - sessionKey: A client's `host:port`, under which the context keeps sessions to resume (when it does).
     /// - Throws: ``WebSocketError`` with code `tlsFailed`.
-    init(context: TLSContext, host: String?) throws(WebSocketError) {
+    init(context: TLSContext, host: String?, sessionKey: String? = nil) throws(WebSocketError) {
         var error = [CChar](repeating: 0, count: 512)
-        let made: OpaquePointer?
-        if let host {
-            made = ck_tls_session_new(
-                context.pointer,
-                context.isServer ? 1 : 0,
-                host,
-                context.verifiesPeer ? 1 : 0,
-                &error,
-                error.count
-            )
-        } else {
-            made = ck_tls_session_new(context.pointer, context.isServer ? 1 : 0, nil, 0, &error, error.count)
+        let verifiesHost: Int32 = host != nil && context.verifiesPeer ? 1 : 0
+        let made = withOptionalCString(host) { hostPointer in
+            withOptionalCString(sessionKey) { keyPointer in
+                ck_tls_session_new(context.pointer, hostPointer, verifiesHost, keyPointer, &error, error.count)
+            }
         }
         guard let made else { throw WebSocketError(.tlsFailed, TLSLibrary.text(error)) }
         self.session = made
@@ -228,6 +228,13 @@ final class TLSSession {
 
     /// Queues a close_notify alert.
     func closeNotify() { ck_tls_close_notify(session) }
+
+    /// Marks the connection as ended in order, so that its session stays resumable (an aborted connection's
+    /// session is not resumed).
+    func markOrderlyEnd() { ck_tls_mark_orderly_end(session) }
+
+    /// Whether the handshake resumed an earlier session.
+    var isResumed: Bool { ck_tls_is_resumed(session) != 0 }
 
     /// The negotiated protocol, as in `TLSv1.3`.
     var protocolVersion: String { String(cString: ck_tls_protocol(session)) }

@@ -91,7 +91,7 @@ public enum WebSocketClient: Sendable {
         var tls: TLSContext?
         if parsed.isSecure {
             do {
-                tls = try options.tls.makeContext()
+                tls = try TLSContextCache.shared.context(for: options.tls)
             } catch {
                 throw error.located(at: url)
             }

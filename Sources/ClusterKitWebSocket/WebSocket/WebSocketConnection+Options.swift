@@ -325,6 +325,13 @@ extension WebSocketClient {
         public var verifiesServer: Bool
         /// The OpenSSL cipher list for TLS 1.2, or `nil` for OpenSSL's default (TLS 1.3 keeps its own suites).
         public var ciphers: String?
+        /// A Boolean value indicating whether a connection offers to resume the latest TLS session of these options
+        /// with the same `host:port`, which saves the certificate exchange and its checks (default `true`).
+        ///
+        /// A session is kept only from a server that did not ask for a client certificate: a server that verifies
+        /// client certificates without an OpenSSL session id context fails a handshake that offers a session, and
+        /// a client cannot tell. ``WebSocketConnection/tls`` tells whether a connection resumed.
+        public var resumesSessions: Bool
 
         /// Creates TLS options; every argument has the documented default.
         ///
@@ -335,13 +342,15 @@ extension WebSocketClient {
         ///   - keyFile: Its private key.
         ///   - verifiesServer: Whether to verify the server.
         ///   - ciphers: The TLS 1.2 cipher list.
+        ///   - resumesSessions: Whether to resume TLS sessions.
         public init(
             caFile: String? = nil,
             caDirectory: String? = nil,
             certificateFile: String? = nil,
             keyFile: String? = nil,
             verifiesServer: Bool = true,
-            ciphers: String? = nil
+            ciphers: String? = nil,
+            resumesSessions: Bool = true
         ) {
             self.caFile = caFile
             self.caDirectory = caDirectory
@@ -349,6 +358,7 @@ extension WebSocketClient {
             self.keyFile = keyFile
             self.verifiesServer = verifiesServer
             self.ciphers = ciphers
+            self.resumesSessions = resumesSessions
         }
 
         /// The defaults: verify the server against the system's CAs, present no certificate.
@@ -370,7 +380,8 @@ extension WebSocketClient {
                 caFile: caFile,
                 caPath: caDirectory,
                 verifiesPeer: verifiesServer,
-                ciphers: ciphers
+                ciphers: ciphers,
+                resumesSessions: resumesSessions
             )
         }
     }

@@ -19,6 +19,20 @@ public final class WebSocketConnection: Sendable {
         case server
     }
 
+    /// What a connection's TLS handshake negotiated.
+    public struct TLSDetails: Sendable, Hashable {
+        /// The protocol version, as in `TLSv1.3`.
+        public let protocolVersion: String
+        /// A Boolean value indicating whether the handshake resumed an earlier session (no certificates were
+        /// exchanged: they were checked when the session was made) rather than making a full one.
+        public let isResumed: Bool
+
+        init(protocolVersion: String, isResumed: Bool) {
+            self.protocolVersion = protocolVersion
+            self.isResumed = isResumed
+        }
+    }
+
     /// Where the connection is in its life.
     public enum State: String, Sendable, Hashable {
         /// Messages flow both ways.
@@ -41,6 +55,8 @@ public final class WebSocketConnection: Sendable {
     public let remotePort: Int
     /// Which end this is.
     public let role: Role
+    /// What TLS negotiated for a `wss://` connection (or one accepted by a server with TLS), else `nil`.
+    public let tls: TLSDetails?
 
     let shared: ConnectionShared
 
@@ -52,6 +68,7 @@ public final class WebSocketConnection: Sendable {
         self.remoteAddress = info.remote.host
         self.remotePort = info.remote.port
         self.role = shared.role == .client ? .client : .server
+        self.tls = info.tls
     }
 
     deinit {
