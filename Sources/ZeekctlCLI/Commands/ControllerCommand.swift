@@ -328,13 +328,9 @@ struct ControllerCommand: ZeekctlCommand {
             options.supervisorPID = pid
         }
         if agents == .remote, let stateDirectory {
-            // As Zeek's controller: the deployed configuration is kept in the state directory, and deployed again
-            // at start when no other is given (agents already running it leave their nodes alone).
             do {
                 let directory = try PrivateDirectory(checking: context.resolve(stateDirectory))
-                let file = directory.file("deployed-configuration.json")
-                options.deployedConfigurationFile = file
-                if configuration == nil { configuration = try ControllerService.persistedConfiguration(at: file) }
+                configuration = try options.keepingDeployments(in: directory.path, deploying: configuration)
             } catch {
                 return fail("state directory \(error)")
             }

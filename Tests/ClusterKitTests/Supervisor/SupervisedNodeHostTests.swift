@@ -232,6 +232,20 @@ import Glibc
             return error.code == .unreadablePersistedConfiguration && error.message.hasPrefix(path + ": ")
         }
     }
+
+    @Test func aControllerDeploysWhatItWasGivenElseWhatItKept() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let kept = Management.Configuration(id: "kept", instances: [], nodes: [])
+        let given = Management.Configuration(id: "given", instances: [], nodes: [])
+        var options = ControllerService.Options(webSocket: WebSocketServer.Options(port: 0))
+        // Nothing kept yet: nothing to deploy, and the file is where the next deployment goes.
+        #expect(try options.keepingDeployments(in: directory, deploying: nil) == nil)
+        #expect(options.deployedConfigurationFile == directory + "/deployed-configuration.json")
+        try ControllerService.persist(kept, at: directory + "/deployed-configuration.json")
+        #expect(try options.keepingDeployments(in: directory, deploying: nil) == kept)
+        #expect(try options.keepingDeployments(in: directory, deploying: given) == given)
+    }
 }
 
 /// How a supervisor's children reach its controller, from the controller's own settings.
