@@ -350,7 +350,7 @@ final class WebSocketSession: Sendable {
             case .sendQueueFull: .queueFull
             case .protocolViolation, .messageTooBig: .protocolViolation
             case .invalidURL, .invalidHeader, .invalidAddress, .addressInUse: .invalidState
-            case .tlsUnavailable, .tlsFailed: .tlsFailed
+            case .tlsUnavailable, .tlsFailed, .tlsClientCertificateRefused: .tlsFailed
             }
         if error.code == .closed, let info = connection?.closeInfo, info.initiator == .peer {
             return BackendError(.connectionClosed, "closed by the server with \(info.codeAndReason)", endpoint: url)

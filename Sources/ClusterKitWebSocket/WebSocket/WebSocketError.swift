@@ -37,6 +37,9 @@ public struct WebSocketError: Error, Sendable, Hashable {
         /// TLS failed: a certificate or key that cannot be used, a certificate the peer or this side refused
         /// (`certificate verify failed: ...`), or a broken TLS handshake or record.
         case tlsFailed
+        /// A server refused a client's certificate, or its lack of one (found by
+        /// ``WebSocketServer/Options/checkTLSHandshake(with:host:)``).
+        case tlsClientCertificateRefused
     }
 
     /// The broad kind of problem.

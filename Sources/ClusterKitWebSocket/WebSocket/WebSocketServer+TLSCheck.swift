@@ -12,9 +12,10 @@ extension WebSocketServer.Options {
     /// - Parameters:
     ///   - client: The TLS settings of the client.
     ///   - host: The host name or address literal the client connects to (its certificate check's subject).
-    /// - Throws: ``WebSocketError`` with code `tlsUnavailable`, or `tlsFailed` naming the side that refuses:
-    ///   `the server refuses the client's certificate: certificate verify failed: unsuitable certificate purpose`,
-    ///   `the client refuses the server's certificate for '0.0.0.0': certificate verify failed: IP address mismatch`.
+    /// - Throws: ``WebSocketError`` with code `tlsUnavailable`; `tlsClientCertificateRefused` when the server
+    ///   refuses the client (`the server refuses the client's certificate: certificate verify failed: unsuitable
+    ///   certificate purpose`); `tlsFailed` otherwise, naming the side that refuses (`the client refuses the
+    ///   server's certificate for '0.0.0.0': certificate verify failed: IP address mismatch`).
     public func checkTLSHandshake(with client: WebSocketClient.TLSOptions, host: String) throws(WebSocketError) {
         guard let serverContext = try makeTLSContext() else { return }
         let server = try TLSSession(context: serverContext, host: nil)
@@ -29,7 +30,10 @@ extension WebSocketServer.Options {
             guard bytes.withUnsafeBytes({ server.feed($0) }) else { break }
             bytes.removeAll(keepingCapacity: true)
             if case .failed(let reason) = server.handshake() {
-                throw WebSocketError(.tlsFailed, "the server refuses the client's certificate: \(reason)")
+                throw WebSocketError(
+                    .tlsClientCertificateRefused,
+                    "the server refuses the client's certificate: \(reason)"
+                )
             }
             server.takeOutput(into: &bytes)
             guard bytes.withUnsafeBytes({ client.feed($0) }) else { break }

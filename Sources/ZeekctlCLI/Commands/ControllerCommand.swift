@@ -243,7 +243,7 @@ struct ControllerCommand: ZeekctlCommand {
     /// certificate and the hub refused it.
     static func nodeTLSFailure(_ error: WebSocketError, hasNodeCertificate: Bool) -> String {
         let hint =
-            !hasNodeCertificate && error.message.hasPrefix("the server refuses")
+            !hasNodeCertificate && error.code == .tlsClientCertificateRefused
             ? " (they present the controller's certificate; give them one for client authentication with "
                 + "--tls-node-certificate and --tls-node-key)" : ""
         return "node processes could not join the hub over TLS: \(error.message)\(hint)"

@@ -239,6 +239,7 @@ enum TLSFixtures {
             try server.checkTLSHandshake(with: .init(caFile: TLSFixtures.path("ca.pem")), host: "127.0.0.1")
         }
         #expect(anonymous?.message.hasPrefix("the server refuses the client's certificate: ") == true)
+        #expect(purpose?.code == .tlsClientCertificateRefused && anonymous?.code == .tlsClientCertificateRefused)
         // An address the server's certificate does not name, as nodes of a controller on 0.0.0.0 would use.
         let address = #expect(throws: WebSocketError.self) {
             try server.checkTLSHandshake(with: client, host: "0.0.0.0")
@@ -247,6 +248,7 @@ enum TLSFixtures {
             address?.message
                 == "the client refuses the server's certificate for '0.0.0.0': certificate verify failed: IP address mismatch"
         )
+        #expect(address?.code == .tlsFailed)
         // A client trusting another CA.
         var otherCA = client
         otherCA.caFile = TLSFixtures.path("other-ca.pem")
