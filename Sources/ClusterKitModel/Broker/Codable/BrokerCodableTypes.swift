@@ -56,16 +56,17 @@ enum BrokerCodableTypes {
             if makingRecent, case .stored(let layout) = known.kind { layout.makeRecent() }
             return known
         }
-        let info = Encoding(kind: encodingKind(type))
-        let kept = encodings.withLock { cache in
-            if cache[id] != nil { return true }
-            guard cache.count < limit else { return false }
-            cache[id] = info
-            return true
+        let made = Encoding(kind: encodingKind(type))
+        // What the cache holds for the type: `made`, or what another thread put there first; `nil` when full.
+        let kept = encodings.withLock { cache -> Encoding? in
+            if let first = cache[id] { return first }
+            guard cache.count < limit else { return nil }
+            cache[id] = made
+            return made
         }
-        // (A layout the cache does not keep may be freed: it is not made the recent one.)
-        if makingRecent, kept, case .stored(let layout) = info.kind { layout.makeRecent() }
-        return info
+        // Only a layout the cache holds is made the recent one: any other may be freed.
+        if makingRecent, let kept, case .stored(let layout) = kept.kind { layout.makeRecent() }
+        return kept ?? made
     }
 
     /// Adds what writing one record of `type` showed.
