@@ -8,6 +8,7 @@ import Glibc
 /// `clusterkit-bench membership [--pool N] [--processes N] [--kills N] [--zeekctl PATH]`: issue 15's membership
 /// figures.
 ///
+/// - the time to set up the pools of `--pool` (default 100) workers and to take every worker's hello;
 /// - HRW picks per second over a pool of `--pool` (default 100) workers that are all up: `Cluster.Pool.hrwTopic(for:)`,
 ///   what `ClusterMember.publishHRW` asks, key hashing included (target ≥ 10M/s).
 /// - With `--processes N` (default 100; 0 skips it): N `zeekctl node` processes join a WebSocket API server whose
@@ -36,12 +37,19 @@ enum MembershipBenchmark {
         let layout = LayoutLoader().load(text: layoutText(workers: poolSize), file: "node.cfg", format: .nodeCfg).layout
         var options = Cluster.Options.standard
         options.node = "manager"
+        let setUp = ContinuousClock.now
         var state = ClusterState(layout: layout, options: options)
         state.registerStandardPools()
         try state.initializePools()
+        let pooled = ContinuousClock.now
         for index in 1...poolSize {
             _ = state.hello(name: "worker-\(index)", id: "id-\(index)", now: Broker.Timestamp(nanosecondsSinceEpoch: 0))
         }
+        let helloed = ContinuousClock.now
+        print(
+            "membership: pools of \(poolSize) workers set up in \(Measure.format(Measure.seconds(pooled - setUp) * 1e3, digits: 1)) ms, "
+                + "\(poolSize) hellos in \(Measure.format(Measure.seconds(helloed - pooled) * 1e3, digits: 1)) ms"
+        )
         guard let pool = state.pools[options.workerPoolSpec.topic] else {
             throw ControllerBenchmarkError("no worker pool")
         }

@@ -18,18 +18,17 @@ extension Cluster {
         /// The pool's spec.
         public var spec: PoolSpec
         /// The members in Zeek's deterministic order.
-        public internal(set) var members: [Member] = [] {
-            didSet { rebuildHRWTable() }
-        }
+        public private(set) var members: [Member] = []
         /// The HRW sites: site ids of the members that came up (a node is absent from its own HRW table).
-        public internal(set) var hrwSites: Set<UInt32> = [] {
-            didSet { rebuildHRWTable() }
-        }
-        /// ``hrwSites`` as contiguous site ids with the index of their member, for picking without hashing.
-        private var hrwTable = HRWTable()
+        public private(set) var hrwSites: Set<UInt32> = []
+        /// ``hrwSites`` as contiguous site ids with the index of their member, for picking without hashing; in
+        /// member order.
+        private(set) var hrwTable = HRWTable()
+        /// Each member's position in ``members``, by name.
+        private var positions: [String: Int] = [:]
 
         /// Sites in member order, each with its member's index.
-        private struct HRWTable: Sendable, Hashable {
+        struct HRWTable: Sendable, Hashable {
             var sites: [UInt32] = []
             var firsts: [UInt32] = []
             var members: [Int] = []
@@ -57,6 +56,45 @@ extension Cluster {
                 return nil
             }
             return members[hrwTable.members[position]].topic
+        }
+
+        /// Adds members after the others (Zeek's order), with one rebuild of the HRW table for all of them.
+        mutating func appendMembers(_ added: [Member]) {
+            for member in added where positions[member.name] == nil {
+                positions[member.name] = members.count
+                members.append(member)
+            }
+            rebuildHRWTable()
+        }
+
+        /// Marks the member named `name` up (alive, its site in the HRW table) or down; `false` when it is not a
+        /// member.
+        ///
+        /// The HRW table changes in place, in member order: finding the place takes a binary search, so a pool of
+        /// thousands takes each `node_up` or `node_down` in time linear in nothing but the move of the table's tail.
+        @discardableResult
+        mutating func setMember(named name: String, alive: Bool) -> Bool {
+            guard let position = positions[name] else { return false }
+            members[position].alive = alive
+            let site = members[position].siteID
+            // Where the member's site is or goes: after every member before it.
+            var low = 0
+            var high = hrwTable.members.count
+            while low < high {
+                let middle = (low + high) / 2
+                if hrwTable.members[middle] < position { low = middle + 1 } else { high = middle }
+            }
+            let present = low < hrwTable.members.count && hrwTable.members[low] == position
+            if alive, hrwSites.insert(site).inserted, !present {
+                hrwTable.sites.insert(site, at: low)
+                hrwTable.firsts.insert(HRW.first(site), at: low)
+                hrwTable.members.insert(position, at: low)
+            } else if !alive, hrwSites.remove(site) != nil, present {
+                hrwTable.sites.remove(at: low)
+                hrwTable.firsts.remove(at: low)
+                hrwTable.members.remove(at: low)
+            }
+            return true
         }
 
         private mutating func rebuildHRWTable() {

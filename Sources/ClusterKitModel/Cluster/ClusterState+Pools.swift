@@ -100,6 +100,8 @@ extension ClusterState {
     private mutating func assignMembers(_ names: [String], toPool topic: String) {
         guard var pool = pools[topic] else { return }
         var siteIDs = Set(pool.members.map(\.siteID))
+        var added: [Cluster.Pool.Member] = []
+        added.reserveCapacity(names.count)
         for name in names {
             var counter = 0
             var alias = "\(name).\(counter)"
@@ -110,7 +112,7 @@ extension ClusterState {
                 siteID = HRW.fnv1a32(alias)
             }
             siteIDs.insert(siteID)
-            pool.members.append(
+            added.append(
                 Cluster.Pool.Member(
                     name: name,
                     alias: alias,
@@ -120,6 +122,8 @@ extension ClusterState {
                 )
             )
         }
+        // One rebuild of the HRW table for the lot (one per member made pools of thousands quadratic).
+        pool.appendMembers(added)
         pools[topic] = pool
     }
 
@@ -153,24 +157,16 @@ extension ClusterState {
     /// The pools' `node_up` handler: the member comes alive and joins the HRW table.
     mutating func nodeUpInPools(_ name: String) {
         for topic in poolOrder {
-            guard var pool = pools[topic], let position = pool.members.firstIndex(where: { $0.name == name }) else {
-                continue
-            }
-            pool.members[position].alive = true
-            pool.hrwSites.insert(pool.members[position].siteID)
-            pools[topic] = pool
+            // In place: a copy of the pool would copy its members too.
+            pools[topic]?.setMember(named: name, alive: true)
         }
     }
 
     /// The pools' `node_down` handler: the member is marked down and leaves the HRW table.
     mutating func nodeDownInPools(_ name: String) {
         for topic in poolOrder {
-            guard var pool = pools[topic], let position = pool.members.firstIndex(where: { $0.name == name }) else {
-                continue
-            }
-            pool.members[position].alive = false
-            pool.hrwSites.remove(pool.members[position].siteID)
-            pools[topic] = pool
+            // In place: a copy of the pool would copy its members too.
+            pools[topic]?.setMember(named: name, alive: false)
         }
     }
 }

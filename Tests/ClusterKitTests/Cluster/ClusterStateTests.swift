@@ -155,6 +155,53 @@ import Testing
         #expect(state.hrwTopic(pool: pool, key: "example.com") == Topic("zeek/cluster/node/proxy-1/"))
     }
 
+    /// The HRW table changes in place as nodes come and go; every pick must be the one a table built afresh from
+    /// the members that are up gives (Zeek's rule: the highest weight, ties to the larger site id).
+    @Test func hrwPicksFollowNodesComingAndGoingInAnyOrder() throws {
+        let names = (1...40).map { "proxy-\($0)" }
+        let layout = Cluster.Layout(
+            nodes: (["manager"] + names).map { name in
+                Cluster.NamedNode(
+                    name: name,
+                    node: Cluster.Node(nodeType: name == "manager" ? .manager : .proxy, ip: .ipv4Loopback)
+                )
+            }
+        )
+        var state = Self.state(node: "manager", layout: layout)
+        state.registerStandardPools()
+        try state.initializePools()
+        let topic = state.options.proxyPoolSpec.topic
+        let keys = (0..<64).map { "10.1.\($0 / 8).\($0 % 8)" }
+        var generator = SystemRandomNumberGenerator()
+        var up: Set<String> = []
+        for step in 0..<400 {
+            let name = names.randomElement(using: &generator) ?? "proxy-1"
+            if up.contains(name) {
+                _ = state.nodeDown(name: name, id: "id-\(name)", now: Self.now)
+                up.remove(name)
+            } else {
+                _ = state.hello(name: name, id: "id-\(name)", now: Self.now)
+                up.insert(name)
+            }
+            let pool = try #require(state.pools[topic])
+            #expect(Set(pool.members.filter(\.alive).map(\.name)) == up)
+            let sites = pool.members.filter { up.contains($0.name) }.map(\.siteID)
+            #expect(pool.hrwSites == Set(sites))
+            // The table changed in place is the one a rebuild makes.
+            #expect(pool.hrwTable.sites == sites && pool.hrwTable.firsts == sites.map(HRW.first))
+            #expect(pool.hrwTable.members.map { pool.members[$0].siteID } == sites)
+            for key in keys {
+                let digest = HRW.fnv1a32(key)
+                let best = sites.max { a, b in
+                    let (weightA, weightB) = (HRW.weight(site: a, digest: digest), HRW.weight(site: b, digest: digest))
+                    return weightA != weightB ? weightA < weightB : a < b
+                }
+                let topicOfBest = best.flatMap { site in pool.members.first { $0.siteID == site }?.topic }
+                #expect(pool.hrwTopic(for: key) == topicOfBest, "step \(step), key \(key)")
+            }
+        }
+    }
+
     @Test func roundRobinWalksAliveMembersPerKey() throws {
         var state = Self.state(node: "proxy-1", layout: Self.proxyLayout())
         state.registerStandardPools()
