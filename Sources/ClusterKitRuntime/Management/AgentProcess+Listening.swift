@@ -45,14 +45,11 @@ extension AgentProcess {
 
     /// Runs the agent on a hub of its own behind a listener, until cancelled or `stop` returns.
     func runListening(_ listening: Listening, until stop: (@Sendable () async -> Void)?) async throws {
-        let host = listening.webSocket.host
-        guard listening.allowsRemotePeers || ControllerService.isLoopback(host) else {
-            throw ControllerServiceError(
-                .remoteClientsNotAllowed,
-                "refusing to listen on '\(host.escapingControlCharacters)': not a loopback address, and remote "
-                    + "peers are not allowed (a controller that connects can run processes as this user)"
-            )
-        }
+        try ControllerService.requireLoopback(
+            listening.webSocket.host,
+            unless: listening.allowsRemotePeers,
+            refusing: "peers are not allowed (a controller that connects can run processes as this user)"
+        )
         let instance = configuration.instance
         let hub = InMemoryBackend.Hub()
         // The controller sends the agent API's requests over its connection, and the agent's nodes their own

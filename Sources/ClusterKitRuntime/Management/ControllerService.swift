@@ -210,14 +210,11 @@ public final class ControllerService: Sendable {
     ///   ``Options/allowsRemoteClients`` is `false`; ``WebSocketError`` when the address cannot be listened on
     ///   (such as `addressInUse`).
     public init(options: Options = Options(), clock: any Clock<Duration> = ContinuousClock()) throws {
-        let host = options.webSocket.host
-        guard options.allowsRemoteClients || Self.isLoopback(host) else {
-            throw ControllerServiceError(
-                .remoteClientsNotAllowed,
-                "refusing to listen on '\(host.escapingControlCharacters)': not a loopback address, and remote "
-                    + "clients are not allowed (anyone who can connect can run processes as this user)"
-            )
-        }
+        try Self.requireLoopback(
+            options.webSocket.host,
+            unless: options.allowsRemoteClients,
+            refusing: "clients are not allowed (anyone who can connect can run processes as this user)"
+        )
         var options = options
         options.connectionLog = Self.escaping(options.connectionLog)
         options.controller.log = Self.escaping(options.controller.log)
@@ -329,6 +326,21 @@ public final class ControllerService: Sendable {
         if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
         if text.lowercased() == "localhost" { return true }
         return Broker.Address(text)?.isLoopback ?? false
+    }
+
+    /// Refuses to listen on `host` unless it is a loopback address or remote peers are `allowed`.
+    ///
+    /// - Parameters:
+    ///   - host: The listening address.
+    ///   - allowed: Whether remote peers are allowed.
+    ///   - refusing: Who is refused and why, after "and remote".
+    /// - Throws: ``ControllerServiceError`` (`remoteClientsNotAllowed`) naming the address.
+    static func requireLoopback(_ host: String, unless allowed: Bool, refusing: String) throws(ControllerServiceError) {
+        guard !allowed, !isLoopback(host) else { return }
+        throw ControllerServiceError(
+            .remoteClientsNotAllowed,
+            "refusing to listen on '\(host.escapingControlCharacters)': not a loopback address, and remote " + refusing
+        )
     }
 
     /// Serves clients and runs the cluster until cancelled or ``shutdown()``, deploying `configuration` first
