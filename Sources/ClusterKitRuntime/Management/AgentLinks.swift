@@ -242,30 +242,29 @@ public final class AgentLinks: Sendable {
         return Connection(remote: remote, local: local)
     }
 
+    /// Publishes what `source` receives on `destination` until `source`'s events end (`ending`) or either fails
+    /// (the error's text).
+    private static func forward(
+        from source: some ClusterBackend,
+        to destination: some ClusterBackend,
+        ending: String
+    ) async -> String {
+        do {
+            for try await received in source.events {
+                try await destination.publish(received.event, to: received.topic)
+            }
+            return ending
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// Relays the agent's topic both ways until either side ends; returns why.
     private func relay(_ connection: Connection) async -> String {
         let (remote, local) = (connection.remote, connection.local)
         return await withTaskGroup(of: String.self) { group in
-            group.addTask {
-                do {
-                    for try await received in remote.events {
-                        try await local.publish(received.event, to: received.topic)
-                    }
-                    return "connection closed"
-                } catch {
-                    return "\(error)"
-                }
-            }
-            group.addTask {
-                do {
-                    for try await received in local.events {
-                        try await remote.publish(received.event, to: received.topic)
-                    }
-                    return "link closed"
-                } catch {
-                    return "\(error)"
-                }
-            }
+            group.addTask { await Self.forward(from: remote, to: local, ending: "connection closed") }
+            group.addTask { await Self.forward(from: local, to: remote, ending: "link closed") }
             let reason = await group.next() ?? "cancelled"
             await remote.close()
             await local.close()
