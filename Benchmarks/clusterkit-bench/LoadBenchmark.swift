@@ -59,30 +59,15 @@ func runLoadBenchmark(arguments: [String]) async throws {
 /// named (the agent learns of the exit from the supervisor), within the agent's 5 s deadline plus 1 s.
 private func runProcessLoadBenchmark(arguments: [String], options: ControllerLoad.Options) async throws {
     let victim = value(of: "--kill", in: arguments) ?? "worker-2"
-    let benchDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-    let zeekctl = value(of: "--zeekctl", in: arguments) ?? benchDirectory + "/zeekctl"
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("load-bench-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    try ControllerLoad.layoutINI.write(toFile: directory + "/cluster.ini", atomically: true, encoding: .utf8)
-    let probe = try WebSocketServer(options: WebSocketServer.Options(port: 0))
-    let port = probe.port
-    await probe.shutdown()
+    let cluster = try await BenchCluster(arguments: arguments, name: "load-bench", ini: ControllerLoad.layoutINI)
+    defer { cluster.remove() }
 
     print(
         "load: \(options.clients) clients x \(options.requestsPerClient) get_id_value requests "
             + "(\(options.inFlight) in flight each) through 'zeekctl cluster start', 7 node processes, "
             + "\(victim) killed halfway"
     )
-    let started = try await LocalCluster.start(
-        LocalCluster.StartOptions(
-            executablePath: zeekctl,
-            layoutPath: directory + "/cluster.ini",
-            listen: "127.0.0.1:\(port)",
-            stateDirectory: directory + "/state",
-            environment: ProcessInfo.processInfo.environment
-        )
-    )
+    let started = try await cluster.start()
     let report: ControllerLoad.Report
     let nodePeaks: [String: Int]
     do {
