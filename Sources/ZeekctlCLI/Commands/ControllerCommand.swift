@@ -167,16 +167,32 @@ struct ControllerCommand: ZeekctlCommand {
             )
         }
         logs = try LogArguments(arguments: arguments, defaultDirectory: stateDirectory, takesLevel: true)
+        nodeCertificate = try Self.nodeCertificate(
+            arguments,
+            allowed: processes && listen.tls.isEnabled && listen.tls.enablePeerVerification,
+            needing: "'--processes' and '--tls-verify-peer'"
+        )
+    }
+
+    /// `--tls-node-certificate FILE --tls-node-key FILE`, which go together, if given.
+    ///
+    /// - Parameters:
+    ///   - arguments: The command's arguments.
+    ///   - allowed: Whether the command's other options allow them.
+    ///   - needing: What they need otherwise, for the usage error.
+    /// - Returns: The certificate and key files, or `nil`.
+    /// - Throws: ``UsageError`` when one is given without the other, or they are not allowed.
+    static func nodeCertificate(
+        _ arguments: Arguments,
+        allowed: Bool,
+        needing: String
+    ) throws(UsageError) -> (certificate: String, key: String)? {
         switch (arguments.value("--tls-node-certificate"), arguments.value("--tls-node-key")) {
         case (nil, nil):
-            nodeCertificate = nil
+            return nil
         case (let certificate?, let key?):
-            guard processes, listen.tls.isEnabled, listen.tls.enablePeerVerification else {
-                throw UsageError(
-                    "'--tls-node-certificate' and '--tls-node-key' need '--processes' and '--tls-verify-peer'"
-                )
-            }
-            nodeCertificate = (certificate, key)
+            guard allowed else { throw UsageError("'--tls-node-certificate' and '--tls-node-key' need \(needing)") }
+            return (certificate, key)
         default:
             throw UsageError("'--tls-node-certificate' and '--tls-node-key' go together")
         }

@@ -84,15 +84,11 @@ struct SupervisorCommand: ZeekctlCommand {
             throw UsageError("'zeekctl supervisor' needs a fixed port in '--listen' (its children must find it)")
         }
         server.tls = try ControllerCommand.serverTLS(arguments)
-        switch (arguments.value("--tls-node-certificate"), arguments.value("--tls-node-key")) {
-        case (nil, nil): nodeCertificate = nil
-        case (let certificate?, let key?):
-            guard server.tls.isEnabled, server.tls.enablePeerVerification else {
-                throw UsageError("'--tls-node-certificate' and '--tls-node-key' need '--tls-verify-peer'")
-            }
-            nodeCertificate = (certificate, key)
-        default: throw UsageError("'--tls-node-certificate' and '--tls-node-key' go together")
-        }
+        nodeCertificate = try ControllerCommand.nodeCertificate(
+            arguments,
+            allowed: server.tls.isEnabled && server.tls.enablePeerVerification,
+            needing: "'--tls-verify-peer'"
+        )
         clientTokenFile = arguments.value("--token-file")
     }
 
